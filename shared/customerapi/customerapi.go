@@ -1,0 +1,204 @@
+// Package customerapi serves /v1/customers/{id}: it decodes requests,
+// applies the customer package's rules and stores the result. It holds no
+// business rules of its own.
+package customerapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"tailor/shared/apigw"
+	"tailor/shared/customer"
+	"tailor/shared/errs"
+)
+
+// Store is the storage the handlers need.
+type Store interface {
+	Get(ctx context.Context, customerID string) (*customer.Customer, error)
+	Save(ctx context.Context, c *customer.Customer, expected int64) error
+	Delete(ctx context.Context, customerID string, expected int64, checkVersion bool) error
+}
+
+// MaxBody is the largest accepted request body.
+const MaxBody = 16 << 10
+
+// saveAttempts bounds retries of a read-modify-write that lost a race with
+// another writer when the client sent no If-Match.
+const saveAttempts = 3
+
+// API holds the handlers' dependencies.
+type API struct {
+	Store Store
+	Now   func() time.Time
+}
+
+// Register adds the routes to r.
+func (a *API) Register(r *apigw.Router) {
+	r.Handle("PUT /v1/customers/{id}", a.put)
+	r.Handle("GET /v1/customers/{id}", a.get)
+	r.Handle("PATCH /v1/customers/{id}", a.patch)
+	r.Handle("DELETE /v1/customers/{id}", a.delete)
+}
+
+func (a *API) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	id := r.PathParam("id")
+	if err := customer.ValidateID(id); err != nil {
+		return nil, err
+	}
+	c, err := a.Store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return withETag(apigw.JSON(http.StatusOK, c), c), nil
+}
+
+func (a *API) put(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	id := r.PathParam("id")
+	if err := customer.ValidateID(id); err != nil {
+		return nil, err
+	}
+	var body customer.Replacement
+	if err := r.DecodeJSON(&body, MaxBody); err != nil {
+		return nil, err
+	}
+	pre, err := preconditions(r)
+	if err != nil {
+		return nil, err
+	}
+	created := false
+	c, err := a.modify(ctx, id, pre, true, func(cur *customer.Customer) (*customer.Customer, error) {
+		created = cur == nil
+		return customer.Replace(id, cur, body, a.Now().UTC())
+	})
+	if err != nil {
+		return nil, err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return withETag(apigw.JSON(status, c), c), nil
+}
+
+func (a *API) patch(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	id := r.PathParam("id")
+	if err := customer.ValidateID(id); err != nil {
+		return nil, err
+	}
+	var body customer.Patch
+	if err := r.DecodeJSON(&body, MaxBody); err != nil {
+		return nil, err
+	}
+	pre, err := preconditions(r)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.modify(ctx, id, pre, false, func(cur *customer.Customer) (*customer.Customer, error) {
+		return customer.Apply(cur, body, a.Now().UTC())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return withETag(apigw.JSON(http.StatusOK, c), c), nil
+}
+
+func (a *API) delete(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	id := r.PathParam("id")
+	if err := customer.ValidateID(id); err != nil {
+		return nil, err
+	}
+	pre, err := preconditions(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Store.Delete(ctx, id, pre.version, pre.ifMatch); err != nil {
+		return nil, err
+	}
+	return apigw.NoContent(), nil
+}
+
+// modify runs a read-modify-write of one customer under optimistic
+// concurrency. With If-Match, a changed record is the client's conflict
+// (412); without it, a lost race is retried against the fresh record.
+func (a *API) modify(ctx context.Context, id string, pre precondition, mayCreate bool,
+	change func(cur *customer.Customer) (*customer.Customer, error)) (*customer.Customer, error) {
+	for attempt := 1; ; attempt++ {
+		cur, err := a.Store.Get(ctx, id)
+		switch {
+		case errs.Is(err, errs.NotFound) && mayCreate:
+			cur = nil
+		case err != nil:
+			return nil, err
+		}
+		if err := pre.check(id, cur); err != nil {
+			return nil, err
+		}
+		next, err := change(cur)
+		if err != nil {
+			return nil, err
+		}
+		var expected int64
+		if cur != nil {
+			expected = cur.Version
+		}
+		err = a.Store.Save(ctx, next, expected)
+		if err == nil {
+			return next, nil
+		}
+		if !errs.Is(err, errs.Precondition) || pre.ifMatch || pre.ifNoneMatch || attempt == saveAttempts {
+			return nil, err
+		}
+	}
+}
+
+// precondition is what If-Match / If-None-Match ask for.
+type precondition struct {
+	ifMatch     bool
+	version     int64
+	ifNoneMatch bool
+}
+
+func preconditions(r *apigw.Request) (precondition, error) {
+	var p precondition
+	if v := r.Header("if-match"); v != "" {
+		n, err := parseETag(v)
+		if err != nil {
+			return p, err
+		}
+		p.ifMatch, p.version = true, n
+	}
+	if v := r.Header("if-none-match"); v != "" {
+		if strings.TrimSpace(v) != "*" {
+			return p, errs.E(errs.Invalid, `If-None-Match accepts only "*"`)
+		}
+		p.ifNoneMatch = true
+	}
+	return p, nil
+}
+
+func (p precondition) check(id string, cur *customer.Customer) error {
+	switch {
+	case p.ifNoneMatch && cur != nil && cur.Version > 0:
+		return errs.E(errs.Precondition, fmt.Sprintf("customer %s already has a profile", id))
+	case p.ifMatch && (cur == nil || cur.Version != p.version):
+		return errs.E(errs.Precondition, fmt.Sprintf("customer %s is not at version %d; GET it and retry", id, p.version))
+	}
+	return nil
+}
+
+func parseETag(v string) (int64, error) {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
+	n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
+	if err != nil || n < 0 {
+		return 0, errs.E(errs.Invalid, `If-Match must be an ETag from a previous response, such as "3"`)
+	}
+	return n, nil
+}
+
+func withETag(resp *apigw.Response, c *customer.Customer) *apigw.Response {
+	return resp.WithHeader("ETag", fmt.Sprintf(`"%d"`, c.Version))
+}

@@ -1,0 +1,89 @@
+// Package store keeps Tailor's records in DynamoDB. It is the only package
+// that imports the DynamoDB SDK; it turns SDK failures into errs kinds and
+// domain values into items and back.
+//
+// Access patterns and keys (every table has a string partition key "pk" and
+// sort key "sk"):
+//
+//	customer by id                 Customers  pk=C#<customer_id>  sk=PROFILE
+//	item by id                     Items      pk=I#<item_id>      sk=ITEM
+//
+// Requests never Scan; batch jobs scan by parallel segments.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"tailor/shared/errs"
+)
+
+// NewClient loads the AWS configuration once (call it at cold start, not
+// per request) and returns a DynamoDB client. AWS_ENDPOINT_URL_DYNAMODB
+// points it at DynamoDB Local with no code branch.
+func NewClient(ctx context.Context) (*dynamodb.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(func() aws.Retryer {
+		// Throttling and 5xx are retried with jittered backoff; the caller's
+		// context deadline bounds the total.
+		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 5 })
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	return dynamodb.NewFromConfig(cfg), nil
+}
+
+// DB is the part of the DynamoDB client the stores use; tests wrap it to
+// inject faults.
+type DB interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Key attribute names shared by every table.
+const (
+	attrPK = "pk"
+	attrSK = "sk"
+)
+
+// conditionFailed reports whether err is a failed condition of a single
+// write.
+func conditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// classify turns SDK errors that the caller can act on into errs kinds and
+// wraps everything with op.
+func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		throttle *types.ProvisionedThroughputExceededException
+		limit    *types.RequestLimitExceeded
+		inProg   *types.TransactionInProgressException
+		api      smithy.APIError
+	)
+	switch {
+	case errors.As(err, &throttle), errors.As(err, &limit), errors.As(err, &inProg):
+		return &errs.Error{Op: op, Kind: errs.Transient, Detail: "the database is busy; retry", Err: err}
+	case errors.As(err, &api) && api.ErrorCode() == "ThrottlingException":
+		return &errs.Error{Op: op, Kind: errs.Transient, Detail: "the database is busy; retry", Err: err}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

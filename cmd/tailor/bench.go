@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"tailor/shared/store"
+)
+
+func init() {
+	register("bench", "measure API latency through a running tailor serve next to direct DynamoDB reads", runBench)
+}
+
+// runBench times GET requests through the API and, in the same run and on
+// the same record, direct GetItem calls to DynamoDB, so the figures can be
+// compared on a noisy machine.
+func runBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	url := fs.String("url", "http://"+envOr("TAILOR_ADDR", "127.0.0.1:3000"), "base URL of the API")
+	path := fs.String("path", "", "GET this path instead of a customer created for the run")
+	n := fs.Int("n", 1000, "requests per measurement")
+	prefix := fs.String("table-prefix", envOr("TAILOR_TABLE_PREFIX", "tailor-local-"), "local table name prefix")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	target := *path
+	if target == "" {
+		target = "/v1/customers/bench-customer"
+		body := []byte(`{"profile":{"country":"GB"},"tags":["bench"]}`)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPut, *url+target, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("create the bench customer: %w", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			return fmt.Errorf("create the bench customer: status %d", resp.StatusCode)
+		}
+	}
+	api, err := measure(*n, func() error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, *url+target, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: status %d", target, resp.StatusCode)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	db, err := store.NewClient(ctx)
+	if err != nil {
+		return err
+	}
+	customers := &store.Customers{DB: db, Table: *prefix + "CustomersTable"}
+	direct, err := measure(*n, func() error {
+		_, err := customers.Get(ctx, "bench-customer")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("direct GetItem: %w", err)
+	}
+	fmt.Printf("%-40s %8s %8s %8s %8s\n", "what", "n", "p50", "p99", "mean")
+	fmt.Printf("%-40s %8d %8s %8s %8s\n", "GET "+target+" via API", *n, api.p50, api.p99, api.mean)
+	fmt.Printf("%-40s %8d %8s %8s %8s\n", "DynamoDB GetItem (consistent) direct", *n, direct.p50, direct.p99, direct.mean)
+	return nil
+}
+
+type latency struct{ p50, p99, mean time.Duration }
+
+// measure runs f n times after 20 warm-up calls and summarises the
+// latencies.
+func measure(n int, f func() error) (latency, error) {
+	for i := 0; i < 20; i++ {
+		if err := f(); err != nil {
+			return latency{}, err
+		}
+	}
+	ds := make([]time.Duration, n)
+	var total time.Duration
+	for i := range ds {
+		start := time.Now()
+		if err := f(); err != nil {
+			return latency{}, err
+		}
+		ds[i] = time.Since(start)
+		total += ds[i]
+	}
+	slices.Sort(ds)
+	q := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(time.Microsecond) }
+	return latency{p50: q(0.50), p99: q(0.99), mean: (total / time.Duration(n)).Round(time.Microsecond)}, nil
+}

@@ -157,10 +157,10 @@ func DefaultScorer() Scorer {
 	return Scorer{
 		EventWeights:      DefaultEventWeights(),
 		RecencyHalfLife:   60 * 24 * time.Hour,
-		BuyAgainHalfLife:  60 * 24 * time.Hour,
-		MixWeight:         0.5,
+		BuyAgainHalfLife:  120 * 24 * time.Hour,
+		MixWeight:         0.7,
 		CategoryBoost:     0.5,
-		PopularityWeight:  0.1,
+		PopularityWeight:  0,
 		MaxPerCategory:    4,
 		DiversityWindow:   10,
 		DefaultRepeatRate: 0.2,
@@ -249,27 +249,24 @@ func (s Scorer) Score(in Input, opt Options) []Recommendation {
 		}
 	}
 	blend(cands, mode, s.MixWeight)
-	ranked := cands[:0:0]
-	for _, c := range cands {
-		if c.score > 0 {
-			ranked = append(ranked, c)
+	// Only the head of the ranking can reach the list (the diversity pass
+	// may pull up to window × perCat items past limit), so select it with a
+	// bounded heap instead of sorting every candidate.
+	need := opt.Limit + max(s.DiversityWindow, 1)*max(s.MaxPerCategory, 1)
+	better := func(a, b int) bool {
+		if cands[a].score != cands[b].score {
+			return cands[a].score > cands[b].score
 		}
+		return cands[a].id < cands[b].id
 	}
-	slices.SortFunc(ranked, func(a, b candidate) int {
-		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.id, b.id))
-	})
-	out := make([]Recommendation, 0, min(len(ranked), opt.Limit+s.DiversityWindow)+opt.Limit)
-	for _, c := range ranked {
-		r := Recommendation{ItemID: c.id, Score: c.score}
+	head := selectTop(len(cands), need, func(n int) bool { return cands[n].score > 0 }, better)
+	out := make([]Recommendation, 0, len(head)+opt.Limit+s.DiversityWindow)
+	for _, n := range head {
+		r := Recommendation{ItemID: cands[n].id, Score: cands[n].score}
 		if opt.Explain {
-			r.Reason = explainCandidate(c, hist)
+			r.Reason = explainCandidate(cands[n], hist)
 		}
 		out = append(out, r)
-		if len(out) >= opt.Limit+max(s.DiversityWindow, 1)*max(s.MaxPerCategory, 1) {
-			// Enough alternatives for the diversity pass; the rest cannot
-			// reach the list.
-			break
-		}
 	}
 	seen := make(map[string]bool, len(out)+opt.Limit)
 	for _, r := range out {
@@ -562,4 +559,58 @@ func (r Recommendation) String() string {
 		b = " backfill"
 	}
 	return fmt.Sprintf("%s(%.4g%s)", r.ItemID, r.Score, b)
+}
+
+// selectTop returns the indexes in [0, count) that pass keep, best first
+// by better, at most n of them. It keeps a min-heap of the n best seen so
+// far, so it costs O(count · log n).
+func selectTop(count, n int, keep func(int) bool, better func(a, b int) bool) []int {
+	h := make([]int, 0, n+1)
+	for i := range count {
+		if !keep(i) {
+			continue
+		}
+		if len(h) == n {
+			if !better(i, h[0]) {
+				continue
+			}
+			h[0] = i
+		} else {
+			h = append(h, i)
+			for c := len(h) - 1; c > 0; {
+				p := (c - 1) / 2
+				if !better(h[p], h[c]) {
+					break
+				}
+				h[p], h[c] = h[c], h[p]
+				c = p
+			}
+			continue
+		}
+		for p := 0; ; {
+			l := 2*p + 1
+			if l >= len(h) {
+				break
+			}
+			w := l
+			if r := l + 1; r < len(h) && better(h[w], h[r]) {
+				w = r
+			}
+			if !better(h[p], h[w]) {
+				break
+			}
+			h[p], h[w] = h[w], h[p]
+			p = w
+		}
+	}
+	slices.SortFunc(h, func(a, b int) int {
+		if better(a, b) {
+			return -1
+		}
+		if better(b, a) {
+			return 1
+		}
+		return 0
+	})
+	return h
 }

@@ -99,9 +99,9 @@ func DefaultTrainConfig(asOf time.Time) TrainConfig {
 	return TrainConfig{
 		AsOf:           asOf,
 		Neighbours:     50,
-		Measure:        Cosine,
-		Shrinkage:      10,
-		HalfLife:       180 * 24 * time.Hour,
+		Measure:        Jaccard,
+		Shrinkage:      3,
+		HalfLife:       90 * 24 * time.Hour,
 		EventWeights:   DefaultEventWeights(),
 		Transform:      Log1p,
 		MaxHistory:     300,

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"tailor/shared/localrun"
+	"tailor/shared/store/storetest"
+)
+
+// The end-to-end tests run the real compiled bootstraps under tailor
+// serve's Lambda Runtime API, against DynamoDB Local.
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// bootstraps builds every function once per test binary, as make
+// build-local does.
+func bootstraps(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := storetest.ModuleRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binDir, buildErr = os.MkdirTemp("", "tailor-bootstraps-")
+		if buildErr != nil {
+			return
+		}
+		entries, err := os.ReadDir(filepath.Join(root, "functions"))
+		if err != nil {
+			buildErr = err
+			return
+		}
+		for _, e := range entries {
+			out := filepath.Join(binDir, e.Name(), "bootstrap")
+			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, "./functions/"+e.Name())
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("build %s: %v\n%s", e.Name(), err, b)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+// stack is a running local Tailor: fresh tables, every function, the API.
+type stack struct {
+	t    *testing.T
+	URL  string
+	Srv  *localrun.Server
+	Env  *storetest.Env
+	logs *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startStack(t *testing.T) *stack {
+	t.Helper()
+	env := storetest.New(t)
+	root, _ := storetest.ModuleRoot()
+	logs := &syncBuffer{}
+	srv, err := localrun.New(localrun.Config{
+		Template:    filepath.Join(root, "template.yaml"),
+		BinDir:      bootstraps(t),
+		TablePrefix: env.Prefix,
+		Logs:        logs,
+		Logger:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("function logs:\n%s", logs.String())
+		}
+	})
+	return &stack{t: t, URL: srv.URL(), Srv: srv, Env: env, logs: logs}
+}
+
+// call sends one request and decodes a JSON answer.
+func (s *stack) call(method, path string, body any, headers ...string) (int, http.Header, map[string]any) {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		js, _ := json.Marshal(b)
+		rd = bytes.NewReader(js)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			s.t.Fatalf("%s %s: body is not a JSON object: %q", method, path, raw)
+		}
+	}
+	return resp.StatusCode, resp.Header, out
+}

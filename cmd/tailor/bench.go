@@ -100,6 +100,8 @@ func measure(n int, f func() error) (latency, error) {
 		total += ds[i]
 	}
 	slices.Sort(ds)
-	q := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(time.Microsecond) }
+	q := func(p float64) time.Duration {
+		return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(time.Microsecond)
+	}
 	return latency{p50: q(0.50), p99: q(0.99), mean: (total / time.Duration(n)).Round(time.Microsecond)}, nil
 }

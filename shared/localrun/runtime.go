@@ -559,10 +559,11 @@ func (sb *sandbox) stopServing() {
 	})
 }
 
-// kill ends the process group; monitor does the rest.
+// kill ends the process group; monitor does the rest. The signal goes
+// first so the runtime dies without logging about a vanished Runtime API.
 func (sb *sandbox) kill() {
-	sb.stopServing()
 	killProcess(sb.cmd)
+	sb.stopServing()
 }
 
 func (sb *sandbox) crashResult(inv *invocation) Result {

@@ -221,7 +221,18 @@ func (a *authorizer) decide(payload []byte, routeArn string) (authDecision, erro
 		}
 		return authDecision{allowed: *r.IsAuthorized, context: r.Context}, nil
 	}
-	var r events.APIGatewayV2CustomAuthorizerIAMPolicyResponse
+	// Policies write Action and Resource as a string or a list, which the
+	// events type cannot read, hence a local shape.
+	var r struct {
+		PolicyDocument struct {
+			Statement []struct {
+				Action   stringList `json:"Action"`
+				Effect   string     `json:"Effect"`
+				Resource stringList `json:"Resource"`
+			} `json:"Statement"`
+		} `json:"policyDocument"`
+		Context map[string]any `json:"context"`
+	}
 	if err := json.Unmarshal(payload, &r); err != nil {
 		return authDecision{}, fmt.Errorf("decode IAM policy response: %w", err)
 	}
@@ -238,6 +249,24 @@ func (a *authorizer) decide(payload []byte, routeArn string) (authDecision, erro
 		}
 	}
 	return authDecision{allowed: allowed, context: r.Context}, nil
+}
+
+// stringList reads a JSON string or list of strings.
+type stringList []string
+
+// UnmarshalJSON accepts "a" as well as ["a", "b"].
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = []string{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*l = many
+	return nil
 }
 
 func actionCovers(actions []string, want string) bool {

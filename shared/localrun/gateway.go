@@ -126,6 +126,16 @@ func newGateway(s *Server) (*gateway, error) {
 	return g, nil
 }
 
+// maxIntegrationTimeout is API Gateway's limit for HTTP API integrations.
+const maxIntegrationTimeout = 30 * time.Second
+
+func (rt *route) integrationTimeout() time.Duration {
+	if ms := rt.TimeoutInMillis; ms > 0 && time.Duration(ms)*time.Millisecond < maxIntegrationTimeout {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return maxIntegrationTimeout
+}
+
 // match reports whether the route matches the request's decoded path
 // segments, and the path parameters it binds.
 func (rt *route) match(method string, segs []string) (map[string]string, bool) {
@@ -294,7 +304,12 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		gatewayError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		return
 	}
-	res, err := rt.fn.pool.invoke(r.Context(), payload)
+	// API Gateway stops waiting after the integration timeout (30s unless
+	// the route says less) even when the function may run longer; the
+	// function then finishes unobserved, as it would in AWS.
+	ctx, cancel := context.WithTimeout(r.Context(), rt.integrationTimeout())
+	defer cancel()
+	res, err := rt.fn.pool.invoke(ctx, payload)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			// The client has gone; nobody reads this answer.

@@ -463,6 +463,16 @@ func TestTimeoutKillsAndRecovers(t *testing.T) {
 	}
 }
 
+func TestIntegrationTimeout(t *testing.T) {
+	ts := startServer(t, nil)
+	// The route gives up after 300ms although the function may run 10s.
+	wantMessage(t, ts.do(t, "GET", "/brief?sleep=1500", nil, nil), 503, "Service Unavailable")
+	_, ev := decodeEcho(t, ts.do(t, "GET", "/brief", nil, nil))
+	if ev.RouteKey != "GET /brief" {
+		t.Errorf("routeKey %q", ev.RouteKey)
+	}
+}
+
 func TestCrashRestarts(t *testing.T) {
 	ts := startServer(t, nil)
 	before, _ := decodeEcho(t, ts.do(t, "GET", "/echo/a", nil, nil))

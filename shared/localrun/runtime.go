@@ -501,20 +501,25 @@ func (p *pool) spawn() (*sandbox, error) {
 		return nil, fmt.Errorf("start %s: %w", fn.binary, err)
 	}
 	p.mu.Lock()
+	if p.closed {
+		// Close has already collected the sandboxes it will kill and may be
+		// waiting for them: this one is ours to end.
+		p.mu.Unlock()
+		sb.kill()
+		_ = cmd.Wait()
+		return nil, ErrClosed
+	}
 	if p.all == nil {
 		p.all = map[*sandbox]bool{}
 	}
 	p.all[sb] = true
 	sb.state = stateBusy
-	closed := p.closed
+	// Added under the lock that close takes first, so the Add always comes
+	// before Close's Wait.
+	p.host.wg.Add(1)
 	p.mu.Unlock()
 	p.host.log.Info("runtime started", "function", fn.def.LogicalID, "pid", cmd.Process.Pid, "sandbox", seq)
-	p.host.wg.Add(1)
 	go p.monitor(sb)
-	if closed {
-		sb.kill()
-		return nil, ErrClosed
-	}
 	return sb, nil
 }
 

@@ -162,6 +162,8 @@ type Route struct {
 	AuthorizationScopes []string
 	// PayloadFormatVersion is "2.0" or "1.0".
 	PayloadFormatVersion string
+	// TimeoutInMillis is the route's integration timeout, 0 when unset.
+	TimeoutInMillis int
 }
 
 // Key is the API Gateway route key, e.g. "GET /v1/customers/{id}", or
@@ -196,6 +198,7 @@ func (t *Template) Routes() ([]Route, error) {
 				EventName:            e.Name,
 				Authorizer:           api.Auth.DefaultAuthorizer,
 				PayloadFormatVersion: h.PayloadFormatVersion,
+				TimeoutInMillis:      h.TimeoutInMillis,
 			}
 			if h.Auth != nil {
 				r.AuthorizationScopes = h.Auth.AuthorizationScopes

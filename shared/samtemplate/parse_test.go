@@ -123,6 +123,7 @@ Resources:
             ApiId: !Ref Api
             Method: post
             Path: /v1/events
+            TimeoutInMillis: 5000
         Open:
           Type: HttpApi
           Properties:
@@ -216,7 +217,7 @@ func TestParseEvents(t *testing.T) {
 		byName[e.Name] = e
 	}
 	post := byName["Post"].HTTPAPI
-	if post == nil || post.Method != "POST" || post.Path != "/v1/events" || post.APIID != "Api" || post.PayloadFormatVersion != "2.0" {
+	if post == nil || post.Method != "POST" || post.Path != "/v1/events" || post.APIID != "Api" || post.PayloadFormatVersion != "2.0" || post.TimeoutInMillis != 5000 {
 		t.Errorf("Post = %+v", post)
 	}
 	if open := byName["Open"].HTTPAPI; open == nil || open.Auth == nil || open.Auth.Authorizer != NoAuthorizer {

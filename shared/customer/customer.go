@@ -62,6 +62,8 @@ type Customer struct {
 	Version   int64                   `json:"version"`
 	CreatedAt time.Time               `json:"created_at"`
 	UpdatedAt time.Time               `json:"updated_at"`
+	// Aggregates are kept by event ingestion; nil until the first event.
+	Aggregates *Aggregates `json:"aggregates,omitempty"`
 }
 
 // Replacement is the body of PUT: the whole profile, consent and tags.

@@ -40,11 +40,16 @@ type customerItem struct {
 	Version    int64                            `dynamodbav:"version"`
 	CreatedAt  time.Time                        `dynamodbav:"created_at"`
 	UpdatedAt  time.Time                        `dynamodbav:"updated_at"`
+	// Agg is written only by event ingestion (see Events).
+	Agg *customer.Aggregates `dynamodbav:"agg"`
 }
 
 func (it customerItem) customer() *customer.Customer {
 	c := &customer.Customer{ID: it.CustomerID, Profile: it.Profile, Consent: it.Consent, Tags: it.Tags,
 		Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
+	if it.Agg != nil {
+		c.Aggregates = it.Agg.Clone()
+	}
 	if c.Consent == nil {
 		c.Consent = map[string]customer.ConsentState{}
 	}
@@ -72,6 +77,8 @@ func (s *Customers) Get(ctx context.Context, customerID string) (*customer.Custo
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return nil, fmt.Errorf("decode customer %s: %w", customerID, err)
 	}
+	// A record created by event ingestion alone carries its id as well.
+	it.CustomerID = customerID
 	return it.customer(), nil
 }
 

@@ -7,6 +7,14 @@
 //
 //	customer by id                 Customers  pk=C#<customer_id>  sk=PROFILE
 //	item by id                     Items      pk=I#<item_id>      sk=ITEM
+//	customer aggregates            Customers  pk=C#<customer_id>  sk=PROFILE (agg, agg_version)
+//	anonymous visitor aggregates   Customers  pk=N#<anonymous_id> sk=PROFILE
+//	anonymous id -> customer       Customers  pk=A#<anonymous_id> sk=ALIAS
+//	event by id (de-duplication)   Events     pk=E#<event_id>     sk=EVENT
+//	a customer's events by time    Events     pk=H#C#<customer_id> sk=<time>#<event_id>
+//	popular items of a day         Events     pk=P#<yyyy-mm-dd>#<0..7> sk=<item_id>
+//
+// Ingestion's items and their invariants are described in docs/ingestion.md.
 //
 // Requests never Scan; batch jobs scan by parallel segments.
 package store
@@ -22,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"tailor/shared/errs"
 )
@@ -84,6 +93,32 @@ func classify(op string, err error) error {
 		return &errs.Error{Op: op, Kind: errs.Transient, Detail: "the database is busy; retry", Err: err}
 	case errors.As(err, &api) && api.ErrorCode() == "ThrottlingException":
 		return &errs.Error{Op: op, Kind: errs.Transient, Detail: "the database is busy; retry", Err: err}
+	case unavailable(err):
+		return &errs.Error{Op: op, Kind: errs.Transient, Detail: "the database is unavailable; retry", Err: err}
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// unavailable reports a server error (5xx), a conflicting transaction, or
+// an attempt that timed out without the caller's deadline having passed:
+// the request may or may not have been applied, and conditional writes
+// make retrying it safe.
+func unavailable(err error) bool {
+	var (
+		ise      *types.InternalServerError
+		conflict *types.TransactionConflictException
+		resp     *smithyhttp.ResponseError
+		canceled *aws.RequestCanceledError
+	)
+	switch {
+	case errors.As(err, &ise), errors.As(err, &conflict):
+		return true
+	case errors.As(err, &resp) && resp.HTTPStatusCode() >= 500:
+		return true
+	case errors.As(err, &canceled) && errors.Is(canceled.Err, context.DeadlineExceeded):
+		// An attempt timeout; the caller's own deadline is checked by the
+		// retry loops before they retry.
+		return true
+	}
+	return false
 }

@@ -1,0 +1,164 @@
+// Package ingestapi is the edge of the ingest function: POST /v1/events
+// (a batch of up to event.MaxBatch events in one JSON body) and the SQS
+// trigger (one event per message). Both decode, call package ingest, and
+// encode the per-event outcomes; neither holds business rules.
+package ingestapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"tailor/shared/apigw"
+	"tailor/shared/errs"
+	"tailor/shared/event"
+	"tailor/shared/ingest"
+	"tailor/shared/obs"
+)
+
+// API holds the handlers' dependencies.
+type API struct {
+	Service *ingest.Service
+	Log     *slog.Logger
+	// Metrics receives CloudWatch Embedded Metric Format lines; nil
+	// discards them.
+	Metrics io.Writer
+}
+
+// Request is the body of POST /v1/events.
+type Request struct {
+	Events []json.RawMessage `json:"events"`
+}
+
+// Response reports every event of the batch by index, so a client
+// resends exactly the failed ones.
+type Response struct {
+	Accepted  int              `json:"accepted"`
+	Duplicate int              `json:"duplicate"`
+	Rejected  int              `json:"rejected"`
+	Failed    int              `json:"failed"`
+	Results   []ingest.Outcome `json:"results"`
+}
+
+// Register adds the HTTP route to r.
+func (a *API) Register(r *apigw.Router) {
+	r.Handle("POST /v1/events", a.post)
+}
+
+// post answers 200 with an outcome per event whenever the batch itself is
+// well formed: invalid events are rejected one by one and never stop the
+// valid ones. Only an unreadable or oversized batch fails as a whole
+// (400, 413, 415).
+func (a *API) post(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	var req Request
+	if err := r.DecodeJSON(&req, event.MaxBatchBytes); err != nil {
+		return nil, err
+	}
+	switch {
+	case req.Events == nil:
+		var v errs.Validator
+		v.Add("events", "is required: an array of 1 to %d events", event.MaxBatch)
+		return nil, v.Err()
+	case len(req.Events) == 0:
+		var v errs.Validator
+		v.Add("events", "must hold 1 to %d events", event.MaxBatch)
+		return nil, v.Err()
+	case len(req.Events) > event.MaxBatch:
+		return nil, errs.E(errs.TooLarge, fmt.Sprintf("a batch holds at most %d events; got %d; split it", event.MaxBatch, len(req.Events)))
+	}
+	out := a.Service.Ingest(ctx, req.Events, "events[%d].")
+	resp := Response{Results: out}
+	for _, o := range out {
+		switch o.Status {
+		case event.Accepted:
+			resp.Accepted++
+		case event.Duplicate:
+			resp.Duplicate++
+		case event.Rejected:
+			resp.Rejected++
+		case event.Failed:
+			resp.Failed++
+		}
+	}
+	a.report(ctx, "http", out)
+	return apigw.JSON(http.StatusOK, resp), nil
+}
+
+// SQS handles a batch of SQS messages, each holding one event as JSON. It
+// returns exactly the messages whose event failed for a reason retrying
+// can fix (storage unavailable, deadline): SQS delivers those again and
+// moves them to the dead-letter queue after maxReceiveCount deliveries.
+// An invalid or conflicting event is never retried: it is logged (without
+// its content) and counted, and its message is deleted, because no number
+// of deliveries would make it valid. Duplicates are deleted silently.
+func (a *API) SQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	raws := make([]json.RawMessage, len(ev.Records))
+	for i, m := range ev.Records {
+		raws[i] = json.RawMessage(m.Body)
+	}
+	out := a.Service.Ingest(ctx, raws, "")
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for i, o := range out {
+		switch o.Status {
+		case event.Failed:
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
+		case event.Rejected:
+			a.Log.WarnContext(ctx, "event rejected", "messageId", ev.Records[i].MessageId, "reason", o.Reason,
+				"fields", len(o.Errors))
+		}
+	}
+	a.report(ctx, "sqs", out)
+	return resp, nil
+}
+
+// report logs the batch's counts and emits them as metrics.
+func (a *API) report(ctx context.Context, source string, out []ingest.Outcome) {
+	c := ingest.Counts(out)
+	a.Log.InfoContext(ctx, "events ingested", "source", source, "events", len(out),
+		"accepted", c[event.Accepted], "duplicate", c[event.Duplicate], "rejected", c[event.Rejected], "failed", c[event.Failed])
+	if a.Metrics == nil {
+		return
+	}
+	_ = obs.EmitMetrics(a.Metrics, time.Now(), map[string]string{"Function": "ingest", "Source": source},
+		obs.Metric{Name: "EventsAccepted", Unit: "Count", Value: float64(c[event.Accepted])},
+		obs.Metric{Name: "EventsDuplicate", Unit: "Count", Value: float64(c[event.Duplicate])},
+		obs.Metric{Name: "EventsRejected", Unit: "Count", Value: float64(c[event.Rejected])},
+		obs.Metric{Name: "EventsFailed", Unit: "Count", Value: float64(c[event.Failed])})
+}
+
+// Invoker routes one Lambda payload to the HTTP or the SQS handler: the
+// ingest function has both triggers.
+type Invoker struct {
+	HTTP func(context.Context, apigw.Event) (apigw.Result, error)
+	SQS  func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+}
+
+// Invoke is the Lambda handler.
+func (v *Invoker) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	var probe struct {
+		Records []struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
+	}
+	if err := json.Unmarshal(payload, &probe); err != nil {
+		return nil, fmt.Errorf("decode invocation payload: %w", err)
+	}
+	if len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:sqs" {
+		var ev events.SQSEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, fmt.Errorf("decode SQS event: %w", err)
+		}
+		return v.SQS(ctx, ev)
+	}
+	var ev apigw.Event
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, fmt.Errorf("decode HTTP API event: %w", err)
+	}
+	return v.HTTP(ctx, ev)
+}

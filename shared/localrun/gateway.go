@@ -249,6 +249,7 @@ func gatewayError(w http.ResponseWriter, status int, msg string) {
 	_, _ = w.Write(b)
 }
 
+// ServeHTTP answers one API request as API Gateway would.
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	reqID := gatewayRequestID()

@@ -73,9 +73,20 @@ func (s *Server) serveInvoke(w http.ResponseWriter, r *http.Request) {
 			invokeAPIError(w, http.StatusServiceUnavailable, "ServiceException", "server is closing")
 			return
 		}
+		// The invocation outlives this request, as Lambda's event queue
+		// does, but not the server.
+		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 		go func() {
 			defer s.bg.Done()
-			res, err := fn.pool.invoke(s.bgCtx, payload)
+			defer cancel()
+			go func() {
+				select {
+				case <-s.closing:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			res, err := fn.pool.invoke(ctx, payload)
 			if err != nil || res.Outcome != Success {
 				s.log.Warn("asynchronous invocation failed", "function", fn.def.LogicalID, "outcome", res.Outcome.String(), "requestId", res.RequestID)
 			}

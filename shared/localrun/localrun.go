@@ -80,8 +80,7 @@ type Server struct {
 	httpSrv  *http.Server
 	closed   bool
 	bg       sync.WaitGroup // asynchronous invocations
-	bgCtx    context.Context
-	bgCancel context.CancelFunc
+	closing  chan struct{}  // closed by Close to stop asynchronous invocations
 }
 
 // DefaultMaxConcurrency is the per-function process limit when
@@ -134,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 			initTimeout: cfg.InitTimeout,
 		},
 	}
-	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	s.closing = make(chan struct{})
 
 	var problems []string
 	for _, def := range tpl.Functions {
@@ -334,8 +333,8 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	srv := s.httpSrv
+	close(s.closing)
 	s.mu.Unlock()
-	s.bgCancel()
 	var err error
 	if srv != nil {
 		err = srv.Close()
@@ -394,6 +393,7 @@ type statusRecorder struct {
 	status int
 }
 
+// WriteHeader records the first status written.
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
@@ -401,6 +401,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Write records an implicit 200.
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK

@@ -42,6 +42,7 @@ type lineWriter struct {
 	buf    []byte
 }
 
+// Write emits every complete line in p and keeps the rest for later.
 func (w *lineWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {

@@ -229,7 +229,7 @@ func (p *pool) invoke(ctx context.Context, payload []byte) (Result, error) {
 		if !ok {
 			// The caller left; the sandbox still has to finish (or time out)
 			// before anyone else can use it, as in Lambda.
-			go p.await(context.Background(), sb, inv)
+			go p.await(context.WithoutCancel(ctx), sb, inv)
 			return Result{}, ctx.Err()
 		}
 		return res, nil

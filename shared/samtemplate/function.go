@@ -10,7 +10,11 @@ import (
 
 // Function is one AWS::Serverless::Function with Globals.Function merged in.
 type Function struct {
-	LogicalID     string
+	// LogicalID is the template's name for the function, e.g.
+	// "CustomersFunction"; see FunctionName for the package it maps to.
+	LogicalID string
+	// CodeURI, Handler, Runtime, Architectures and Description are as
+	// declared after the globals merge.
 	CodeURI       string
 	Handler       string
 	Runtime       string
@@ -47,6 +51,8 @@ const (
 // fields is set for the types this package knows; Properties always holds
 // the raw properties.
 type Event struct {
+	// Name is the event's key under Events; Type its SAM type ("HttpApi",
+	// "Schedule", "ScheduleV2", "SQS", ...).
 	Name       string
 	Type       string
 	Properties Value
@@ -95,7 +101,8 @@ type ScheduleEvent struct {
 	Input string
 	// Enabled is false when the schedule is declared but switched off.
 	Enabled bool
-	Name    string
+	// Name is the rule or schedule name, "" when SAM generates it.
+	Name string
 }
 
 // SQSEvent is an SQS event source mapping.
@@ -103,12 +110,14 @@ type SQSEvent struct {
 	// Queue is usually !GetAtt Queue.Arn.
 	Queue Value
 	// BatchSize defaults to 10 as in SAM.
-	BatchSize                      int
+	BatchSize int
+	// MaximumBatchingWindowInSeconds is how long Lambda gathers a batch.
 	MaximumBatchingWindowInSeconds int
 	// FunctionResponseTypes lists "ReportBatchItemFailures" when the function
 	// reports partial batch failures.
 	FunctionResponseTypes []string
-	Enabled               bool
+	// Enabled is false for a mapping declared but switched off.
+	Enabled bool
 	// MaximumConcurrency is ScalingConfig.MaximumConcurrency, 0 when unset.
 	MaximumConcurrency int
 }

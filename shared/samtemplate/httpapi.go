@@ -9,10 +9,12 @@ import (
 
 // HTTPAPI is one AWS::Serverless::HttpApi.
 type HTTPAPI struct {
+	// LogicalID is the resource's name in the template.
 	LogicalID string
 	// StageName is unresolved (often !Ref Stage).
 	StageName Value
-	Auth      HTTPAPIAuth
+	// Auth holds the authorizers and the default one.
+	Auth HTTPAPIAuth
 	// Implicit is true for the API SAM creates for events without ApiId.
 	Implicit bool
 }
@@ -23,13 +25,15 @@ type HTTPAPIAuth struct {
 	Authorizers map[string]Authorizer
 	// DefaultAuthorizer names the authorizer routes use unless they say
 	// otherwise; "" when routes are open by default.
-	DefaultAuthorizer   string
+	DefaultAuthorizer string
+	// EnableIAMAuthorizer allows routes to use AWS_IAM authorization.
 	EnableIAMAuthorizer bool
 }
 
 // Authorizer is one HTTP API authorizer: a Lambda authorizer when
 // FunctionArn is set, a JWT authorizer when JWT is set.
 type Authorizer struct {
+	// Name is the authorizer's key under Auth.Authorizers.
 	Name string
 	// FunctionArn is unresolved, usually !GetAtt XFunction.Arn.
 	FunctionArn Value
@@ -55,8 +59,11 @@ type Authorizer struct {
 
 // JWTAuthorizer is the JwtConfiguration of a JWT authorizer.
 type JWTAuthorizer struct {
-	Issuer         string
-	Audience       []string
+	// Issuer and Audience are the token claims required.
+	Issuer   string
+	Audience []string
+	// IdentitySource is where the token is read from, e.g.
+	// "$request.header.Authorization".
 	IdentitySource string
 }
 

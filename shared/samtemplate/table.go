@@ -7,6 +7,8 @@ import (
 
 // Table is one DynamoDB table as declared, in the shape CreateTable needs.
 type Table struct {
+	// LogicalID is the table's name in the template; the local physical
+	// name is a prefix followed by it.
 	LogicalID string
 	// TableName is the TableName property, usually absent; the local
 	// convention names tables by logical id instead (see Resolver.TableName).
@@ -23,7 +25,9 @@ type Table struct {
 	TTLAttribute string
 	// StreamViewType is StreamSpecification.StreamViewType, "" without a
 	// stream.
-	StreamViewType      string
+	StreamViewType string
+	// PointInTimeRecovery, SSEEnabled and DeletionProtection are the
+	// table's protection switches, for checks that every table has them.
 	PointInTimeRecovery bool
 	SSEEnabled          bool
 	DeletionProtection  bool
@@ -43,6 +47,7 @@ type KeyElement struct {
 
 // SecondaryIndex is a global or local secondary index.
 type SecondaryIndex struct {
+	// IndexName and KeySchema identify the index and its keys.
 	IndexName string
 	KeySchema []KeyElement
 	// ProjectionType is "ALL", "KEYS_ONLY" or "INCLUDE".
@@ -55,6 +60,7 @@ type SecondaryIndex struct {
 
 // Throughput is a provisioned capacity.
 type Throughput struct {
+	// ReadCapacityUnits and WriteCapacityUnits are per second.
 	ReadCapacityUnits  int64
 	WriteCapacityUnits int64
 }

@@ -59,12 +59,16 @@ type Template struct {
 
 // Parameter is one template parameter.
 type Parameter struct {
+	// Name is the parameter's logical name; Type its CloudFormation type
+	// (String, Number, CommaDelimitedList, ...).
 	Name string
 	Type string
 	// Default is the default value rendered as a string; HasDefault tells an
 	// empty default from none.
-	Default        string
-	HasDefault     bool
+	Default    string
+	HasDefault bool
+	// AllowedValues and AllowedPattern are the declared constraints, for
+	// checking overrides.
 	AllowedValues  []string
 	AllowedPattern string
 	Description    string
@@ -72,6 +76,8 @@ type Parameter struct {
 
 // Resource is any template resource in raw form.
 type Resource struct {
+	// LogicalID and Type identify the resource; Properties and Metadata are
+	// raw, and Condition names the condition guarding it, if any.
 	LogicalID  string
 	Type       string
 	Properties Value

@@ -13,6 +13,7 @@ import (
 
 func main() {
 	d := boot.Start()
-	api := &customerapi.API{Store: &store.Customers{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE")}, Now: time.Now}
+	api := &customerapi.API{Store: &store.Customers{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE")}, Now: time.Now,
+		History: &store.History{DB: d.DB, Table: d.Env.Required("EVENTS_TABLE")}}
 	lambda.Start(d.HTTP(api.Register))
 }

@@ -34,6 +34,8 @@ const saveAttempts = 3
 type API struct {
 	Store Store
 	Now   func() time.Time
+	// History serves the event history; the route is left out when nil.
+	History HistoryStore
 }
 
 // Register adds the routes to r.
@@ -42,6 +44,9 @@ func (a *API) Register(r *apigw.Router) {
 	r.Handle("GET /v1/customers/{id}", a.get)
 	r.Handle("PATCH /v1/customers/{id}", a.patch)
 	r.Handle("DELETE /v1/customers/{id}", a.delete)
+	if a.History != nil {
+		r.Handle("GET /v1/customers/{id}/events", a.events)
+	}
 }
 
 func (a *API) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {

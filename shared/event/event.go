@@ -395,3 +395,20 @@ func ParseSortKeyTime(s string) (time.Time, error) {
 
 // IsType reports whether t names an event type.
 func IsType(t string) bool { return slices.Contains(Types, Type(t)) }
+
+// HistoryQuery selects events: of one type ("" for all), with From <= time
+// < To (zero for open ends), at most Limit, continuing after Cursor.
+type HistoryQuery struct {
+	Type   Type
+	From   time.Time
+	To     time.Time
+	Limit  int
+	Cursor string
+}
+
+// HistoryPage is one page of events, newest first, and the cursor of the
+// next page ("" when there is none).
+type HistoryPage struct {
+	Events []Event
+	Next   string
+}

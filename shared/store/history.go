@@ -28,23 +28,6 @@ type History struct {
 	Now func() time.Time
 }
 
-// HistoryQuery selects events: of one type ("" for all), with From <= time
-// < To (zero for open ends), at most Limit, continuing after Cursor.
-type HistoryQuery struct {
-	Type   event.Type
-	From   time.Time
-	To     time.Time
-	Limit  int
-	Cursor string
-}
-
-// HistoryPage is one page of events, newest first, and the cursor of the
-// next page ("" when there is none).
-type HistoryPage struct {
-	Events []event.Event
-	Next   string
-}
-
 // maxHistoryPages bounds the Query calls of one page when filters (type,
 // expiry) leave few items per call.
 const maxHistoryPages = 10
@@ -91,7 +74,7 @@ func decodeCursor(s, pk string) (map[string]types.AttributeValue, error) {
 // List returns one page of the customer's history, newest first. Items
 // whose TTL has passed are never returned, even before DynamoDB deletes
 // them.
-func (s *History) List(ctx context.Context, customerID string, q HistoryQuery) (HistoryPage, error) {
+func (s *History) List(ctx context.Context, customerID string, q event.HistoryQuery) (event.HistoryPage, error) {
 	op := "list history of customer " + customerID
 	pk := pfxHistory + pfxCustomer + customerID
 	kc := expression.Key(attrPK).Equal(expression.Value(pk))
@@ -121,29 +104,29 @@ func (s *History) List(ctx context.Context, customerID string, q HistoryQuery) (
 	}
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(filter).Build()
 	if err != nil {
-		return HistoryPage{}, fmt.Errorf("%s: build expression: %w", op, err)
+		return event.HistoryPage{}, fmt.Errorf("%s: build expression: %w", op, err)
 	}
 	in := &dynamodb.QueryInput{TableName: &s.Table, KeyConditionExpression: expr.KeyCondition(),
 		FilterExpression: expr.Filter(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ScanIndexForward: aws.Bool(false)}
 	if q.Cursor != "" {
 		if in.ExclusiveStartKey, err = decodeCursor(q.Cursor, pk); err != nil {
-			return HistoryPage{}, err
+			return event.HistoryPage{}, err
 		}
 	}
-	page := HistoryPage{Events: []event.Event{}}
+	page := event.HistoryPage{Events: []event.Event{}}
 	for calls := 0; calls < maxHistoryPages && len(page.Events) < q.Limit; calls++ {
 		// Limit counts items read before the filter, so the last evaluated
 		// key never lies beyond what this page returns.
 		in.Limit = aws.Int32(int32(q.Limit - len(page.Events)))
 		out, err := s.DB.Query(ctx, in)
 		if err != nil {
-			return HistoryPage{}, classify(op, err)
+			return event.HistoryPage{}, classify(op, err)
 		}
 		for _, it := range out.Items {
 			var r record
 			if err := attributevalue.UnmarshalMap(it, &r); err != nil {
-				return HistoryPage{}, fmt.Errorf("%s: decode: %w", op, err)
+				return event.HistoryPage{}, fmt.Errorf("%s: decode: %w", op, err)
 			}
 			page.Events = append(page.Events, r.Event)
 		}
@@ -154,7 +137,7 @@ func (s *History) List(ctx context.Context, customerID string, q HistoryQuery) (
 	}
 	if len(in.ExclusiveStartKey) > 0 {
 		if page.Next, err = encodeCursor(in.ExclusiveStartKey); err != nil {
-			return HistoryPage{}, err
+			return event.HistoryPage{}, err
 		}
 	}
 	return page, nil

@@ -1,0 +1,75 @@
+package customerapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"tailor/shared/apigw"
+	"tailor/shared/customer"
+	"tailor/shared/errs"
+	"tailor/shared/event"
+)
+
+// HistoryStore reads a customer's event history.
+type HistoryStore interface {
+	List(ctx context.Context, customerID string, q event.HistoryQuery) (event.HistoryPage, error)
+}
+
+// History page sizes.
+const (
+	DefaultHistoryLimit = 50
+	MaxHistoryLimit     = 200
+)
+
+// HistoryResponse is one page of GET /v1/customers/{id}/events.
+type HistoryResponse struct {
+	Events     []event.Record `json:"events"`
+	NextCursor string         `json:"next_cursor,omitempty"`
+}
+
+// events serves GET /v1/customers/{id}/events?type=&from=&to=&limit=&cursor=,
+// newest first; from is inclusive, to exclusive (RFC 3339).
+func (a *API) events(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	id := r.PathParam("id")
+	if err := customer.ValidateID(id); err != nil {
+		return nil, err
+	}
+	var v errs.Validator
+	q := event.HistoryQuery{Limit: DefaultHistoryLimit, Cursor: r.Query("cursor")}
+	if t := r.Query("type"); t != "" {
+		v.Check(event.IsType(t), "type", "must be an event type such as purchase")
+		q.Type = event.Type(t)
+	}
+	parseTime := func(name string) time.Time {
+		s := r.Query(name)
+		if s == "" {
+			return time.Time{}
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		v.Check(err == nil, name, "must be RFC 3339 such as 2026-11-20T10:15:00Z")
+		return t
+	}
+	q.From, q.To = parseTime("from"), parseTime("to")
+	if !q.From.IsZero() && !q.To.IsZero() {
+		v.Check(q.From.Before(q.To), "to", "must be after from")
+	}
+	if s := r.Query("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		v.Check(err == nil && n >= 1 && n <= MaxHistoryLimit, "limit", "must be 1 to %d", MaxHistoryLimit)
+		q.Limit = n
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	page, err := a.History.List(ctx, id, q)
+	if err != nil {
+		return nil, err
+	}
+	resp := HistoryResponse{Events: make([]event.Record, len(page.Events)), NextCursor: page.Next}
+	for i, e := range page.Events {
+		resp.Events[i] = e.ToRecord()
+	}
+	return apigw.JSON(http.StatusOK, resp), nil
+}

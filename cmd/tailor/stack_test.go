@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"tailor/shared/auth"
 	"tailor/shared/localrun"
+	"tailor/shared/store"
 	"tailor/shared/store/storetest"
 )
 
@@ -72,6 +75,37 @@ type stack struct {
 	Srv  *localrun.Server
 	Env  *storetest.Env
 	logs *syncBuffer
+	// key is sent as "Authorization: Bearer <key>" on every call; "" sends
+	// no Authorization header. startStack sets an admin key.
+	key string
+	// AdminKey is the admin key startStack created.
+	AdminKey string
+}
+
+// as returns the stack calling with another key ("" for none).
+func (s *stack) as(key string) *stack {
+	c := *s
+	c.key = key
+	return &c
+}
+
+// newKey stores a key with the scopes in the stack's KeysTable and returns
+// it, as tailor keys create does.
+func (s *stack) newKey(name string, scopes ...auth.Scope) string {
+	s.t.Helper()
+	rec, key, err := auth.NewKey(rand.Reader, name, scopes, time.Now())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.keys().Create(context.Background(), rec); err != nil {
+		s.t.Fatal(err)
+	}
+	return key
+}
+
+// keys is the stack's key table.
+func (s *stack) keys() *store.Keys {
+	return &store.Keys{DB: s.Env.DB, Table: s.Env.Table("KeysTable")}
 }
 
 type syncBuffer struct {
@@ -119,7 +153,10 @@ func startStack(t *testing.T) *stack {
 			t.Logf("function logs:\n%s", logs.String())
 		}
 	})
-	return &stack{t: t, URL: srv.URL(), Srv: srv, Env: env, logs: logs}
+	s := &stack{t: t, URL: srv.URL(), Srv: srv, Env: env, logs: logs}
+	s.AdminKey = s.newKey("e2e admin", auth.Admin)
+	s.key = s.AdminKey
+	return s
 }
 
 // call sends one request and decodes a JSON answer.
@@ -140,6 +177,9 @@ func (s *stack) call(method, path string, body any, headers ...string) (int, htt
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if s.key != "" {
+		req.Header.Set("Authorization", "Bearer "+s.key)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])

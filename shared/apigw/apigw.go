@@ -19,12 +19,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"tailor/shared/auth"
 	"tailor/shared/errs"
 )
 
 // Request is one HTTP API request as a handler sees it.
 type Request struct {
 	Event events.APIGatewayV2HTTPRequest
+	// Principal is the API key the request was made with. The router has
+	// already checked that it holds the route's scope; handlers consult it
+	// for finer decisions (pii:read) and audit records.
+	Principal auth.Principal
 }
 
 // PathParam returns the path parameter name ("" when absent).
@@ -159,12 +164,24 @@ func (rt *Router) Routes() []string {
 
 // Serve is the Lambda handler: it never returns an error to the runtime,
 // because every failure is an HTTP answer.
+//
+// Before any handler runs, Serve checks the caller's key against the route
+// table of package auth: no valid key is 401, a key without the route's
+// scope is 403, and a route with no declared scope is 403 for every key.
+// There is no way to register a handler that skips this check.
 func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	p := PrincipalOf(ev)
+	if err := auth.Check(p, ev.RouteKey); err != nil {
+		if errors.Is(err, auth.ErrNoScopeDeclared) {
+			rt.log.ErrorContext(ctx, "route has no declared scope; add it to package auth", "route", ev.RouteKey)
+		}
+		return rt.reject(ctx, ev, p, err), nil
+	}
 	h, ok := rt.routes[ev.RouteKey]
 	if !ok {
 		return rt.fail(ctx, ev, errs.E(errs.NotFound, "no such route")), nil
 	}
-	resp, err := h(ctx, &Request{Event: ev})
+	resp, err := h(ctx, &Request{Event: ev, Principal: p})
 	if err != nil {
 		return rt.fail(ctx, ev, err), nil
 	}
@@ -172,8 +189,37 @@ func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 	if err != nil {
 		return rt.fail(ctx, ev, err), nil
 	}
-	rt.log.InfoContext(ctx, "request", "route", ev.RouteKey, "status", out.StatusCode)
+	rt.log.InfoContext(ctx, "request", "route", ev.RouteKey, "status", out.StatusCode, "keyId", p.KeyID)
 	return out, nil
+}
+
+// PrincipalOf reads the principal the authorizer attached to the event; an
+// event that did not pass the authorizer has an invalid principal.
+func PrincipalOf(ev Event) auth.Principal {
+	if ev.RequestContext.Authorizer == nil {
+		return auth.PrincipalFromContext(nil)
+	}
+	return auth.PrincipalFromContext(ev.RequestContext.Authorizer.Lambda)
+}
+
+// WithPrincipal returns ev as the authorizer would have passed it for p,
+// for tests and sample events.
+func WithPrincipal(ev Event, p auth.Principal) Event {
+	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: p.Context()}
+	return ev
+}
+
+// reject answers a failed key or scope check. A 401 says how to
+// authenticate (RFC 6750); the log names the key id and reason, never the
+// key.
+func (rt *Router) reject(ctx context.Context, ev events.APIGatewayV2HTTPRequest, p auth.Principal, err error) events.APIGatewayV2HTTPResponse {
+	out := rt.problem(ev, err)
+	rt.log.InfoContext(ctx, "request rejected", "route", ev.RouteKey, "status", out.StatusCode,
+		"kind", errs.KindOf(err).String(), "keyId", p.KeyID, "reason", string(p.Reason))
+	if out.StatusCode == http.StatusUnauthorized {
+		out.Headers["WWW-Authenticate"] = `Bearer realm="tailor"`
+	}
+	return out
 }
 
 func encode(r *Response) (events.APIGatewayV2HTTPResponse, error) {
@@ -197,13 +243,19 @@ func encode(r *Response) (events.APIGatewayV2HTTPResponse, error) {
 // fail answers err as problem JSON and logs it once: client errors at info
 // level with their kind only, server errors at error level.
 func (rt *Router) fail(ctx context.Context, ev events.APIGatewayV2HTTPRequest, err error) events.APIGatewayV2HTTPResponse {
+	out := rt.problem(ev, err)
+	if out.StatusCode >= 500 {
+		rt.log.ErrorContext(ctx, "request failed", "route", ev.RouteKey, "status", out.StatusCode, "error", err.Error())
+	} else {
+		rt.log.InfoContext(ctx, "request rejected", "route", ev.RouteKey, "status", out.StatusCode, "kind", errs.KindOf(err).String())
+	}
+	return out
+}
+
+// problem renders err as a problem JSON response.
+func (rt *Router) problem(ev events.APIGatewayV2HTTPRequest, err error) events.APIGatewayV2HTTPResponse {
 	p := ProblemFor(err)
 	p.Instance = ev.RequestContext.RequestID
-	if p.Status >= 500 {
-		rt.log.ErrorContext(ctx, "request failed", "route", ev.RouteKey, "status", p.Status, "error", err.Error())
-	} else {
-		rt.log.InfoContext(ctx, "request rejected", "route", ev.RouteKey, "status", p.Status, "kind", errs.KindOf(err).String())
-	}
 	b, _ := json.Marshal(p)
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: p.Status,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"tailor/shared/auth"
 	"tailor/shared/errs"
 )
 
@@ -21,18 +22,24 @@ type payload struct {
 	N    int    `json:"n"`
 }
 
+// testRoute is a route with a declared scope; the router refuses others.
+const testRoute = "POST /v1/items:batch"
+
+// admin is a valid key holding every scope.
+var admin = auth.Principal{KeyID: "aaaaaaaaaaaaaaaa", Scopes: []auth.Scope{auth.Admin}, Valid: true}
+
 func event(ct, body string, b64 bool) events.APIGatewayV2HTTPRequest {
-	ev := events.APIGatewayV2HTTPRequest{RouteKey: "POST /x", Headers: map[string]string{}, Body: body, IsBase64Encoded: b64}
+	ev := events.APIGatewayV2HTTPRequest{RouteKey: testRoute, Headers: map[string]string{}, Body: body, IsBase64Encoded: b64}
 	if ct != "" {
 		ev.Headers["content-type"] = ct
 	}
 	ev.RequestContext.RequestID = "req-9"
-	return ev
+	return WithPrincipal(ev, admin)
 }
 
 func TestServeMapsDecodeFailures(t *testing.T) {
 	rt := NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	rt.Handle("POST /x", func(ctx context.Context, r *Request) (*Response, error) {
+	rt.Handle(testRoute, func(ctx context.Context, r *Request) (*Response, error) {
 		var p payload
 		if err := r.DecodeJSON(&p, 64); err != nil {
 			return nil, err
@@ -111,12 +118,13 @@ func TestProblemForHidesInternals(t *testing.T) {
 
 func TestUnknownRouteIs404AndFieldErrorsAreListed(t *testing.T) {
 	rt := NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	rt.Handle("POST /x", func(ctx context.Context, r *Request) (*Response, error) {
+	rt.Handle(testRoute, func(ctx context.Context, r *Request) (*Response, error) {
 		var v errs.Validator
 		v.Add("email", "must contain @")
 		return nil, v.Err()
 	})
-	out, _ := rt.Serve(context.Background(), events.APIGatewayV2HTTPRequest{RouteKey: "GET /nope"})
+	// A declared route this function does not serve.
+	out, _ := rt.Serve(context.Background(), WithPrincipal(events.APIGatewayV2HTTPRequest{RouteKey: "GET /v1/popular"}, admin))
 	if out.StatusCode != 404 {
 		t.Fatalf("status %d", out.StatusCode)
 	}

@@ -1,0 +1,18 @@
+// Command authorizer is the HTTP API Lambda authorizer: it checks the
+// request's API key and tells the functions who is calling.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"tailor/shared/apigw"
+	"tailor/shared/boot"
+	"tailor/shared/store"
+)
+
+func main() {
+	d := boot.Start()
+	a := &apigw.Authorizer{Keys: &store.Keys{DB: d.DB, Table: d.Env.Required("KEYS_TABLE")}, Log: d.Log}
+	d.Ready()
+	lambda.Start(a.Handle)
+}

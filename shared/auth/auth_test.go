@@ -100,7 +100,7 @@ func TestParseKeyRejects(t *testing.T) {
 		strings.Replace(good, "_", "-", 2),
 		good[:10] + "!" + good[11:],
 		good[:len(KeyPrefix)+16] + "a" + good[len(KeyPrefix)+17:], // separator replaced
-		good[:30] + "1" + good[31:], // 1 is not base32
+		good[:30] + "1" + good[31:],                               // 1 is not base32
 	} {
 		if id, ok := ParseKey(bad); ok {
 			t.Errorf("ParseKey(%q) accepted, id %q", bad, id)

@@ -28,7 +28,7 @@ export AWS_EC2_METADATA_DISABLED := true
 
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: all build build-local validate lint db-up db-down tables run test test-go tools java ddb-install tailor sam-build sam-local-api clean
+.PHONY: all build build-local validate lint db-up db-down tables run key test test-go tools java ddb-install tailor sam-build sam-local-api clean
 
 all: build
 
@@ -103,10 +103,21 @@ tables: tailor
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor tables --template template.yaml --prefix $(TABLE_PREFIX)
 
 ## run: the whole stack on this machine: DynamoDB Local, tables, functions, API on http://$(ADDR).
+## Every route needs an API key: run creates an admin key, prints it and
+## keeps it in $(LOCAL)/admin.key for scripts and the README's examples.
 run: db-up tables build-local tailor
 	@trap '$(MAKE) --no-print-directory db-down DDB_PORT=$(DDB_PORT)' EXIT; \
+	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor keys create \
+	  --name local-admin --scopes admin --table-prefix $(TABLE_PREFIX) --out $(LOCAL)/admin.key; \
+	echo "(also written to $(LOCAL)/admin.key; send it as -H \"Authorization: Bearer \$$(cat $(LOCAL)/admin.key)\")"; \
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor serve \
-	  --template template.yaml --bin $(BUILD)/local --addr $(ADDR) --table-prefix $(TABLE_PREFIX)
+	  --template template.yaml --bin $(abspath $(BUILD)/local) --addr $(ADDR) --table-prefix $(TABLE_PREFIX)
+
+## key: a new API key in the running local stack, e.g. make key SCOPES=events:write,recommendations:read
+## (NAME=... optional). The key is the last line of the output.
+key: tailor
+	@AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor keys create \
+	  --name "$(or $(NAME),local $(SCOPES))" --scopes "$(SCOPES)" --table-prefix $(TABLE_PREFIX)
 
 ## test: lint, then every Go test against a DynamoDB Local of its own; stops it afterwards.
 test: validate

@@ -136,7 +136,7 @@ var ErrNoScopeDeclared = errors.New("route has no declared scope")
 func Check(p Principal, routeKey string) error {
 	if !p.Valid {
 		return &errs.Error{Op: "authorize " + routeKey, Kind: errs.Unauthorized,
-			Detail: "a valid API key is required: send Authorization: Bearer <key>"}
+			Detail: "a valid API key is required in the header Authorization: Bearer tlr_..."}
 	}
 	need, ok := RequiredScope(routeKey)
 	if !ok {

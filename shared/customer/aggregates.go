@@ -92,12 +92,26 @@ type Aggregates struct {
 	Affinity map[string]map[string]int64 `json:"category_affinity" dynamodbav:"affinity"`
 	// Recent is the MaxRecent newest item interactions, newest first.
 	Recent []Interaction `json:"recent_interactions" dynamodbav:"recent"`
+	// Purchased counts purchase events and the latest purchase time per
+	// item, for "buy again" and for excluding what was bought. It grows
+	// with the distinct items a customer buys (about 50 bytes each).
+	Purchased map[string]ItemPurchases `json:"-" dynamodbav:"purchased"`
+	// PurchaseDays sums purchases per UTC day (yyyy-mm-dd) and currency:
+	// what the nightly models need (repeat transactions are purchase days,
+	// as in the BG/NBD and Gamma-Gamma papers).
+	PurchaseDays map[string]Amounts `json:"-" dynamodbav:"days"`
+}
+
+// ItemPurchases is one item's purchase history for a customer.
+type ItemPurchases struct {
+	Count int64     `json:"count" dynamodbav:"n"`
+	Last  time.Time `json:"last" dynamodbav:"l"`
 }
 
 // NewAggregates returns empty aggregates.
 func NewAggregates() *Aggregates {
 	return &Aggregates{Revenue: Amounts{}, Refunds: Amounts{}, Affinity: map[string]map[string]int64{},
-		Recent: []Interaction{}}
+		Recent: []Interaction{}, Purchased: map[string]ItemPurchases{}, PurchaseDays: map[string]Amounts{}}
 }
 
 // Clone returns a deep copy of a.
@@ -111,6 +125,11 @@ func (a *Aggregates) Clone() *Aggregates {
 		c.Affinity[m] = maps.Clone(cats)
 	}
 	c.Recent = slices.Clone(a.Recent)
+	c.Purchased = maps.Clone(a.Purchased)
+	c.PurchaseDays = make(map[string]Amounts, len(a.PurchaseDays))
+	for d, am := range a.PurchaseDays {
+		c.PurchaseDays[d] = maps.Clone(am)
+	}
 	c.normalise()
 	return &c
 }
@@ -128,6 +147,12 @@ func (a *Aggregates) normalise() {
 	}
 	if a.Recent == nil {
 		a.Recent = []Interaction{}
+	}
+	if a.Purchased == nil {
+		a.Purchased = map[string]ItemPurchases{}
+	}
+	if a.PurchaseDays == nil {
+		a.PurchaseDays = map[string]Amounts{}
 	}
 }
 
@@ -161,6 +186,8 @@ func (a *Aggregates) Apply(e event.Event) {
 			a.OrderIDs = slices.Insert(a.OrderIDs, i, e.OrderID)
 		}
 		a.Orders = int64(len(a.OrderIDs))
+		a.addPurchased(e.ItemID, ItemPurchases{Count: 1, Last: e.Time})
+		a.addDay(e.Time.UTC().Format(time.DateOnly), Amounts{e.Currency: e.Amount()})
 	case event.Refund:
 		a.RefundedUnits += e.Quantity
 		a.Refunds[e.Currency] += e.Amount()
@@ -218,7 +245,31 @@ func (a *Aggregates) Merge(b *Aggregates) {
 		}
 	}
 	a.Recent = append(a.Recent, b.Recent...)
+	for item, p := range b.Purchased {
+		a.addPurchased(item, p)
+	}
+	for d, am := range b.PurchaseDays {
+		a.addDay(d, am)
+	}
 	a.trim()
+}
+
+func (a *Aggregates) addPurchased(itemID string, p ItemPurchases) {
+	cur := a.Purchased[itemID]
+	cur.Count += p.Count
+	if p.Last.After(cur.Last) {
+		cur.Last = p.Last
+	}
+	a.Purchased[itemID] = cur
+}
+
+func (a *Aggregates) addDay(day string, am Amounts) {
+	if a.PurchaseDays[day] == nil {
+		a.PurchaseDays[day] = Amounts{}
+	}
+	for cur, v := range am {
+		a.PurchaseDays[day][cur] += v
+	}
 }
 
 // trim applies the bounds: the newest MaxRecent interactions, and the

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"tailor/shared/store"
@@ -26,6 +29,7 @@ func runBench(ctx context.Context, args []string) error {
 	path := fs.String("path", "", "GET this path instead of a customer created for the run")
 	n := fs.Int("n", 1000, "requests per measurement")
 	prefix := fs.String("table-prefix", envOr("TAILOR_TABLE_PREFIX", "tailor-local-"), "local table name prefix")
+	key := fs.String("key", localKey(), "API key to send (default TAILOR_API_KEY, else .local/admin.key as make run writes it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -36,6 +40,7 @@ func runBench(ctx context.Context, args []string) error {
 		body := []byte(`{"profile":{"country":"GB"},"tags":["bench"]}`)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPut, *url+target, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+*key)
 		resp, err := client.Do(req)
 		if err != nil {
 			return fmt.Errorf("create the bench customer: %w", err)
@@ -47,6 +52,7 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	api, err := measure(*n, func() error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, *url+target, nil)
+		req.Header.Set("Authorization", "Bearer "+*key)
 		resp, err := client.Do(req)
 		if err != nil {
 			return err
@@ -104,4 +110,13 @@ func measure(n int, f func() error) (latency, error) {
 		return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(time.Microsecond)
 	}
 	return latency{p50: q(0.50), p99: q(0.99), mean: (total / time.Duration(n)).Round(time.Microsecond)}, nil
+}
+
+// localKey is the API key tailor bench sends unless --key says otherwise.
+func localKey() string {
+	if k := os.Getenv("TAILOR_API_KEY"); k != "" {
+		return k
+	}
+	b, _ := os.ReadFile(filepath.Join(".local", "admin.key"))
+	return strings.TrimSpace(string(b))
 }

@@ -34,7 +34,7 @@ var (
 
 // bootstraps builds every function once per test binary, as make
 // build-local does.
-func bootstraps(t *testing.T) string {
+func bootstraps(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		root, err := storetest.ModuleRoot()
@@ -70,7 +70,7 @@ func bootstraps(t *testing.T) string {
 
 // stack is a running local Tailor: fresh tables, every function, the API.
 type stack struct {
-	t    *testing.T
+	t    testing.TB
 	URL  string
 	Srv  *localrun.Server
 	Env  *storetest.Env
@@ -125,7 +125,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startStack(t *testing.T) *stack {
+func startStack(t testing.TB) *stack {
 	t.Helper()
 	env := storetest.New(t)
 	root, _ := storetest.ModuleRoot()

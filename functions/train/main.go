@@ -1,0 +1,28 @@
+// Command train is the nightly (and on demand) training of the
+// recommender: neighbour lists and popularity lists from the history.
+package main
+
+import (
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"tailor/shared/boot"
+	"tailor/shared/store"
+	"tailor/shared/trainjob"
+)
+
+func main() {
+	d := boot.Start()
+	db, ok := d.DB.(store.Scanner)
+	if !ok {
+		d.Log.Error("cold start failed", "error", "the DynamoDB client cannot Scan")
+		os.Exit(1)
+	}
+	s := &store.Training{DB: db, Events: d.Env.Required("EVENTS_TABLE"), Items: d.Env.Required("ITEMS_TABLE"),
+		Models: d.Env.Required("MODELS_TABLE"), Segments: d.Env.Int("SCAN_SEGMENTS", 8)}
+	d.Ready()
+	job := &trainjob.Job{Store: s, Log: d.Log, Now: time.Now, Metrics: os.Stdout}
+	lambda.Start(job.Handle)
+}

@@ -28,7 +28,7 @@ const (
 	// Customer bought Mug two days ago, viewed Trowel yesterday and put
 	// Towel in the cart an hour ago.
 	Customer = "c-123"
-	Mug      = "sku-42" // Home/Kitchen; bought with Teapot and Spoon by six, with Kettle by three
+	Mug      = "sku-42" // Home/Kitchen; bought with Teapot and Spoon by six, with Kettle by three, twice by three
 	Towel    = "sku-43" // Home/Bath; in Customer's cart
 	Teapot   = "sku-44" // Mug's strongest in-stock neighbour
 	Kettle   = "sku-45"
@@ -91,7 +91,8 @@ func Events() []map[string]any {
 		c := fmt.Sprintf("b%02d", i)
 		buy(c, 10+i, Mug, Teapot, Spoon)
 		if i <= 3 {
-			buy(c, 5+i, Kettle)
+			// Mugs wear out: half the mug buyers came back for another.
+			buy(c, 5+i, Kettle, Mug)
 		}
 	}
 	for i := 7; i <= 10; i++ {

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"tailor/shared/recommend/recotest"
+)
+
+// TestRecommendationsEndToEnd loads a small shop through the public API,
+// trains by invoking TrainFunction through the runner's Lambda Invoke API,
+// and checks what a storefront gets from the recommend function, all
+// through the real bootstraps.
+func TestRecommendationsEndToEnd(t *testing.T) {
+	s := startStack(t)
+
+	status, _, body := s.call("POST", "/v1/items:batch", map[string]any{"items": recotest.Items()})
+	if status != 200 || body["created"] != float64(len(recotest.Items())) {
+		t.Fatalf("load catalogue: %d %v", status, body)
+	}
+	evs := recotest.Events()
+	// Window shoppers who look at the hose and the bath mat, so the history
+	// runs to a few hundred events.
+	for i := range 100 {
+		for _, it := range []string{"sku-62", "sku-51"} {
+			evs = append(evs, map[string]any{"event_id": fmt.Sprintf("browse-%03d-%s", i, it), "type": "view",
+				"anonymous_id": fmt.Sprintf("a-%03d", i), "item_id": it,
+				"timestamp": recotest.Now.Add(-time.Duration(i+1) * time.Hour).Format(time.RFC3339)})
+		}
+	}
+	for chunk := range slices.Chunk(evs, 500) {
+		status, _, body := s.call("POST", "/v1/events", map[string]any{"events": chunk})
+		if status != 200 || body["accepted"] != float64(len(chunk)) {
+			t.Fatalf("load events: %d %v", status, body)
+		}
+	}
+
+	// Before any training: popular lists are empty, personalized lists
+	// still answer (the customer's purchase is buy-again material).
+	status, _, body = s.call("GET", "/v1/popular", nil)
+	if status != 200 || len(body["items"].([]any)) != 0 {
+		t.Fatalf("popular before training: %d %v", status, body)
+	}
+
+	run := invoke(t, s, "TrainFunction", fmt.Sprintf(`{"as_of": %q}`, recotest.Now.Format(time.RFC3339)))
+	if run["items"] != float64(14) || run["interactions"] != float64(len(evs)) || run["pairs"].(float64) <= 0 {
+		t.Fatalf("training run: %v", run)
+	}
+
+	recs := func(query string) []map[string]any {
+		t.Helper()
+		status, _, body := s.call("GET", "/v1/customers/"+recotest.Customer+"/recommendations"+query, nil)
+		if status != 200 {
+			t.Fatalf("recommendations%s: %d %v", query, status, body)
+		}
+		var out []map[string]any
+		for _, it := range body["items"].([]any) {
+			m := it.(map[string]any)
+			if m["item_id"] == recotest.Spoon {
+				t.Fatalf("recommendations%s holds the out-of-stock spoon: %v", query, body)
+			}
+			out = append(out, m)
+		}
+		return out
+	}
+	ids := func(items []map[string]any) []string {
+		var out []string
+		for _, it := range items {
+			out = append(out, it["item_id"].(string))
+		}
+		return out
+	}
+
+	for _, q := range []string{"?mode=discover&limit=10", "?exclude=purchased&limit=13", "?mode=mixed&exclude=purchased,in_cart&limit=5&explain=true"} {
+		if got := ids(recs(q)); slices.Contains(got, recotest.Mug) {
+			t.Fatalf("recommendations%s holds the purchased mug: %v", q, got)
+		}
+	}
+	mixed := recs("?limit=5&explain=true")
+	if len(mixed) != 5 || !slices.Contains(ids(mixed), recotest.Mug) {
+		t.Fatalf("mixed = %v; want five items with the mug to buy again", ids(mixed))
+	}
+	for _, it := range mixed {
+		if it["reason"] == nil {
+			t.Fatalf("explain=true item without a reason: %v", it)
+		}
+	}
+
+	before := ids(recs("?mode=discover&limit=5"))
+	status, _, body = s.call("POST", "/v1/events", map[string]any{"events": []map[string]any{{"event_id": "e2e-cart-1",
+		"type": "add_to_cart", "customer_id": recotest.Customer, "item_id": "sku-71", "timestamp": time.Now().UTC().Format(time.RFC3339)}}})
+	if status != 200 || body["accepted"] != float64(1) {
+		t.Fatalf("add to cart: %d %v", status, body)
+	}
+	after := ids(recs("?mode=discover&limit=5"))
+	if slices.Equal(before, after) || !slices.Contains(after, "sku-72") {
+		t.Fatalf("after an add_to_cart of the kite: %v, before %v; want the list changed, with the puzzle", after, before)
+	}
+
+	status, _, body = s.call("GET", "/v1/items/"+recotest.Mug+"/similar?limit=3", nil)
+	if status != 200 {
+		t.Fatalf("similar: %d %v", status, body)
+	}
+	sim := body["items"].([]any)
+	if len(sim) != 3 || sim[0].(map[string]any)["item_id"] != recotest.Teapot {
+		t.Fatalf("similar to the mug: %v; want the teapot (bought with it by six) first", sim)
+	}
+	for _, it := range sim {
+		if it.(map[string]any)["backfill"] != false {
+			t.Fatalf("similar to the mug holds an item not bought with it: %v", sim)
+		}
+	}
+
+	// 101 people looked at the hose and the bath mat; ten bought the mug.
+	status, _, body = s.call("GET", "/v1/popular?window=30d&limit=3", nil)
+	if status != 200 || len(body["items"].([]any)) != 3 || body["items"].([]any)[2].(map[string]any)["item_id"] != recotest.Mug {
+		t.Fatalf("popular after training: %d %v", status, body)
+	}
+	if status, _, _ = s.as(s.newKey("catalog only", "catalog:read")).call("GET", "/v1/popular", nil); status != 403 {
+		t.Fatalf("popular with a catalog:read key: %d", status)
+	}
+}
+
+// invoke calls a function through the runner's Lambda Invoke API and
+// decodes its JSON answer.
+func invoke(t *testing.T, s *stack, function, payload string) map[string]any {
+	t.Helper()
+	resp, err := http.Post(s.URL+"/2015-03-31/functions/"+function+"/invocations", "application/json", bytes.NewReader([]byte(payload)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "" || json.Unmarshal(raw, &out) != nil {
+		t.Fatalf("invoke %s: %d %s", function, resp.StatusCode, raw)
+	}
+	return out
+}

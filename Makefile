@@ -103,6 +103,7 @@ tables: tailor
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor tables --template template.yaml --prefix $(TABLE_PREFIX)
 
 ## run: the whole stack on this machine: DynamoDB Local, tables, functions, API on http://$(ADDR).
+## DEMO=1 also loads the Online Retail demo subset (testdata/demo) through the API.
 ## Every route needs an API key: run creates an admin key, prints it and
 ## keeps it in $(LOCAL)/admin.key for scripts and the README's examples.
 run: db-up tables build-local tailor
@@ -111,7 +112,11 @@ run: db-up tables build-local tailor
 	  --name local-admin --scopes admin --table-prefix $(TABLE_PREFIX) --out $(LOCAL)/admin.key; \
 	echo "(also written to $(LOCAL)/admin.key; send it as -H \"Authorization: Bearer \$$(cat $(LOCAL)/admin.key)\")"; \
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor serve \
-	  --template template.yaml --bin $(abspath $(BUILD)/local) --addr $(ADDR) --table-prefix $(TABLE_PREFIX)
+	  --template template.yaml --bin $(abspath $(BUILD)/local) --addr $(ADDR) --table-prefix $(TABLE_PREFIX) & serve=$$!; \
+	trap 'kill -TERM $$serve 2>/dev/null; wait $$serve' INT TERM; \
+	if [ -n "$(DEMO)" ]; then $(BUILD)/tailor load --demo --url http://$(ADDR) --key-file $(LOCAL)/admin.key --wait 60s \
+	  || echo "demo load failed; the API keeps running"; fi; \
+	wait $$serve
 
 ## key: a new API key in the running local stack, e.g. make key SCOPES=events:write,recommendations:read
 ## (NAME=... optional). The key is the last line of the output.

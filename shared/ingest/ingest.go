@@ -23,6 +23,8 @@ import (
 // Store is the storage ingestion needs. Implementations must be safe for
 // concurrent use.
 type Store interface {
+	// Seen returns the content hash of each event id already stored.
+	Seen(ctx context.Context, eventIDs []string) (map[string]string, error)
 	// Categories returns the top category of each known item.
 	Categories(ctx context.Context, itemIDs []string) (map[string]string, error)
 	// Link merges an anonymous visitor into a customer exactly once and
@@ -121,6 +123,28 @@ func (s *Service) Ingest(ctx context.Context, raws []json.RawMessage, prefix str
 			}
 		}
 		return idx
+	}
+
+	// Events stored before are answered without a write. When the check
+	// fails the events go on: the conditional write catches them anyway.
+	var ids []string
+	for _, i := range valid() {
+		ids = append(ids, evs[i].ID)
+	}
+	if len(ids) > 0 {
+		if seen, err := s.Store.Seen(ctx, ids); err == nil {
+			for _, i := range valid() {
+				h, ok := seen[evs[i].ID]
+				switch {
+				case !ok:
+				case h == evs[i].Hash():
+					out[i].Status = event.Duplicate
+				default:
+					out[i].Status, out[i].Reason = event.Rejected, ReasonIDConflict
+					out[i].Detail = "event_id was used before for a different event"
+				}
+			}
+		}
 	}
 
 	// Categories are looked up once per batch and stored with the event, so

@@ -293,3 +293,35 @@ func (s *Events) batchWrite(ctx context.Context, reqs []types.WriteRequest) erro
 		}
 	}
 }
+
+// Seen returns the content hash of each of eventIDs that is already stored.
+// It is a cheap early answer for re-sent events, read with strong
+// consistency; the conditional write in Append stays the guarantee (two
+// copies racing both pass this check, and one of them then fails its
+// condition).
+func (s *Events) Seen(ctx context.Context, eventIDs []string) (map[string]string, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(eventIDs))
+	for _, id := range eventIDs {
+		keys = append(keys, key(pfxEvent+id, skEvent))
+	}
+	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name("event_id"), expression.Name("hash"))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build projection: %w", err)
+	}
+	items, err := s.batchGet(ctx, s.Events, keys, true, &proj)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		var v struct {
+			EventID string `dynamodbav:"event_id"`
+			Hash    string `dynamodbav:"hash"`
+		}
+		if err := attributevalue.UnmarshalMap(it, &v); err != nil {
+			return nil, fmt.Errorf("decode event record: %w", err)
+		}
+		out[v.EventID] = v.Hash
+	}
+	return out, nil
+}

@@ -13,6 +13,9 @@
 //	event by id (de-duplication)   Events     pk=E#<event_id>     sk=EVENT
 //	a customer's events by time    Events     pk=H#C#<customer_id> sk=<time>#<event_id>
 //	popular items of a day         Events     pk=P#<yyyy-mm-dd>#<0..7> sk=<item_id>
+//	an item's neighbour list       Items      pk=I#<item_id>      sk=NEIGHBOURS
+//	popular items (nightly lists)  Models     pk=POPULAR#<days>d  sk=ALL | C#<top category>
+//	training runs                  Models     pk=RUN#train        sk=<as_of>
 //
 // Ingestion's items and their invariants are described in docs/ingestion.md.
 //

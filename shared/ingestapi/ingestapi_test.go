@@ -30,7 +30,7 @@ var now = time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
 // harness is the ingest function and the customers function wired to one
 // set of fresh tables, through a store.DB that tests may wrap.
 type harness struct {
-	t         *testing.T
+	t         testing.TB
 	env       *storetest.Env
 	events    *store.Events
 	ingest    *apigw.Router
@@ -39,9 +39,13 @@ type harness struct {
 	invoker   *ingestapi.Invoker
 }
 
-func newHarness(t *testing.T, wrap func(store.DB) store.DB) *harness {
+func newHarness(t testing.TB, wrap func(store.DB) store.DB) *harness {
 	t.Helper()
-	env := storetest.New(t)
+	return newHarnessOn(t, storetest.New(t), wrap)
+}
+
+func newHarnessOn(t testing.TB, env *storetest.Env, wrap func(store.DB) store.DB) *harness {
+	t.Helper()
 	var db store.DB = env.DB
 	if wrap != nil {
 		db = wrap(db)
@@ -76,7 +80,7 @@ func (h *harness) putItems(cats map[string]string) {
 	}
 }
 
-func loadEvent(t *testing.T, dir, name string, v any) {
+func loadEvent(t testing.TB, dir, name string, v any) {
 	t.Helper()
 	root, err := storetest.ModuleRoot()
 	if err != nil {

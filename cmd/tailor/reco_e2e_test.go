@@ -41,8 +41,7 @@ func TestRecommendationsEndToEnd(t *testing.T) {
 		}
 	}
 
-	// Before any training: popular lists are empty, personalized lists
-	// still answer (the customer's purchase is buy-again material).
+	// Before any training the popularity lists are empty.
 	status, _, body = s.call("GET", "/v1/popular", nil)
 	if status != 200 || len(body["items"].([]any)) != 0 {
 		t.Fatalf("popular before training: %d %v", status, body)

@@ -2,10 +2,13 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"tailor/shared/customer"
 	"tailor/shared/event"
@@ -72,5 +75,78 @@ func TestAppendIsExactlyOnce(t *testing.T) {
 	if c.Aggregates.Events != 70 || c.Aggregates.Orders != 7 || c.Aggregates.Revenue["GBP"] != 70*300 ||
 		!slices.Equal(c.Aggregates.OrderIDs, want.OrderIDs) || c.Aggregates.Units != want.Units {
 		t.Fatalf("aggregates %+v", c.Aggregates)
+	}
+}
+
+// failing makes one kind of call fail once, as a process dying right
+// before it would.
+type failing struct {
+	store.DB
+	updates int
+}
+
+func (f *failing) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if f.updates > 0 {
+		f.updates--
+		return nil, errors.New("crashed before marking the alias moved")
+	}
+	return f.DB.UpdateItem(ctx, in, o...)
+}
+
+func TestLinkMergesOnceAndFinishesAnInterruptedMove(t *testing.T) {
+	s, cs, hist := newEvents(t)
+	ctx := context.Background()
+	visitor := event.Owner{AnonymousID: "a-1"}
+	var anon []event.Event
+	for i := range 3 {
+		e := purchase(fmt.Sprintf("v%d", i), "", fmt.Sprintf("o-v%d", i), i, 1, 100)
+		e.CustomerID, e.AnonymousID = "", "a-1"
+		anon = append(anon, e)
+	}
+	if _, err := s.Append(ctx, visitor, anon); err != nil {
+		t.Fatal(err)
+	}
+	mine := []event.Event{purchase("m0", "c-1", "o-m0", 10, 1, 500)}
+	if _, err := s.Append(ctx, event.Owner{CustomerID: "c-1"}, mine); err != nil {
+		t.Fatal(err)
+	}
+
+	// The merge commits, the history moves, then the process dies before
+	// the alias is marked moved.
+	crash := &failing{DB: s.DB, updates: 1}
+	broken := *s
+	broken.DB = crash
+	if _, err := broken.Link(ctx, "a-1", "c-1"); err == nil {
+		t.Fatal("the injected crash did not surface")
+	}
+	// Any later event of the visitor finishes the move.
+	owners, err := s.Resolve(ctx, []string{"a-1"})
+	if err != nil || owners["a-1"] != "c-1" {
+		t.Fatalf("resolve: %v %v", owners, err)
+	}
+	// A second login changes nothing; another customer cannot take the visitor.
+	if got, err := s.Link(ctx, "a-1", "c-1"); err != nil || got != "c-1" {
+		t.Fatalf("second link: %s %v", got, err)
+	}
+	if got, err := s.Link(ctx, "a-1", "c-2"); err != nil || got != "c-1" {
+		t.Fatalf("link to another customer: %s %v", got, err)
+	}
+
+	c, err := cs.Get(ctx, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := customer.Fold(append(slices.Clone(anon), mine...))
+	if c.Aggregates.Events != 4 || c.Aggregates.Orders != 4 || c.Aggregates.Revenue["GBP"] != want.Revenue["GBP"] ||
+		!c.Aggregates.FirstSeen.Equal(want.FirstSeen) || len(c.Aggregates.Recent) != 4 {
+		t.Fatalf("aggregates %+v, want %+v", c.Aggregates, want)
+	}
+	page, err := hist.List(ctx, "c-1", event.HistoryQuery{Limit: 10})
+	if err != nil || len(page.Events) != 4 || page.Events[0].ID != "m0" {
+		t.Fatalf("history %+v %v", page, err)
+	}
+	// The visitor's record is gone: later visitor events must go to c-1.
+	if _, err := s.Append(ctx, visitor, []event.Event{{ID: "late", Type: event.View, AnonymousID: "a-1", ItemID: "x", Quantity: 1, Time: t0}}); !errors.Is(err, store.ErrOwnerChanged) {
+		t.Fatalf("a write to the linked visitor: %v", err)
 	}
 }

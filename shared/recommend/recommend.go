@@ -533,7 +533,7 @@ func topCategories(aff map[string]float64, n int) []string {
 // shortlistSize is how many items the first pass keeps for a list of
 // limit: room for the diversity pass and for items the live rows turn
 // down (out of stock, repriced), within one BatchGetItem.
-func shortlistSize(limit int) int { return min(maxShortlist, 3*limit+20) }
+func shortlistSize(limit int) int { return min(maxShortlist, 2*limit+10) }
 
 // overlay returns trained attributes with the live rows laid over them.
 func overlay(trained map[string]reco.Item, live map[string]catalog.Item) map[string]reco.Item {

@@ -72,6 +72,8 @@ func (a *API) post(ctx context.Context, r *apigw.Request) (*apigw.Response, erro
 	case len(req.Events) > event.MaxBatch:
 		return nil, errs.E(errs.TooLarge, fmt.Sprintf("a batch holds at most %d events; got %d; split it", event.MaxBatch, len(req.Events)))
 	}
+	ctx, cancel := reserve(ctx)
+	defer cancel()
 	out := a.Service.Ingest(ctx, req.Events, "events[%d].")
 	resp := Response{Results: out}
 	for _, o := range out {
@@ -102,6 +104,8 @@ func (a *API) SQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventRespo
 	for i, m := range ev.Records {
 		raws[i] = json.RawMessage(m.Body)
 	}
+	ctx, cancel := reserve(ctx)
+	defer cancel()
 	out := a.Service.Ingest(ctx, raws, "")
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for i, o := range out {
@@ -115,6 +119,18 @@ func (a *API) SQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventRespo
 	}
 	a.report(ctx, "sqs", out)
 	return resp, nil
+}
+
+// answerTime is kept back from the invocation's deadline so that a slow
+// batch still answers with per-event outcomes (the unfinished events as
+// failed) instead of being cut off by the timeout.
+const answerTime = 2 * time.Second
+
+func reserve(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) > 2*answerTime {
+		return context.WithDeadline(ctx, d.Add(-answerTime))
+	}
+	return context.WithCancel(ctx)
 }
 
 // report logs the batch's counts and emits them as metrics.

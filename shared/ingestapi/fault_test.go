@@ -407,7 +407,7 @@ func TestFaultsLoseNothingAndCountNothingTwice(t *testing.T) {
 	var faults *storetest.Faults
 	faulty := newHarness(t, func(db store.DB) store.DB {
 		faults = storetest.NewFaults(db, 42)
-		faults.Throttle, faults.Server, faults.Lost, faults.Crash = 0.05, 0.04, 0.03, 0.002
+		faults.Throttle, faults.Server, faults.Lost, faults.Crash = 0.06, 0.04, 0.03, 0.002
 		return faults
 	})
 	faulty.putItems(w.cats)

@@ -114,6 +114,9 @@ func (s *History) List(ctx context.Context, customerID string, q event.HistoryQu
 			return event.HistoryPage{}, err
 		}
 	}
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
 	page := event.HistoryPage{Events: []event.Event{}}
 	for calls := 0; calls < maxHistoryPages && len(page.Events) < q.Limit; calls++ {
 		// Limit counts items read before the filter, so the last evaluated

@@ -30,6 +30,12 @@ var routeScopes = map[string]Scope{
 	"GET /v1/customers/{id}/recommendations": RecommendationsRead,
 	"GET /v1/items/{id}/similar":             RecommendationsRead,
 	"GET /v1/popular":                        RecommendationsRead,
+
+	// Segments: sizes, members (customer ids and scores only) and run
+	// records of the nightly segmentation; no personal data.
+	"GET /v1/segments":                  SegmentsRead,
+	"GET /v1/segments/{name}/customers": SegmentsRead,
+	"GET /v1/segments/runs/{id}":        SegmentsRead,
 }
 
 // RequiredScope returns the scope routeKey needs; ok is false for a route

@@ -64,6 +64,9 @@ type Customer struct {
 	UpdatedAt time.Time               `json:"updated_at"`
 	// Aggregates are kept by event ingestion; nil until the first event.
 	Aggregates *Aggregates `json:"aggregates,omitempty"`
+	// Scores are the latest nightly segmentation's; nil until a run scored
+	// the customer (see scores.go).
+	Scores *Scores `json:"scores,omitempty"`
 }
 
 // Replacement is the body of PUT: the whole profile, consent and tags.

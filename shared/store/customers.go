@@ -42,11 +42,13 @@ type customerItem struct {
 	UpdatedAt  time.Time                        `dynamodbav:"updated_at"`
 	// Agg is written only by event ingestion (see Events).
 	Agg *customer.Aggregates `dynamodbav:"agg"`
+	// Scores are written only by the segment job (see segments.go).
+	Scores *customer.Scores `dynamodbav:"scores"`
 }
 
 func (it customerItem) customer() *customer.Customer {
 	c := &customer.Customer{ID: it.CustomerID, Profile: it.Profile, Consent: it.Consent, Tags: it.Tags,
-		Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
+		Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, Scores: it.Scores}
 	if it.Agg != nil {
 		c.Aggregates = it.Agg.Clone()
 	}

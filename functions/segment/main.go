@@ -1,0 +1,29 @@
+// Command segment is the nightly segmentation job: invoked by the
+// schedule or directly ({"as_of": "2011-12-10T00:00:00Z"}) it runs the
+// whole job; invoked by SegmentStateMachine with a phase it runs one step.
+package main
+
+import (
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"tailor/shared/boot"
+	"tailor/shared/segmentjob"
+	"tailor/shared/store"
+)
+
+func main() {
+	d := boot.Start()
+	cfg := segmentjob.Config{Currency: os.Getenv("SEGMENT_CURRENCY"), Segments: d.Env.Int("SEGMENT_SCAN_SEGMENTS", 8)}
+	job := &segmentjob.Job{
+		Customers: &store.CustomerScores{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE"), Writers: d.Env.Int("SEGMENT_WRITERS", 8)},
+		Runs:      &store.SegmentRuns{DB: d.DB, Table: d.Env.Required("MODELS_TABLE")},
+		Config:    cfg,
+		Log:       d.Log,
+		Now:       time.Now,
+	}
+	d.Ready()
+	lambda.Start(job.Handle)
+}

@@ -163,3 +163,12 @@ func SegmentBySlug(slug string) (segment.Segment, bool) {
 	}
 	return "", false
 }
+
+// SegmentsSlugs lists every segment's slug in report order.
+func SegmentsSlugs() []string {
+	out := make([]string, len(segment.Segments))
+	for i, s := range segment.Segments {
+		out[i] = Slug(s)
+	}
+	return out
+}

@@ -519,3 +519,45 @@ func (s *SegmentRuns) Segments(ctx context.Context, runID string) ([]segmentjob.
 	}
 	return rec.Segments, nil
 }
+
+// SeedAggregates writes whole customer records that hold only aggregates
+// with the given purchase days, 25 per BatchWriteItem call with workers
+// calls at a time. It replaces existing records, so it is for benchmarks
+// and tests that need many customers fast, never for live data.
+func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []segmentjob.CustomerDays, workers int) error {
+	reqs := make([]types.WriteRequest, 0, len(recs))
+	for _, r := range recs {
+		agg := customer.NewAggregates()
+		agg.PurchaseDays = r.Days
+		item, err := attributevalue.MarshalMap(struct {
+			PK         string               `dynamodbav:"pk"`
+			SK         string               `dynamodbav:"sk"`
+			CustomerID string               `dynamodbav:"customer_id"`
+			Agg        *customer.Aggregates `dynamodbav:"agg"`
+		}{pfxCustomer + r.CustomerID, skProfile, r.CustomerID, agg})
+		if err != nil {
+			return fmt.Errorf("seed customer %s: %w", r.CustomerID, err)
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	chunks := slices.Collect(slices.Chunk(reqs, batchWriteLimit*40))
+	errsOut := make([]error, len(chunks))
+	sem := make(chan struct{}, max(workers, 1))
+	var wg sync.WaitGroup
+	for i, c := range chunks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errsOut[i] = batchWriteRetrying(ctx, s.DB, s.Table, "seed customers", c)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errsOut {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

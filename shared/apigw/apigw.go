@@ -214,8 +214,11 @@ func WithPrincipal(ev Event, p auth.Principal) Event {
 // key.
 func (rt *Router) reject(ctx context.Context, ev events.APIGatewayV2HTTPRequest, p auth.Principal, err error) events.APIGatewayV2HTTPResponse {
 	out := rt.problem(ev, err)
-	rt.log.InfoContext(ctx, "request rejected", "route", ev.RouteKey, "status", out.StatusCode,
-		"kind", errs.KindOf(err).String(), "keyId", p.KeyID, "reason", string(p.Reason))
+	attrs := []any{"route", ev.RouteKey, "status", out.StatusCode, "kind", errs.KindOf(err).String(), "keyId", p.KeyID}
+	if p.Reason != "" {
+		attrs = append(attrs, "reason", string(p.Reason))
+	}
+	rt.log.InfoContext(ctx, "request rejected", attrs...)
 	if out.StatusCode == http.StatusUnauthorized {
 		out.Headers["WWW-Authenticate"] = `Bearer realm="tailor"`
 	}

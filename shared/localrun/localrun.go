@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -96,6 +97,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.InitTimeout <= 0 {
 		cfg.InitTimeout = 10 * time.Second
+	}
+	// Runtimes start in their own binary's directory, so a relative BinDir
+	// must be fixed against ours first.
+	if abs, err := filepath.Abs(cfg.BinDir); err == nil {
+		cfg.BinDir = abs
 	}
 	if cfg.Region == "" {
 		cfg.Region = os.Getenv("AWS_REGION")

@@ -766,3 +766,19 @@ func TestCallerLeavingDoesNotLeakTheRuntime(t *testing.T) {
 		t.Errorf("stats %+v: the runtime should have been reused", st)
 	}
 }
+
+func TestRelativeBinDir(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, binDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, func(c *Config) { c.BinDir = rel })
+	res, err := ts.Invoke(context.Background(), "EchoFunction", []byte(`{}`))
+	if err != nil || res.Outcome != Success {
+		t.Fatalf("relative BinDir %q: %v %v %s", rel, err, res.Outcome, res.Payload)
+	}
+}

@@ -192,7 +192,23 @@ type Meter struct {
 	mu    sync.Mutex
 	read  float64
 	write float64
+	model float64
 	calls int64
+}
+
+// Modelled returns the write capacity the successful writes would be
+// billed by DynamoDB's published rules (see modelWrite).
+func (m *Meter) Modelled() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.model
+}
+
+func (m *Meter) addModel(in any) {
+	w := modelWrite(in)
+	m.mu.Lock()
+	m.model += w
+	m.mu.Unlock()
 }
 
 // Capacity returns the read and write capacity units consumed so far.
@@ -205,7 +221,7 @@ func (m *Meter) Capacity() (rcu, wcu float64) {
 // Reset sets the sums to zero.
 func (m *Meter) Reset() {
 	m.mu.Lock()
-	m.read, m.write, m.calls = 0, 0, 0
+	m.read, m.write, m.model, m.calls = 0, 0, 0, 0
 	m.mu.Unlock()
 }
 
@@ -260,6 +276,7 @@ func (m *Meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...fun
 	out, err := m.DB.PutItem(ctx, in, o...)
 	if err == nil {
 		m.add(one(out.ConsumedCapacity, true)...)
+		m.addModel(in)
 	}
 	return out, err
 }
@@ -270,6 +287,7 @@ func (m *Meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o 
 	out, err := m.DB.UpdateItem(ctx, in, o...)
 	if err == nil {
 		m.add(one(out.ConsumedCapacity, true)...)
+		m.addModel(in)
 	}
 	return out, err
 }
@@ -280,6 +298,7 @@ func (m *Meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o 
 	out, err := m.DB.DeleteItem(ctx, in, o...)
 	if err == nil {
 		m.add(one(out.ConsumedCapacity, true)...)
+		m.addModel(in)
 	}
 	return out, err
 }
@@ -310,6 +329,7 @@ func (m *Meter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemI
 	out, err := m.DB.BatchWriteItem(ctx, in, o...)
 	if err == nil {
 		m.add(total(out.ConsumedCapacity, true)...)
+		m.addModel(in)
 	}
 	return out, err
 }
@@ -320,6 +340,7 @@ func (m *Meter) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWri
 	out, err := m.DB.TransactWriteItems(ctx, in, o...)
 	if err == nil {
 		m.add(total(out.ConsumedCapacity, true)...)
+		m.addModel(in)
 	}
 	return out, err
 }

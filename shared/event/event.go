@@ -412,3 +412,14 @@ type HistoryPage struct {
 	Events []Event
 	Next   string
 }
+
+// ItemCounts are one item's popularity counters over some period.
+type ItemCounts struct {
+	ItemID    string `dynamodbav:"item_id"`
+	Category  string `dynamodbav:"category"`
+	Views     int64  `dynamodbav:"views"`
+	Carts     int64  `dynamodbav:"carts"`
+	Purchases int64  `dynamodbav:"purchases"`
+	Units     int64  `dynamodbav:"units"`
+	Refunds   int64  `dynamodbav:"refunds"`
+}

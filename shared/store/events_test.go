@@ -150,3 +150,40 @@ func TestLinkMergesOnceAndFinishesAnInterruptedMove(t *testing.T) {
 		t.Fatalf("a write to the linked visitor: %v", err)
 	}
 }
+
+func TestDayCountsSumTheShards(t *testing.T) {
+	s, _, _ := newEvents(t)
+	ctx := context.Background()
+	// One event per transaction: each lands on a random shard of the day.
+	for i := range 40 {
+		e := event.Event{ID: fmt.Sprintf("p%d", i), Type: event.View, CustomerID: "c-1", ItemID: "hot", Category: "Home",
+			Quantity: 1, Time: t0.Add(time.Duration(i) * time.Minute)}
+		if i%4 == 0 {
+			e.Type, e.Quantity, e.PriceMinor, e.Currency, e.OrderID = event.Purchase, 3, 100, "GBP", "o-1"
+		}
+		if i%10 == 0 {
+			e.ItemID, e.Category = "cold", "Garden"
+		}
+		if _, err := s.Append(ctx, event.Owner{CustomerID: "c-1"}, []event.Event{e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.DayCounts(ctx, t0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []event.ItemCounts{
+		{ItemID: "cold", Category: "Garden", Views: 2, Purchases: 2, Units: 6}, // i = 10, 30; 0, 20
+		{ItemID: "hot", Category: "Home", Views: 28, Purchases: 8, Units: 24},  // the other multiples of 4 buy
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	home, err := s.DayCounts(ctx, t0, "Home")
+	if err != nil || len(home) != 1 || home[0].ItemID != "hot" {
+		t.Fatalf("Home: %+v %v", home, err)
+	}
+	if none, err := s.DayCounts(ctx, t0.AddDate(0, 0, 1), ""); err != nil || len(none) != 0 {
+		t.Fatalf("next day: %+v %v", none, err)
+	}
+}

@@ -142,7 +142,7 @@ func customerRecords(t *testing.T, s *setup) map[string]map[string]types.Attribu
 // revenue, refunds and last purchase against an independent computation
 // from the CSV; then loads it again and checks that no customer record
 // changed. By default it loads the customers whose number is a multiple of
-// 8 (an eighth of them, every row of each: about 46,000 events), because
+// 8 (an eighth of them, every row of each: 48,963 events), because
 // DynamoDB Local writes only about 2,000 items a second and the whole file
 // takes about ten minutes; TAILOR_RETAIL_FULL=1 loads the whole file.
 func TestRetailLoadMatchesCSV(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -65,6 +66,9 @@ type Service struct {
 	OwnerChanged func(error) bool
 	// Workers bounds concurrent owners; 8 when 0.
 	Workers int
+	// Log receives one line per batch with failed events (how many, and
+	// the first cause); nil discards it.
+	Log *slog.Logger
 }
 
 // maxResolve bounds how often one owner's events are resolved again after
@@ -106,8 +110,24 @@ func (s *Service) Ingest(ctx context.Context, raws []json.RawMessage, prefix str
 		first[in.EventID] = i
 		ok[i] = true
 	}
+	var (
+		failMu   sync.Mutex
+		failures int
+		firstErr error
+	)
+	defer func() {
+		if failures > 0 && s.Log != nil {
+			s.Log.WarnContext(ctx, "events not stored", "failed", failures, "error", firstErr.Error())
+		}
+	}()
 	fail := func(i int, err error) {
 		if out[i].Status == "" {
+			failMu.Lock()
+			failures++
+			if firstErr == nil {
+				firstErr = err
+			}
+			failMu.Unlock()
 			out[i].Status, out[i].Reason = event.Failed, ReasonUnavailable
 			out[i].Detail = "not stored; retry this event"
 			if errors.Is(err, context.DeadlineExceeded) {

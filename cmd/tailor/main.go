@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
 	"sort"
@@ -52,6 +53,7 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
+	localCredentials()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cmd.run(ctx, os.Args[2:]); err != nil {
@@ -66,4 +68,20 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// localCredentials gives the AWS SDK dummy credentials and a region when
+// DynamoDB is a local server and none are configured: DynamoDB Local
+// accepts any, and without them the SDK would go looking for an instance
+// role. A real AWS endpoint is left to the normal credential chain.
+func localCredentials() {
+	u, err := url.Parse(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
+	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
+		return
+	}
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "eu-west-1"} {
+		if os.Getenv(k) == "" {
+			os.Setenv(k, v)
+		}
+	}
 }

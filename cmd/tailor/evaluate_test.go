@@ -7,28 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"tailor/shared/dataset/datasettest"
 	"testing"
 )
-
-// onlineRetailPath finds ../shared/data/online_retail.csv.gz relative to
-// the module root.
-func onlineRetailPath(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data", "online_retail.csv.gz")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
 
 func runEvaluateJSON(t *testing.T, args ...string) evalReport {
 	t.Helper()
@@ -46,7 +27,7 @@ func runEvaluateJSON(t *testing.T, args ...string) evalReport {
 // TestEvaluateQualityBar pins the recommender's quality on Online Retail
 // with the time split of docs/evaluation.md.
 func TestEvaluateQualityBar(t *testing.T) {
-	data := onlineRetailPath(t)
+	data := datasettest.Path(t, "online_retail.csv.gz")
 	base := []string{"--data", data, "--format", "online-retail", "--split", "time", "--cutoff", "2011-09-01"}
 
 	rep := runEvaluateJSON(t, base...)

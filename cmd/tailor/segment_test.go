@@ -9,35 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"tailor/shared/dataset/datasettest"
 	"testing"
 
 	"tailor/shared/dataset"
 	"tailor/shared/segment"
 )
 
-// sharedData finds ../shared/data from the module root.
-func sharedData(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 // cdnowCSV writes CDNOW_sample.txt as a customer_id,date,amount CSV.
 func cdnowCSV(t *testing.T) string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(sharedData(t), "cdnow", "CDNOW_sample.txt"))
+	f, err := os.Open(datasettest.Path(t, "cdnow", "CDNOW_sample.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

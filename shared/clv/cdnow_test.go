@@ -3,34 +3,15 @@ package clv
 import (
 	"math"
 	"os"
-	"path/filepath"
+	"tailor/shared/dataset/datasettest"
 	"testing"
 
 	"tailor/shared/dataset"
 )
 
-// dataDir finds ../shared/data from the module root, wherever go test runs.
-func dataDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 func openCDNOW(t testing.TB, name string) *os.File {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dataDir(t), "cdnow", name))
+	f, err := os.Open(datasettest.Path(t, "cdnow", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,32 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"os"
-	"path/filepath"
 	"strings"
+	"tailor/shared/dataset/datasettest"
 	"testing"
 	"time"
 )
-
-// sharedData finds ../shared/data/<name> relative to the module root, so the
-// test works from any package directory and any checkout location.
-func sharedData(t testing.TB, name string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	return filepath.Join(dir, "..", "shared", "data", name)
-}
 
 const retailHeader = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
 
@@ -170,7 +149,7 @@ func TestReadOnlineRetailGzip(t *testing.T) {
 // TestOnlineRetailFacts checks the reader against the figures published in
 // the data README, and pins the counts per cleaning rule.
 func TestOnlineRetailFacts(t *testing.T) {
-	f, err := os.Open(sharedData(t, "online_retail.csv.gz"))
+	f, err := os.Open(datasettest.Path(t, "online_retail.csv.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package reco_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
+	"tailor/shared/dataset/datasettest"
 	"testing"
 	"time"
 
@@ -69,18 +69,7 @@ func BenchmarkTrainOnlineRetail(b *testing.B) {
 
 func loadOnlineRetail(tb testing.TB) []reco.Interaction {
 	tb.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-	f, err := os.Open(filepath.Join(dir, "..", "shared", "data", "online_retail.csv.gz"))
+	f, err := os.Open(datasettest.Path(tb, "online_retail.csv.gz"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,8 +2,8 @@ package segmentjob
 
 import (
 	"os"
-	"path/filepath"
 	"slices"
+	"tailor/shared/dataset/datasettest"
 	"testing"
 	"time"
 
@@ -16,16 +16,7 @@ import (
 // retailRows reads every classified row of the Online Retail file.
 func retailRows(t *testing.T) []dataset.RetailRecord {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for ; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-	}
-	f, err := os.Open(filepath.Join(dir, "..", "shared", "data", "online_retail.csv.gz"))
+	f, err := os.Open(datasettest.Path(t, "online_retail.csv.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"tailor/shared/dataset/datasettest"
 	"testing"
 	"time"
 
@@ -73,19 +74,4 @@ func New(t testing.TB) *Env {
 
 // ModuleRoot finds the directory holding go.mod, walking up from the
 // working directory.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func ModuleRoot() (string, error) { return datasettest.ModuleRoot() }

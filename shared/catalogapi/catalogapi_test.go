@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
+	"tailor/shared/apigw/apigwtest"
 	"testing"
 	"time"
 
@@ -18,22 +17,7 @@ import (
 	"tailor/shared/store/storetest"
 )
 
-func sample(t *testing.T, name string) apigw.Event {
-	t.Helper()
-	root, err := storetest.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "events", "catalog", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev apigw.Event
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return ev
-}
+func sample(t *testing.T, name string) apigw.Event { return apigwtest.Request(t, "catalog", name) }
 
 func setup(t *testing.T) (func(apigw.Event) (int, map[string]any), *store.Items, *time.Time) {
 	env := storetest.New(t)

@@ -5,9 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
+	"tailor/shared/apigw/apigwtest"
 	"testing"
 	"time"
 
@@ -18,22 +17,7 @@ import (
 )
 
 // sample loads one of the events/ files that `sam local invoke -e` uses.
-func sample(t *testing.T, name string) apigw.Event {
-	t.Helper()
-	root, err := storetest.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "events", "customers", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev apigw.Event
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return ev
-}
+func sample(t *testing.T, name string) apigw.Event { return apigwtest.Request(t, "customers", name) }
 
 type harness struct {
 	t      *testing.T

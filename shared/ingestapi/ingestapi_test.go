@@ -7,9 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
+	"tailor/shared/apigw/apigwtest"
 	"testing"
 	"time"
 
@@ -82,15 +81,7 @@ func (h *harness) putItems(cats map[string]string) {
 
 func loadEvent(t testing.TB, dir, name string, v any) {
 	t.Helper()
-	root, err := storetest.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "events", dir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := json.Unmarshal(apigwtest.File(t, dir, name), v); err != nil {
 		t.Fatal(err)
 	}
 }

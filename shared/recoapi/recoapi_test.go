@@ -7,11 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"tailor/shared/apigw/apigwtest"
 	"testing"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 	"tailor/shared/recommend"
 	"tailor/shared/recommend/recotest"
 	"tailor/shared/store"
-	"tailor/shared/store/storetest"
 	"tailor/shared/trainjob"
 )
 
@@ -96,18 +94,7 @@ func newHarness(t *testing.T) *harness {
 // query (nil keeps the sample's) and its path id with id ("" keeps it).
 func sample(t *testing.T, name, id string, query map[string]string) apigw.Event {
 	t.Helper()
-	root, err := storetest.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "events", "recommend", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev apigw.Event
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := apigwtest.Request(t, "recommend", name)
 	if id != "" {
 		old := ev.PathParameters["id"]
 		ev.PathParameters["id"] = id

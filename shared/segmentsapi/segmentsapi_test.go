@@ -6,11 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"tailor/shared/apigw/apigwtest"
 	"testing"
 	"time"
 
@@ -28,18 +27,7 @@ import (
 )
 
 // sample loads one of the events/ files that `sam local invoke -e` uses.
-func sample(t *testing.T, dir, name string) []byte {
-	t.Helper()
-	root, err := storetest.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "events", dir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func sample(t *testing.T, dir, name string) []byte { return apigwtest.File(t, dir, name) }
 
 type fixture struct {
 	env       *storetest.Env

@@ -5,9 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
+	"tailor/shared/apigw/apigwtest"
 	"testing"
 	"time"
 
@@ -18,18 +17,7 @@ import (
 	"tailor/shared/trainjob"
 )
 
-func sample(t *testing.T, name string) json.RawMessage {
-	t.Helper()
-	root, err := storetest.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "events", "train", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func sample(t *testing.T, name string) json.RawMessage { return apigwtest.File(t, "train", name) }
 
 func TestAsOf(t *testing.T) {
 	now := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)

@@ -22,11 +22,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -412,37 +410,7 @@ func (s *SegmentRuns) SaveSegments(ctx context.Context, runID string, sums []seg
 		item[attrSK] = &types.AttributeValueMemberS{Value: sum.Segment}
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
-	return batchWriteRetrying(ctx, s.DB, s.Table, op, reqs)
-}
-
-// batchWriteRetrying writes reqs in calls of 25, retrying unprocessed items
-// with jittered exponential backoff.
-func batchWriteRetrying(ctx context.Context, db DB, table, op string, reqs []types.WriteRequest) error {
-	for chunk := range slices.Chunk(reqs, batchWriteLimit) {
-		req := map[string][]types.WriteRequest{table: chunk}
-		for attempt := 1; len(req) > 0; attempt++ {
-			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
-			if err = classify(op, err); err != nil && !errs.Is(err, errs.Transient) {
-				return err
-			}
-			if err == nil {
-				req = out.UnprocessedItems
-				if len(req) == 0 {
-					break
-				}
-			}
-			if attempt >= 10 {
-				return fmt.Errorf("%s: items still unprocessed after %d attempts", op, attempt)
-			}
-			d := min(20*time.Millisecond<<attempt, 2*time.Second)
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(d/2 + rand.N(d/2)):
-			}
-		}
-	}
-	return nil
+	return batchWriteAll(ctx, s.DB, s.Table, reqs, 1)
 }
 
 type blobItem struct {
@@ -550,7 +518,7 @@ func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []segmentjob.C
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			errsOut[i] = batchWriteRetrying(ctx, s.DB, s.Table, "seed customers", c)
+			errsOut[i] = batchWriteAll(ctx, s.DB, s.Table, c, 1)
 		}()
 	}
 	wg.Wait()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"tailor/shared/audit"
 	"tailor/shared/auth"
 	"tailor/shared/store"
 )
@@ -28,7 +30,9 @@ const keysUsage = `usage:
 
 Each takes --table NAME (or TAILOR_KEYS_TABLE), the key table of a
 deployed stack (output KeysTableName), or else --table-prefix (default
-tailor-local-) for the local table <prefix>KeysTable. DynamoDB is reached
+tailor-local-) for the local table <prefix>KeysTable. create and revoke
+record an audit entry in --audit-table (or TAILOR_AUDIT_TABLE; output
+AuditTableName), by default <prefix>AuditTable. DynamoDB is reached
 through the usual AWS configuration; AWS_ENDPOINT_URL_DYNAMODB points it at
 DynamoDB Local.
 
@@ -46,6 +50,7 @@ func runKeys(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
 	table := fs.String("table", os.Getenv("TAILOR_KEYS_TABLE"), "key table name of a deployed stack")
 	prefix := fs.String("table-prefix", envOr("TAILOR_TABLE_PREFIX", "tailor-local-"), "local table name prefix, used when --table is not set")
+	auditTable := fs.String("audit-table", os.Getenv("TAILOR_AUDIT_TABLE"), "audit table name of a deployed stack")
 	var name, scopes, out *string
 	if sub == "create" {
 		name = fs.String("name", "", "who or what the key is for, e.g. storefront-eu")
@@ -56,14 +61,20 @@ func runKeys(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if (sub == "create" || sub == "revoke") && *table != "" && *auditTable == "" {
+		return errors.New("--audit-table (stack output AuditTableName) is required with --table: key changes are audited")
+	}
 	if *table == "" {
 		*table = *prefix + "KeysTable"
+	}
+	if *auditTable == "" {
+		*auditTable = *prefix + "AuditTable"
 	}
 	db, err := store.NewClient(ctx)
 	if err != nil {
 		return err
 	}
-	keys := &store.Keys{DB: db, Table: *table}
+	keys := &keyAdmin{Keys: &store.Keys{DB: db, Table: *table}, audit: &store.Audit{DB: db, Table: *auditTable}}
 
 	switch sub {
 	case "create":
@@ -102,13 +113,35 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func createKey(ctx context.Context, w io.Writer, keys *store.Keys, name, scopeList, out string) error {
+// keyAdmin changes keys and records each change in the audit trail, as
+// the operator (no API key is involved).
+type keyAdmin struct {
+	*store.Keys
+	audit *store.Audit
+}
+
+func (k *keyAdmin) record(ctx context.Context, action audit.Action, keyID string) error {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	err := k.audit.Record(ctx, audit.Entry{At: time.Now().UTC(), KeyID: audit.Operator, Action: action,
+		Target: audit.KeyTarget(keyID), RequestID: "cli-" + hex.EncodeToString(b)})
+	if err != nil {
+		return fmt.Errorf("record the key change in the audit trail (table %s): %w", k.audit.Table, err)
+	}
+	return nil
+}
+
+func createKey(ctx context.Context, w io.Writer, keys *keyAdmin, name, scopeList, out string) error {
 	scopes, err := auth.ParseScopes(scopeList)
 	if err != nil {
 		return fmt.Errorf("--scopes: %w", err)
 	}
 	rec, key, err := auth.NewKey(rand.Reader, name, scopes, time.Now())
 	if err != nil {
+		return err
+	}
+	// Audited first: a key must never exist without its trail entry.
+	if err := keys.record(ctx, audit.KeyCreate, rec.ID); err != nil {
 		return err
 	}
 	if err := keys.Create(ctx, rec); err != nil {
@@ -128,7 +161,7 @@ func createKey(ctx context.Context, w io.Writer, keys *store.Keys, name, scopeLi
 	return nil
 }
 
-func listKeys(ctx context.Context, w io.Writer, keys *store.Keys) error {
+func listKeys(ctx context.Context, w io.Writer, keys *keyAdmin) error {
 	recs, err := keys.List(ctx)
 	if err != nil {
 		return fmt.Errorf("%w (table %s)", err, keys.Table)
@@ -146,9 +179,12 @@ func listKeys(ctx context.Context, w io.Writer, keys *store.Keys) error {
 	return tw.Flush()
 }
 
-func revokeKey(ctx context.Context, w io.Writer, keys *store.Keys, id string) error {
+func revokeKey(ctx context.Context, w io.Writer, keys *keyAdmin, id string) error {
 	if !auth.ValidKeyID(id) {
 		return fmt.Errorf("%q is not a key id (16 characters a-z, 2-7; see tailor keys list)", id)
+	}
+	if err := keys.record(ctx, audit.KeyRevoke, id); err != nil {
+		return err
 	}
 	r, err := keys.Revoke(ctx, id, time.Now())
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"tailor/shared/kmskey"
 	"tailor/shared/localrun"
 )
 
@@ -43,6 +44,8 @@ func runServe(ctx context.Context, args []string) error {
 	addr := fs.String("addr", envOr("TAILOR_ADDR", "127.0.0.1:3000"), "address to listen on")
 	prefix := fs.String("table-prefix", envOr("TAILOR_TABLE_PREFIX", "tailor-local-"), "table name prefix; a table is named <prefix><LogicalId>")
 	maxConc := fs.Int("max-concurrency", localrun.DefaultMaxConcurrency, "runtime processes per function at most")
+	piiKeyFile := fs.String("pii-key-file", envOr("TAILOR_PII_KEY_FILE", ".local/pii.key"),
+		"local key file for personal data, created when missing; given to every function as PII_KEY_FILE in place of KMS")
 	params := paramFlags{}
 	fs.Var(params, "param", "template parameter override Key=Value (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -52,8 +55,13 @@ func runServe(ctx context.Context, args []string) error {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 
+	keyFile, err := kmskey.EnsureFile(*piiKeyFile)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	srv, err := localrun.New(localrun.Config{
+		Env:            map[string]string{"PII_KEY_FILE": keyFile},
 		Template:       *tpl,
 		BinDir:         *bin,
 		TablePrefix:    *prefix,

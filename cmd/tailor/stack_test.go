@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"tailor/shared/auth"
+	"tailor/shared/kmskey"
 	"tailor/shared/localrun"
 	"tailor/shared/store"
 	"tailor/shared/store/storetest"
@@ -130,7 +131,14 @@ func startStack(t testing.TB) *stack {
 	env := storetest.New(t)
 	root, _ := storetest.ModuleRoot()
 	logs := &syncBuffer{}
+	// Personal data is sealed under a key file of the test's own, as
+	// tailor serve does with .local/pii.key.
+	keyFile, err := kmskey.EnsureFile(filepath.Join(t.TempDir(), "pii.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := localrun.New(localrun.Config{
+		Env:         map[string]string{"PII_KEY_FILE": keyFile},
 		Template:    filepath.Join(root, "template.yaml"),
 		BinDir:      bootstraps(t),
 		TablePrefix: env.Prefix,

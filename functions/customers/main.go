@@ -1,7 +1,9 @@
-// Command customers is the Lambda function behind /v1/customers/{id}.
+// Command customers is the Lambda function behind /v1/customers/...: records,
+// history, look-up by email, erasure, export and the audit trail.
 package main
 
 import (
+	"context"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -13,7 +15,14 @@ import (
 
 func main() {
 	d := boot.Start()
-	api := &customerapi.API{Store: &store.Customers{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE")}, Now: time.Now,
-		History: &store.History{DB: d.DB, Table: d.Env.Required("EVENTS_TABLE")}}
+	keys := d.PIIKeys(context.Background())
+	retention := time.Duration(d.Env.Int("EVENT_RETENTION_DAYS", 400)) * 24 * time.Hour
+	people := &store.Customers{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE"), PII: keys.Sealer, Index: keys.Index}
+	api := &customerapi.API{Store: people, Now: time.Now,
+		History: &store.History{DB: d.DB, Table: d.Env.Required("EVENTS_TABLE"), PII: keys.Sealer},
+		Privacy: &store.Privacy{DB: d.DB, Customers: people.Table, Events: d.Env.Required("EVENTS_TABLE"),
+			TombstoneTTL: retention, People: people},
+		Audit: &store.Audit{DB: d.DB, Table: d.Env.Required("AUDIT_TABLE"),
+			Retention: time.Duration(d.Env.Int("AUDIT_RETENTION_DAYS", 400)) * 24 * time.Hour}}
 	lambda.Start(d.HTTP(api.Register))
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"time"
@@ -18,8 +19,10 @@ import (
 
 func main() {
 	d := boot.Start()
+	keys := d.PIIKeys(context.Background())
 	s := &store.Events{DB: d.DB, Events: d.Env.Required("EVENTS_TABLE"), Customers: d.Env.Required("CUSTOMERS_TABLE"),
-		Items: d.Env.Required("ITEMS_TABLE"), Retention: time.Duration(d.Env.Int("EVENT_RETENTION_DAYS", 400)) * 24 * time.Hour}
+		Items: d.Env.Required("ITEMS_TABLE"), Retention: time.Duration(d.Env.Int("EVENT_RETENTION_DAYS", 400)) * 24 * time.Hour,
+		PII: keys.Sealer}
 	svc := &ingest.Service{Store: s, Now: time.Now, OwnerChanged: func(err error) bool { return errors.Is(err, store.ErrOwnerChanged) },
 		Log: d.Log}
 	api := &ingestapi.API{Service: svc, Log: d.Log, Metrics: os.Stdout}

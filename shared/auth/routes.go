@@ -16,6 +16,13 @@ var routeScopes = map[string]Scope{
 	"GET /v1/customers/{id}":    CustomersRead,
 	"DELETE /v1/customers/{id}": Admin,
 
+	// Personal data as such: look-up by email (the handler also asks for
+	// customers:read) and the export of everything about a customer. The
+	// audit trail is for admins.
+	"GET /v1/customers":             PIIRead,
+	"GET /v1/customers/{id}/export": PIIRead,
+	"GET /v1/audit":                 Admin,
+
 	// Catalog.
 	"GET /v1/items/{id}":    CatalogRead,
 	"PUT /v1/items/{id}":    CatalogWrite,

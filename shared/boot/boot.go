@@ -10,6 +10,7 @@ import (
 
 	"tailor/shared/apigw"
 	"tailor/shared/config"
+	"tailor/shared/kmskey"
 	"tailor/shared/obs"
 	"tailor/shared/store"
 )
@@ -33,6 +34,21 @@ func Start() *Deps {
 		os.Exit(1)
 	}
 	return &Deps{Log: log, Env: config.FromOS(), DB: db}
+}
+
+// PIIKeys returns the keys of personal data the environment names
+// (package kmskey: PII_KEY_FILE, or PII_KMS_KEY_ID and PII_INDEX_KEY_ID).
+// It exits when they cannot be set up: a function that handles personal
+// data must never fall back to storing it in plaintext.
+func (d *Deps) PIIKeys(ctx context.Context) *kmskey.Keys {
+	s := kmskey.Settings{KeyFile: d.Env.Optional("PII_KEY_FILE"), KMSKeyID: d.Env.Optional("PII_KMS_KEY_ID"),
+		IndexKeyID: d.Env.Optional("PII_INDEX_KEY_ID")}
+	keys, err := kmskey.Open(ctx, s)
+	if err != nil {
+		d.Log.Error("cold start failed", "error", err.Error())
+		os.Exit(1)
+	}
+	return keys
 }
 
 // Ready exits when any required setting was missing; call it after reading

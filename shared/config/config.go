@@ -35,6 +35,12 @@ func (e *Env) Required(name string) string {
 	return v
 }
 
+// Optional returns the variable's value, "" when unset.
+func (e *Env) Optional(name string) string {
+	v, _ := e.lookup(name)
+	return v
+}
+
 // Int returns the variable as an integer, def when unset.
 func (e *Env) Int(name string, def int) int {
 	v, ok := e.lookup(name)

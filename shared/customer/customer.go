@@ -67,6 +67,9 @@ type Customer struct {
 	// Scores are the latest nightly segmentation's; nil until a run scored
 	// the customer (see scores.go).
 	Scores *Scores `json:"scores,omitempty"`
+	// PIIMasked says the profile's personal fields were masked because
+	// the caller's key lacks pii:read (see Masked).
+	PIIMasked bool `json:"pii_masked,omitempty"`
 }
 
 // Replacement is the body of PUT: the whole profile, consent and tags.

@@ -5,6 +5,7 @@ package customerapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"tailor/shared/apigw"
+	"tailor/shared/audit"
+	"tailor/shared/auth"
 	"tailor/shared/customer"
 	"tailor/shared/errs"
 )
@@ -36,6 +39,12 @@ type API struct {
 	Now   func() time.Time
 	// History serves the event history; the route is left out when nil.
 	History HistoryStore
+	// Privacy erases customers and lists their aliases; Audit records who
+	// saw personal data and who acted as admin. With both set, Register
+	// adds erasure, export, look-up by email and the audit trail, and
+	// every response with personal data is recorded before it is sent.
+	Privacy PrivacyStore
+	Audit   AuditStore
 }
 
 // Register adds the routes to r.
@@ -43,9 +52,16 @@ func (a *API) Register(r *apigw.Router) {
 	r.Handle("PUT /v1/customers/{id}", a.put)
 	r.Handle("GET /v1/customers/{id}", a.get)
 	r.Handle("PATCH /v1/customers/{id}", a.patch)
-	r.Handle("DELETE /v1/customers/{id}", a.delete)
 	if a.History != nil {
 		r.Handle("GET /v1/customers/{id}/events", a.events)
+	}
+	if a.Privacy != nil && a.Audit != nil {
+		r.Handle("DELETE /v1/customers/{id}", a.erase)
+		r.Handle("GET /v1/customers", a.lookup)
+		r.Handle("GET /v1/customers/{id}/export", a.export)
+		r.Handle("GET /v1/audit", a.auditTrail)
+	} else {
+		r.Handle("DELETE /v1/customers/{id}", a.delete)
 	}
 }
 
@@ -58,7 +74,7 @@ func (a *API) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error
 	if err != nil {
 		return nil, err
 	}
-	return withETag(apigw.JSON(http.StatusOK, c), c), nil
+	return a.answer(ctx, r, http.StatusOK, c)
 }
 
 func (a *API) put(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
@@ -75,10 +91,21 @@ func (a *API) put(ctx context.Context, r *apigw.Request) (*apigw.Response, error
 		return nil, err
 	}
 	created := false
-	c, err := a.modify(ctx, id, pre, true, func(cur *customer.Customer) (*customer.Customer, error) {
+	replace := func(cur *customer.Customer) (*customer.Customer, error) {
 		created = cur == nil
 		return customer.Replace(id, cur, body, a.Now().UTC())
-	})
+	}
+	c, err := a.modify(ctx, id, pre, true, replace)
+	if errors.Is(err, customer.ErrErased) && a.Privacy != nil && r.Principal.Has(auth.Admin) {
+		// Only an admin brings an erased customer back, and it is audited.
+		if err := a.record(ctx, r, audit.CustomerRecreate, audit.CustomerTarget(id)); err != nil {
+			return nil, err
+		}
+		if err := a.Privacy.ClearTombstone(ctx, id); err != nil {
+			return nil, err
+		}
+		c, err = a.modify(ctx, id, pre, true, replace)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +113,7 @@ func (a *API) put(ctx context.Context, r *apigw.Request) (*apigw.Response, error
 	if created {
 		status = http.StatusCreated
 	}
-	return withETag(apigw.JSON(status, c), c), nil
+	return a.answer(ctx, r, status, c)
 }
 
 func (a *API) patch(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
@@ -108,7 +135,7 @@ func (a *API) patch(ctx context.Context, r *apigw.Request) (*apigw.Response, err
 	if err != nil {
 		return nil, err
 	}
-	return withETag(apigw.JSON(http.StatusOK, c), c), nil
+	return a.answer(ctx, r, http.StatusOK, c)
 }
 
 func (a *API) delete(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"tailor/shared/apigw"
+	"tailor/shared/audit"
+	"tailor/shared/auth"
 	"tailor/shared/customer"
 	"tailor/shared/errs"
 	"tailor/shared/event"
@@ -68,8 +70,20 @@ func (a *API) events(ctx context.Context, r *apigw.Request) (*apigw.Response, er
 		return nil, err
 	}
 	resp := HistoryResponse{Events: make([]event.Record, len(page.Events)), NextCursor: page.Next}
+	// Free text (properties, query) may hold personal data: keys without
+	// pii:read get events without it; a page that shows some is audited.
+	reader, shown := r.Principal.Has(auth.PIIRead), false
 	for i, e := range page.Events {
+		if !reader {
+			e.Properties, e.Query = "", ""
+		}
+		shown = shown || e.Properties != "" || e.Query != ""
 		resp.Events[i] = e.ToRecord()
+	}
+	if shown {
+		if err := a.record(ctx, r, audit.PIIRead, audit.CustomerTarget(id)); err != nil {
+			return nil, err
+		}
 	}
 	return apigw.JSON(http.StatusOK, resp), nil
 }

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"tailor/shared/customer"
 	"tailor/shared/errs"
 	"tailor/shared/event"
 )
@@ -45,6 +46,7 @@ const (
 	ReasonInvalid     = "invalid_event"     // the event breaks a validation rule
 	ReasonIDConflict  = "event_id_conflict" // the event id was used for a different event
 	ReasonUnavailable = "unavailable"       // storage failed; retry the event
+	ReasonErased      = "customer_erased"   // the customer was erased; its events are refused
 )
 
 // Outcome is what happened to one event of a batch.
@@ -121,6 +123,11 @@ func (s *Service) Ingest(ctx context.Context, raws []json.RawMessage, prefix str
 		}
 	}()
 	fail := func(i int, err error) {
+		if out[i].Status == "" && errors.Is(err, customer.ErrErased) {
+			out[i].Status, out[i].Reason = event.Rejected, ReasonErased
+			out[i].Detail = "the customer was erased; events for it are refused"
+			return
+		}
 		if out[i].Status == "" {
 			failMu.Lock()
 			failures++

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,13 +16,55 @@ import (
 
 	"tailor/shared/customer"
 	"tailor/shared/errs"
+	"tailor/shared/pii"
 )
 
 // Customers is the customers table.
+//
+// Personal fields (name, email, phone, birth year, city) are stored only
+// as one envelope, attribute pii, sealed by PII with the record's key as
+// associated data; the email is also stored as its keyed hash, attribute
+// email_idx, which index email-index serves. See docs/security.md.
 type Customers struct {
 	DB    DB
 	Table string
+	// PII seals and opens personal fields. Every function wires it; nil
+	// keeps them in plaintext, which only tests written before encryption
+	// rely on (the end-to-end test scans every table for plaintext).
+	PII *pii.Sealer
+	// Index makes the email look-up hash; nil writes no hash.
+	Index *pii.Index
 }
+
+// EmailIndex is the customers table's index of email look-up hashes.
+const EmailIndex = "email-index"
+
+const (
+	attrPII      = "pii"
+	attrEmailIdx = "email_idx"
+	attrErasedAt = "erased_at"
+)
+
+// personal is the sealed part of a profile.
+type personal struct {
+	Name      string `json:"name,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Phone     string `json:"phone,omitempty"`
+	BirthYear int    `json:"birth_year,omitempty"`
+	City      string `json:"city,omitempty"`
+}
+
+func (p personal) empty() bool { return p == personal{} }
+
+func splitProfile(p customer.Profile) (customer.Profile, personal) {
+	pp := personal{Name: p.Name, Email: p.Email, Phone: p.Phone, BirthYear: p.BirthYear, City: p.City}
+	p.Name, p.Email, p.Phone, p.BirthYear, p.City = "", "", "", 0, ""
+	return p, pp
+}
+
+// customerAAD binds a customer's envelope to the customer's id, so an
+// envelope copied onto another record does not open.
+func customerAAD(customerID string) []byte { return []byte("customer/" + customerID) }
 
 const skProfile = "PROFILE"
 
@@ -44,6 +88,9 @@ type customerItem struct {
 	Agg *customer.Aggregates `dynamodbav:"agg"`
 	// Scores are written only by the segment job (see segments.go).
 	Scores *customer.Scores `dynamodbav:"scores"`
+	// PII is the sealed personal fields; ErasedAt marks a tombstone.
+	PII      []byte     `dynamodbav:"pii"`
+	ErasedAt *time.Time `dynamodbav:"erased_at"`
 }
 
 func (it customerItem) customer() *customer.Customer {
@@ -75,12 +122,35 @@ func (s *Customers) Get(ctx context.Context, customerID string) (*customer.Custo
 		return nil, &errs.Error{Op: "get customer " + customerID, Kind: errs.NotFound,
 			Detail: fmt.Sprintf("customer %s does not exist", customerID)}
 	}
+	return s.decode(ctx, customerID, out.Item)
+}
+
+func (s *Customers) decode(ctx context.Context, customerID string, item map[string]types.AttributeValue) (*customer.Customer, error) {
 	var it customerItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return nil, fmt.Errorf("decode customer %s: %w", customerID, err)
+	}
+	if it.ErasedAt != nil {
+		return nil, &errs.Error{Op: "get customer " + customerID, Kind: errs.NotFound,
+			Detail: fmt.Sprintf("customer %s was erased", customerID), Err: customer.ErrErased}
 	}
 	// A record created by event ingestion alone carries its id as well.
 	it.CustomerID = customerID
+	if len(it.PII) > 0 {
+		if s.PII == nil {
+			return nil, fmt.Errorf("decode customer %s: personal fields are encrypted and no keys are configured", customerID)
+		}
+		plain, err := s.PII.Open(ctx, it.PII, customerAAD(customerID))
+		if err != nil {
+			return nil, fmt.Errorf("decode customer %s: %w", customerID, err)
+		}
+		var p personal
+		if err := json.Unmarshal(plain, &p); err != nil {
+			return nil, fmt.Errorf("decode customer %s: personal fields: %w", customerID, err)
+		}
+		it.Profile.Name, it.Profile.Email, it.Profile.Phone, it.Profile.BirthYear, it.Profile.City =
+			p.Name, p.Email, p.Phone, p.BirthYear, p.City
+	}
 	return it.customer(), nil
 }
 
@@ -89,9 +159,17 @@ func (s *Customers) Get(ctx context.Context, customerID string) (*customer.Custo
 // attribute of the record (aggregates, scores) as it is, so API writes and
 // event ingestion never overwrite each other. A version mismatch is a
 // Precondition error.
+//
+// A customer erased less than the tombstone's lifetime ago cannot be
+// saved: the error is a Conflict wrapping customer.ErrErased (see
+// ClearErasure).
 func (s *Customers) Save(ctx context.Context, c *customer.Customer, expected int64) error {
 	op := "save customer " + c.ID
-	profile, err := attributevalue.Marshal(c.Profile)
+	plainProfile, sealed := c.Profile, personal{}
+	if s.PII != nil {
+		plainProfile, sealed = splitProfile(c.Profile)
+	}
+	profile, err := attributevalue.Marshal(plainProfile)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -106,10 +184,33 @@ func (s *Customers) Save(ctx context.Context, c *customer.Customer, expected int
 		Set(expression.Name("version"), expression.Value(c.Version)).
 		Set(expression.Name("updated_at"), expression.Value(c.UpdatedAt)).
 		Set(expression.Name("created_at"), expression.IfNotExists(expression.Name("created_at"), expression.Value(c.CreatedAt)))
+	if sealed.empty() {
+		update = update.Remove(expression.Name(attrPII))
+	} else {
+		plain, err := json.Marshal(sealed)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		env, err := s.PII.Seal(ctx, plain, customerAAD(c.ID))
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		update = update.Set(expression.Name(attrPII), expression.Value(env))
+	}
+	if s.Index != nil && c.Profile.Email != "" {
+		h, err := s.Index.Email(ctx, c.Profile.Email)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		update = update.Set(expression.Name(attrEmailIdx), expression.Value(h))
+	} else {
+		update = update.Remove(expression.Name(attrEmailIdx))
+	}
 	cond := expression.Name("version").AttributeNotExists()
 	if expected > 0 {
 		cond = expression.Name("version").Equal(expression.Value(expected))
 	}
+	cond = cond.And(expression.Name(attrErasedAt).AttributeNotExists())
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
 	if err != nil {
 		return fmt.Errorf("%s: build expression: %w", op, err)
@@ -118,12 +219,60 @@ func (s *Customers) Save(ctx context.Context, c *customer.Customer, expected int
 		TableName: &s.Table, Key: customerKey(c.ID),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if conditionFailed(err) {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if _, erased := ccf.Item[attrErasedAt]; erased {
+			return &errs.Error{Op: op, Kind: errs.Conflict, Err: customer.ErrErased,
+				Detail: fmt.Sprintf("customer %s was erased; only an admin key can create it again", c.ID)}
+		}
 		return &errs.Error{Op: op, Kind: errs.Precondition,
 			Detail: fmt.Sprintf("customer %s has changed since version %d", c.ID, expected)}
 	}
 	return classify(op, err)
+}
+
+// FindByEmail returns the customers whose email is email (compared in
+// normal form), through the keyed-hash index: the table is never searched
+// by the address itself. The index is eventually consistent, so each hit
+// is read back and checked.
+func (s *Customers) FindByEmail(ctx context.Context, email string) ([]*customer.Customer, error) {
+	if s.Index == nil {
+		return nil, errors.New("find customers by email: no index key is configured")
+	}
+	h, err := s.Index.Email(ctx, email)
+	if err != nil {
+		return nil, fmt.Errorf("find customers by email: %w", err)
+	}
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrEmailIdx).Equal(expression.Value(h))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("find customers by email: build expression: %w", err)
+	}
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: &s.Table, IndexName: aws.String(EmailIndex),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), Limit: aws.Int32(20)})
+	if err != nil {
+		return nil, classify("find customers by email", err)
+	}
+	found := []*customer.Customer{}
+	for _, it := range out.Items {
+		pk, _ := it[attrPK].(*types.AttributeValueMemberS)
+		if pk == nil || !strings.HasPrefix(pk.Value, pfxCustomer) {
+			continue
+		}
+		c, err := s.Get(ctx, strings.TrimPrefix(pk.Value, pfxCustomer))
+		if errs.Is(err, errs.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if pii.NormalEmail(c.Profile.Email) == pii.NormalEmail(email) {
+			found = append(found, c)
+		}
+	}
+	return found, nil
 }
 
 // Delete removes the customer record. With checkVersion, it removes it only

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -17,6 +18,7 @@ import (
 	"tailor/shared/customer"
 	"tailor/shared/errs"
 	"tailor/shared/event"
+	"tailor/shared/pii"
 )
 
 // Events keeps ingested events exactly once: the event records, the
@@ -40,6 +42,11 @@ type Events struct {
 	Backoff time.Duration
 	// Attempts bounds the tries of one transaction; 8 when 0.
 	Attempts int
+	// PII seals events' free text (properties and query), which may hold
+	// personal data, with the event id as associated data. Every function
+	// wires it; nil stores the free text as sent, which only tests written
+	// before encryption rely on.
+	PII *pii.Sealer
 }
 
 // Shards is the number of partitions the popularity counters of one day
@@ -90,8 +97,11 @@ type record struct {
 	PK string `dynamodbav:"pk"`
 	SK string `dynamodbav:"sk"`
 	event.Event
-	Owner      string    `dynamodbav:"owner"`
-	Hash       string    `dynamodbav:"hash"`
+	Owner string `dynamodbav:"owner"`
+	Hash  string `dynamodbav:"hash"`
+	// Sealed is the envelope of the free text (see freeText) when Events.PII
+	// is set; Properties and Query are then empty.
+	Sealed     []byte    `dynamodbav:"pii,omitempty"`
 	ReceivedAt time.Time `dynamodbav:"received_at"`
 	ExpiresAt  int64     `dynamodbav:"expires_at"`
 }
@@ -147,21 +157,77 @@ func retriable(ctx context.Context, err error) bool {
 	return ctx.Err() == nil && errs.Is(err, errs.Transient)
 }
 
-// aggState is an owner's aggregates and their version.
+// aggState is an owner's aggregates and their version; erased marks a
+// customer's tombstone.
 type aggState struct {
 	agg     *customer.Aggregates
 	version int64
+	erased  bool
 }
 
 type aggItem struct {
-	Agg     *customer.Aggregates `dynamodbav:"agg"`
-	Version int64                `dynamodbav:"agg_version"`
+	Agg      *customer.Aggregates `dynamodbav:"agg"`
+	Version  int64                `dynamodbav:"agg_version"`
+	ErasedAt *time.Time           `dynamodbav:"erased_at"`
+}
+
+// freeText is the sealed part of an event.
+type freeText struct {
+	Properties string `json:"p,omitempty"`
+	Query      string `json:"q,omitempty"`
+}
+
+func eventAAD(eventID string) []byte { return []byte("event/" + eventID) }
+
+// seal returns the event as stored: with its free text sealed when keys
+// are configured.
+func (s *Events) seal(ctx context.Context, e event.Event) (event.Event, []byte, error) {
+	if s.PII == nil || (e.Properties == "" && e.Query == "") {
+		return e, nil, nil
+	}
+	plain, err := json.Marshal(freeText{Properties: e.Properties, Query: e.Query})
+	if err != nil {
+		return e, nil, err
+	}
+	env, err := s.PII.Seal(ctx, plain, eventAAD(e.ID))
+	if err != nil {
+		return e, nil, fmt.Errorf("seal event %s: %w", e.ID, err)
+	}
+	e.Properties, e.Query = "", ""
+	return e, env, nil
+}
+
+// openEvent restores the free text of a stored event.
+func openEvent(ctx context.Context, sealer *pii.Sealer, r record) (event.Event, error) {
+	e := r.Event
+	if len(r.Sealed) == 0 {
+		return e, nil
+	}
+	if sealer == nil {
+		return e, fmt.Errorf("event %s: its free text is encrypted and no keys are configured", e.ID)
+	}
+	plain, err := sealer.Open(ctx, r.Sealed, eventAAD(e.ID))
+	if err != nil {
+		return e, fmt.Errorf("event %s: %w", e.ID, err)
+	}
+	var ft freeText
+	if err := json.Unmarshal(plain, &ft); err != nil {
+		return e, fmt.Errorf("event %s: free text: %w", e.ID, err)
+	}
+	e.Properties, e.Query = ft.Properties, ft.Query
+	return e, nil
+}
+
+// erasedError is what writing to an erased customer fails with.
+func erasedError(pk string) error {
+	return &errs.Error{Op: "write events of " + pk, Kind: errs.Conflict, Err: customer.ErrErased,
+		Detail: "the customer was erased; events for it are refused"}
 }
 
 // readAggregates reads an owner's aggregates with a strongly consistent
 // read, as they feed a conditional write.
 func (s *Events) readAggregates(ctx context.Context, pk string) (aggState, error) {
-	proj := expression.NamesList(expression.Name("agg"), expression.Name("agg_version"))
+	proj := expression.NamesList(expression.Name("agg"), expression.Name("agg_version"), expression.Name(attrErasedAt))
 	expr, err := expression.NewBuilder().WithProjection(proj).Build()
 	if err != nil {
 		return aggState{}, fmt.Errorf("build projection: %w", err)
@@ -178,7 +244,7 @@ func (s *Events) readAggregates(ctx context.Context, pk string) (aggState, error
 	if it.Agg == nil {
 		it.Agg = customer.NewAggregates()
 	}
-	return aggState{agg: it.Agg.Clone(), version: it.Version}, nil
+	return aggState{agg: it.Agg.Clone(), version: it.Version, erased: it.ErasedAt != nil}, nil
 }
 
 // versionCondition holds when the stored aggregates are still at version v.
@@ -205,7 +271,10 @@ func (s *Events) aggUpdate(o event.Owner, pk string, cur aggState, next *custome
 	} else {
 		upd = upd.Set(expression.Name("customer_id"), expression.Value(o.CustomerID))
 	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(versionCondition(cur.version)).Build()
+	// The tombstone of an erased customer stops every write, including
+	// one whose read came just before the erasure.
+	cond := versionCondition(cur.version).And(expression.Name(attrErasedAt).AttributeNotExists())
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build aggregates update: %w", err)
 	}
@@ -339,6 +408,9 @@ func (s *Events) tryChunk(ctx context.Context, owner event.Owner, chunk []event.
 	if err != nil {
 		return nil, err
 	}
+	if cur.erased {
+		return nil, erasedError(pk)
+	}
 	next := cur.agg.Clone()
 	for _, e := range chunk {
 		next.Apply(e)
@@ -366,7 +438,12 @@ func (s *Events) tryChunk(ctx context.Context, owner event.Owner, chunk []event.
 		return nil, fmt.Errorf("build condition: %w", err)
 	}
 	for _, e := range chunk {
-		rec := record{PK: pfxEvent + e.ID, SK: skEvent, Event: e, Owner: pk, Hash: e.Hash(), ReceivedAt: now, ExpiresAt: s.expiresAt(now)}
+		stored, sealed, err := s.seal(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		rec := record{PK: pfxEvent + e.ID, SK: skEvent, Event: stored, Owner: pk, Hash: e.Hash(), Sealed: sealed,
+			ReceivedAt: now, ExpiresAt: s.expiresAt(now)}
 		av, err := attributevalue.MarshalMap(rec)
 		if err != nil {
 			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)

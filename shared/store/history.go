@@ -17,6 +17,7 @@ import (
 	"tailor/shared/errs"
 	"tailor/shared/event"
 	"tailor/shared/id"
+	"tailor/shared/pii"
 )
 
 // History reads a customer's event history (events table,
@@ -26,6 +27,8 @@ type History struct {
 	Table string
 	// Now is the clock that decides what has expired; time.Now when nil.
 	Now func() time.Time
+	// PII opens events' sealed free text (see Events.PII).
+	PII *pii.Sealer
 }
 
 // maxHistoryPages bounds the Query calls of one page when filters (type,
@@ -131,7 +134,11 @@ func (s *History) List(ctx context.Context, customerID string, q event.HistoryQu
 			if err := attributevalue.UnmarshalMap(it, &r); err != nil {
 				return event.HistoryPage{}, fmt.Errorf("%s: decode: %w", op, err)
 			}
-			page.Events = append(page.Events, r.Event)
+			e, err := openEvent(ctx, s.PII, r)
+			if err != nil {
+				return event.HistoryPage{}, fmt.Errorf("%s: %w", op, err)
+			}
+			page.Events = append(page.Events, e)
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 		if len(out.LastEvaluatedKey) == 0 {

@@ -28,6 +28,16 @@ type alias struct {
 	LinkedAt   time.Time `dynamodbav:"linked_at"`
 }
 
+// linkItem records, under the customer, that an anonymous id was linked to
+// it (customers table, pk=L#<customer_id>, sk=<anonymous_id>).
+type linkItem struct {
+	PK       string    `dynamodbav:"pk"`
+	SK       string    `dynamodbav:"sk"`
+	LinkedAt time.Time `dynamodbav:"linked_at"`
+}
+
+const pfxLink = "L#"
+
 // batchGetLimit is DynamoDB's limit on keys per BatchGetItem.
 const batchGetLimit = 100
 
@@ -174,6 +184,9 @@ func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 	if err != nil {
 		return err
 	}
+	if cust.erased {
+		return erasedError(custPK)
+	}
 	merged := cust.agg.Clone()
 	merged.Merge(anon.agg)
 	upd, err := s.aggUpdate(event.Owner{CustomerID: customerID}, custPK, cust, merged)
@@ -188,10 +201,17 @@ func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 	if err != nil {
 		return fmt.Errorf("build condition: %w", err)
 	}
+	// The link record under the customer lets erasure find every alias
+	// that points at the customer without a scan.
+	link, err := attributevalue.MarshalMap(linkItem{PK: pfxLink + customerID, SK: anonID, LinkedAt: s.now()})
+	if err != nil {
+		return fmt.Errorf("encode link: %w", err)
+	}
 	items := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.Customers, Item: av, ConditionExpression: notExists.Condition(),
 			ExpressionAttributeNames: notExists.Names()}},
 		{Update: upd},
+		{Put: &types.Put{TableName: &s.Customers, Item: link}},
 	}
 	anonVersion, err := expression.NewBuilder().WithCondition(versionCondition(anon.version)).Build()
 	if err != nil {

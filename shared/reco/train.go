@@ -105,7 +105,7 @@ func DefaultTrainConfig(asOf time.Time) TrainConfig {
 		EventWeights:   DefaultEventWeights(),
 		Transform:      Log1p,
 		MaxHistory:     300,
-		PopularWindows: []int{1, 7, 30},
+		PopularWindows: []int{1, 7, 30, 365},
 		PopularLimit:   200,
 		RepeatPrior:    10,
 	}

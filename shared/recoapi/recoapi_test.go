@@ -500,3 +500,26 @@ func TestPersonalizationConsentWithdrawn(t *testing.T) {
 		}
 	}
 }
+
+// TestQuietShopStillFillsLists trains two months after the shop's last
+// event, so the 30-day popularity lists are empty: lists must still be full,
+// from the year-long list, for unknown customers and similar items alike.
+func TestQuietShopStillFillsLists(t *testing.T) {
+	shop := recotest.Seed(t)
+	later := recotest.Now.AddDate(0, 0, 60)
+	job := &trainjob.Job{Store: shop.Training(), Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Now: func() time.Time { return later }}
+	if _, err := job.Run(context.Background(), later); err != nil {
+		t.Fatal(err)
+	}
+	svc := &recommend.Service{Store: shop.Recommendations(nil), Scorer: reco.DefaultScorer(),
+		Now: func() time.Time { return later }}
+	h := &harness{t: t, shop: shop, calls: &counter{DB: shop.Env.DB}, router: apigw.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)))}
+	(&recoapi.API{Service: svc}).Register(h.router)
+
+	a := h.do(sample(t, "recommendations.json", "nobody-new", map[string]string{"limit": "3"}))
+	if a.Status != 200 || len(a.Items) != 3 {
+		t.Fatalf("unknown customer in a quiet shop: %d %v", a.Status, a.ids())
+	}
+	noneOf(t, a, "out-of-stock", recotest.Spoon)
+}

@@ -67,6 +67,10 @@ const (
 	// ServingWindow is the popularity window (days) used for fallback and
 	// backfill of personalized and similar-item lists.
 	ServingWindow = 30
+	// BackfillWindow is the year-long popularity list read with the serving
+	// one and appended after it, so a shop with no events in the serving
+	// window still gets full lists rather than empty ones.
+	BackfillWindow = 365
 )
 
 // Windows are the popularity windows GET /v1/popular offers, in days.
@@ -169,7 +173,7 @@ func (s *Service) Recommend(ctx context.Context, q Query) (List, error) {
 	}
 
 	hist, buyAgain := historyItems(in, q.Mode)
-	keys := []store.PopularKey{{WindowDays: ServingWindow}}
+	keys := []store.PopularKey{{WindowDays: ServingWindow}, {WindowDays: BackfillWindow}}
 	for _, c := range slices.Concat(in.DeclaredCategories, topCategories(in.CategoryAffinity, fallbackCategories)) {
 		keys = append(keys, store.PopularKey{WindowDays: ServingWindow, Category: c})
 	}
@@ -195,7 +199,7 @@ func (s *Service) Recommend(ctx context.Context, q Query) (List, error) {
 		return out, err
 	}
 	in.ItemModels = lists.Models
-	in.Popular = popular[store.PopularKey{WindowDays: ServingWindow}].Items
+	in.Popular = withBackfill(popular)
 	in.PopularByCategory = map[string][]reco.ScoredItem{}
 	trained := maps.Clone(lists.Trained)
 	for k, p := range popular {
@@ -271,7 +275,7 @@ func (s *Service) Similar(ctx context.Context, q SimilarQuery) (SimilarList, err
 			opt.Exclude = InCart(sh.Aggregates.Recent)
 		}
 	}
-	keys := []store.PopularKey{{WindowDays: ServingWindow}}
+	keys := []store.PopularKey{{WindowDays: BackfillWindow}, {WindowDays: ServingWindow}}
 	if top := target.TopCategory(); top != "" {
 		keys = append(keys, store.PopularKey{WindowDays: ServingWindow, Category: top})
 	}
@@ -586,4 +590,21 @@ func round(x float64) float64 {
 		return x
 	}
 	return v
+}
+
+// withBackfill is the serving window's global popular list followed by the
+// items of the year-long list it lacks, best first within each.
+func withBackfill(popular map[store.PopularKey]store.Popular) []reco.ScoredItem {
+	serving := popular[store.PopularKey{WindowDays: ServingWindow}].Items
+	out := slices.Clone(serving)
+	seen := make(map[string]bool, len(serving))
+	for _, p := range serving {
+		seen[p.ItemID] = true
+	}
+	for _, p := range popular[store.PopularKey{WindowDays: BackfillWindow}].Items {
+		if !seen[p.ItemID] {
+			out = append(out, p)
+		}
+	}
+	return out
 }

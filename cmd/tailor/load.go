@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +39,7 @@ func runLoad(ctx context.Context, args []string) error {
 	senders := fs.Int("senders", 4, "concurrent requests")
 	wait := fs.Duration("wait", 0, "wait up to this long for the API to answer before loading")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	nightly := fs.Bool("nightly", false, "then run the train and segment jobs as of the day after the last event (on with --demo)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,6 +48,7 @@ func runLoad(ctx context.Context, args []string) error {
 	}
 	if *demo {
 		*file = demoFile
+		*nightly = true
 	}
 	if *keyFile != "" {
 		b, err := os.ReadFile(*keyFile)
@@ -68,7 +73,60 @@ func runLoad(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "loading %s into %s\n", *file, *url)
 	rep, err := l.Retail(ctx, func() (io.ReadCloser, error) { return os.Open(*file) })
 	fmt.Print(rep)
-	return err
+	if err != nil || !*nightly || rep.Last.IsZero() {
+		return err
+	}
+	// Historical data is months or years old: train and segment as of the
+	// day after its last event, as the nightly schedule would have then.
+	asOf := rep.Last.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour).Format(time.RFC3339)
+	for _, fn := range []string{"TrainFunction", "SegmentFunction"} {
+		out, err := invoke(ctx, *url, fn, fmt.Sprintf(`{"as_of":%q}`, asOf))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s as of %s: %s\n", fn, asOf, summary(out))
+	}
+	return nil
+}
+
+// invoke runs a function through the Lambda Invoke API that tailor serve
+// (and the AWS Lambda endpoint) offers.
+func invoke(ctx context.Context, base, function, payload string) ([]byte, error) {
+	u := strings.TrimRight(base, "/") + "/2015-03-31/functions/" + function + "/invocations"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Timeout: 15 * time.Minute}).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", function, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", function, err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Amz-Function-Error") != "" {
+		return nil, fmt.Errorf("invoke %s: status %d: %s", function, resp.StatusCode, b)
+	}
+	return b, nil
+}
+
+// summary keeps the scalar fields of a job's JSON answer, for one line of
+// output.
+func summary(b []byte) string {
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return string(b)
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		switch v := m[k].(type) {
+		case float64, string, bool:
+			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // waitFor polls base until any HTTP answer comes back.

@@ -87,6 +87,9 @@ type Report struct {
 	Retries      int // events sent more than once
 	Took         time.Duration
 	EventsPerSec float64
+	// Last is the latest event time in the data: the as-of time that makes
+	// the nightly jobs see all of it.
+	Last time.Time
 }
 
 // String renders the report for people.
@@ -141,6 +144,9 @@ func (l *Loader) Retail(ctx context.Context, open func() (io.ReadCloser, error))
 			return nil
 		}
 		items.Add(rec)
+		if rec.Time.After(rep.Last) {
+			rep.Last = rec.Time
+		}
 		raw, err := json.Marshal(in)
 		if err != nil {
 			return err

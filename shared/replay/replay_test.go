@@ -167,6 +167,16 @@ func TestRetailLoadMatchesCSV(t *testing.T) {
 	}
 
 	want := independent(t, open, keep)
+	var latest time.Time
+	for _, w := range want {
+		if w.lastPurchase.After(latest) {
+			latest = w.lastPurchase
+		}
+	}
+	// Refunds can be later than every purchase; Last is at least the latest purchase.
+	if rep.Last.Before(latest) || rep.Last.After(latest.AddDate(0, 1, 0)) {
+		t.Fatalf("report's last event %s, latest purchase %s", rep.Last, latest)
+	}
 	mismatches := 0
 	for id, w := range want {
 		c, err := s.customers.Get(ctx, id)

@@ -20,9 +20,15 @@ type BGNBD struct {
 
 // Validate reports whether every parameter is positive and finite.
 func (m BGNBD) Validate() error {
-	for _, v := range [...]float64{m.R, m.Alpha, m.A, m.B} {
+	return positive("BG/NBD", m, m.R, m.Alpha, m.A, m.B)
+}
+
+// positive reports an ErrInvalid naming model unless every parameter is
+// positive and finite (NaN fails too).
+func positive(model string, params any, vs ...float64) error {
+	for _, v := range vs {
 		if !(v > 0) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: BG/NBD parameters %+v", ErrInvalid, m)
+			return fmt.Errorf("%w: %s parameters %+v", ErrInvalid, model, params)
 		}
 	}
 	return nil

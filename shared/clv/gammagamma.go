@@ -19,12 +19,7 @@ type GammaGamma struct {
 
 // Validate reports whether every parameter is positive and finite.
 func (m GammaGamma) Validate() error {
-	for _, v := range [...]float64{m.P, m.Q, m.V} {
-		if !(v > 0) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: Gamma-Gamma parameters %+v", ErrInvalid, m)
-		}
-	}
-	return nil
+	return positive("Gamma-Gamma", m, m.P, m.Q, m.V)
 }
 
 // GammaGammaFit is the result of a maximum-likelihood fit.

@@ -155,7 +155,7 @@ func NewPartial(k, dim int) Partial {
 // worker's half of an iteration.
 func (p *Partial) Assign(points [][]float64, centroids [][]float64, assign []int) {
 	for i, x := range points {
-		c, d := nearest(x, centroids)
+		c, d := Nearest(x, centroids)
 		if assign != nil {
 			assign[i] = c
 		}
@@ -197,7 +197,9 @@ func (p *Partial) Centroids(prev [][]float64) [][]float64 {
 	return out
 }
 
-func nearest(x []float64, centroids [][]float64) (int, float64) {
+// Nearest returns the index of the centroid closest to x and the squared
+// Euclidean distance to it; ties go to the lower index.
+func Nearest(x []float64, centroids [][]float64) (int, float64) {
 	best, bestD := 0, math.Inf(1)
 	for c, m := range centroids {
 		var d float64
@@ -368,7 +370,7 @@ func seedPlusPlus(points [][]float64, k int, rng *rand.Rand) [][]float64 {
 	centroids := [][]float64{append([]float64(nil), points[rng.IntN(len(points))]...)}
 	d2 := make([]float64, len(points))
 	for i, p := range points {
-		_, d2[i] = nearest(p, centroids)
+		_, d2[i] = Nearest(p, centroids)
 	}
 	for len(centroids) < k {
 		var sum float64

@@ -290,21 +290,6 @@ func newStep(k, dim int) *Step {
 	return s
 }
 
-func nearest(x []float64, centroids [][]float64) (int, float64) {
-	best, bestD := 0, math.Inf(1)
-	for c, m := range centroids {
-		var d float64
-		for j, v := range x {
-			t := v - m[j]
-			d += t * t
-		}
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best, bestD
-}
-
 func fixed(v float64) int64 { return int64(math.Round(v * fixedScale)) }
 
 // Assign is the k-means worker step: each customer goes to its nearest
@@ -315,10 +300,10 @@ func Assign(customers []segment.Customer, m *Model) *Step {
 	s := newStep(m.K, dim)
 	for _, c := range customers {
 		x := m.point(c)
-		k, d := nearest(x, m.Centroids)
+		k, d := segment.Nearest(x, m.Centroids)
 		if m.Prev == nil {
 			s.Changed++
-		} else if pk, _ := nearest(x, m.Prev); pk != k {
+		} else if pk, _ := segment.Nearest(x, m.Prev); pk != k {
 			s.Changed++
 		}
 		s.Counts[k]++

@@ -85,7 +85,7 @@ func Score(customers []segment.Customer, m *Model) ([]CustomerScores, *Tally, er
 		if err != nil {
 			return nil, nil, err
 		}
-		k, _ := nearest(m.point(c), m.Centroids)
+		k, _ := segment.Nearest(m.point(c), m.Centroids)
 		bc := clv.Customer{X: c.PurchaseDays - 1, TX: float64(c.RecencyDays) / unit, T: float64(c.AgeDays) / unit}
 		s := customer.Scores{RunID: m.Plan.RunID, AsOf: asOf, Currency: cfg.Currency,
 			R: cell.R, F: cell.F, M: cell.M, RFMCell: strconv.Itoa(cell.R*100 + cell.F*10 + cell.M),

@@ -40,6 +40,9 @@ type Runs interface {
 	// run (partials, model state) under the run, by name.
 	PutBlob(ctx context.Context, runID, name string, data []byte) error
 	GetBlob(ctx context.Context, runID, name string) ([]byte, error)
+	// DeleteBlobs removes the run's intermediate results whose names start
+	// with prefix.
+	DeleteBlobs(ctx context.Context, runID, prefix string) error
 }
 
 // Job runs segmentation against storage.

@@ -156,6 +156,15 @@ func (j *Job) Handle(ctx context.Context, r Request) (Response, error) {
 		if err != nil {
 			return Response{}, err
 		}
+		// The seeding sample names customers; once the run is complete no
+		// step needs it, and erasure must not miss it in a left-over blob.
+		st.Counts.Sample = nil
+		if err := j.putBlob(ctx, plan.RunID, "state", st); err != nil {
+			return Response{}, err
+		}
+		if err := j.Runs.DeleteBlobs(ctx, plan.RunID, "summary/"); err != nil {
+			return Response{}, err
+		}
 		resp := j.respond(plan, st.Model)
 		resp.Record = &rec
 		return resp, nil

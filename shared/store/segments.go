@@ -438,6 +438,34 @@ func (s *SegmentRuns) PutBlob(ctx context.Context, runID, name string, data []by
 	return nil
 }
 
+// DeleteBlobs removes the run's intermediate results whose names start
+// with prefix. Deleting what is already gone is not an error.
+func (s *SegmentRuns) DeleteBlobs(ctx context.Context, runID, prefix string) error {
+	op := "delete " + prefix + "* of segment run " + runID
+	kc := expression.Key(attrPK).Equal(expression.Value(blobPK(runID))).
+		And(expression.Key(attrSK).BeginsWith(pfxBlob + prefix))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).
+		WithProjection(expression.NamesList(expression.Name(attrPK), expression.Name(attrSK))).Build()
+	if err != nil {
+		return fmt.Errorf("%s: build expression: %w", op, err)
+	}
+	in := &dynamodb.QueryInput{TableName: &s.Table, KeyConditionExpression: expr.KeyCondition(),
+		ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)}
+	var reqs []types.WriteRequest
+	p := dynamodb.NewQueryPaginator(s.DB, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return classify(op, err)
+		}
+		for _, it := range out.Items {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: it}})
+		}
+	}
+	return batchWriteAll(ctx, s.DB, s.Table, reqs, 1)
+}
+
 // GetBlob reads an intermediate result back (strongly consistent: another
 // invocation may have written it a moment ago). A missing one is NotFound.
 func (s *SegmentRuns) GetBlob(ctx context.Context, runID, name string) ([]byte, error) {

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -136,8 +134,7 @@ func (s *Audit) List(ctx context.Context, q audit.Query) (audit.Page, error) {
 		if err := attributevalue.UnmarshalMap(out.LastEvaluatedKey, &c); err != nil {
 			return audit.Page{}, fmt.Errorf("list audit entries: cursor: %w", err)
 		}
-		b, _ := json.Marshal(c)
-		page.Next = base64.RawURLEncoding.EncodeToString(b)
+		page.Next = sealCursor(c)
 	}
 	return page, nil
 }
@@ -146,14 +143,8 @@ func (s *Audit) List(ctx context.Context, q audit.Query) (audit.Page, error) {
 // or key, and keys of the shape Record writes.
 func decodeAuditCursor(s, pkName, pk string) (map[string]types.AttributeValue, error) {
 	bad := errs.E(errs.Invalid, "cursor is not valid; use next_cursor of a previous page of the same query")
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 2048 {
-		return nil, bad
-	}
 	var c auditCursor
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || !strings.HasPrefix(c.PK, "T#") || c.SK == "" {
+	if !openCursor(s, &c) || !strings.HasPrefix(c.PK, "T#") || c.SK == "" {
 		return nil, bad
 	}
 	lek := map[string]types.AttributeValue{

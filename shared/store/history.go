@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -46,25 +44,15 @@ func encodeCursor(lek map[string]types.AttributeValue) (string, error) {
 	if err := attributevalue.UnmarshalMap(lek, &c); err != nil {
 		return "", fmt.Errorf("encode cursor: %w", err)
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return "", fmt.Errorf("encode cursor: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	return sealCursor(c), nil
 }
 
 // decodeCursor checks that s is a cursor this query could have produced:
 // of the same customer and with a well-formed sort key.
 func decodeCursor(s, pk string) (map[string]types.AttributeValue, error) {
 	bad := errs.E(errs.Invalid, "cursor is not valid; use next_cursor of a previous page of the same customer")
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 1024 {
-		return nil, bad
-	}
 	var c cursor
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || c.PK != pk {
+	if !openCursor(s, &c) || c.PK != pk {
 		return nil, bad
 	}
 	ts, eventID, ok := strings.Cut(c.SK, "#")

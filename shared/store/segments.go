@@ -19,7 +19,6 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -265,22 +264,15 @@ func (s *CustomerScores) Members(ctx context.Context, runID, slug string, limit 
 		page.Members = append(page.Members, Member{CustomerID: m.ID, Scores: m.Scores})
 	}
 	if lek, ok := out.LastEvaluatedKey[attrSegSK].(*types.AttributeValueMemberS); ok {
-		b, _ := json.Marshal(memberCursor{Key: segKey, ID: lek.Value})
-		page.Next = base64.RawURLEncoding.EncodeToString(b)
+		page.Next = sealCursor(memberCursor{Key: segKey, ID: lek.Value})
 	}
 	return page, nil
 }
 
 func decodeMemberCursor(s, segKey string) (memberCursor, error) {
 	bad := errs.E(errs.Invalid, "cursor is not valid; use next_cursor of a previous page of the same segment")
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return memberCursor{}, bad
-	}
 	var c memberCursor
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || c.Key != segKey || customer.ValidateID(c.ID) != nil {
+	if !openCursor(s, &c) || c.Key != segKey || customer.ValidateID(c.ID) != nil {
 		return memberCursor{}, bad
 	}
 	return c, nil

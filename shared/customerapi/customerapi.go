@@ -23,7 +23,6 @@ import (
 type Store interface {
 	Get(ctx context.Context, customerID string) (*customer.Customer, error)
 	Save(ctx context.Context, c *customer.Customer, expected int64) error
-	Delete(ctx context.Context, customerID string, expected int64, checkVersion bool) error
 }
 
 // MaxBody is the largest accepted request body.
@@ -37,32 +36,29 @@ const saveAttempts = 3
 type API struct {
 	Store Store
 	Now   func() time.Time
-	// History serves the event history; the route is left out when nil.
+	// History serves the event history.
 	History HistoryStore
 	// Privacy erases customers and lists their aliases; Audit records who
-	// saw personal data and who acted as admin. With both set, Register
-	// adds erasure, export, look-up by email and the audit trail, and
-	// every response with personal data is recorded before it is sent.
+	// saw personal data and who acted as admin: every response with
+	// personal data is recorded before it is sent.
 	Privacy PrivacyStore
 	Audit   AuditStore
 }
 
-// Register adds the routes to r.
+// Register adds the routes to r. Every dependency is required, so a route
+// means the same thing wherever the API is wired.
 func (a *API) Register(r *apigw.Router) {
+	if a.Store == nil || a.Now == nil || a.History == nil || a.Privacy == nil || a.Audit == nil {
+		panic("customerapi: Store, Now, History, Privacy and Audit are all required")
+	}
 	r.Handle("PUT /v1/customers/{id}", a.put)
 	r.Handle("GET /v1/customers/{id}", a.get)
 	r.Handle("PATCH /v1/customers/{id}", a.patch)
-	if a.History != nil {
-		r.Handle("GET /v1/customers/{id}/events", a.events)
-	}
-	if a.Privacy != nil && a.Audit != nil {
-		r.Handle("DELETE /v1/customers/{id}", a.erase)
-		r.Handle("GET /v1/customers", a.lookup)
-		r.Handle("GET /v1/customers/{id}/export", a.export)
-		r.Handle("GET /v1/audit", a.auditTrail)
-	} else {
-		r.Handle("DELETE /v1/customers/{id}", a.delete)
-	}
+	r.Handle("GET /v1/customers/{id}/events", a.events)
+	r.Handle("DELETE /v1/customers/{id}", a.erase)
+	r.Handle("GET /v1/customers", a.lookup)
+	r.Handle("GET /v1/customers/{id}/export", a.export)
+	r.Handle("GET /v1/audit", a.auditTrail)
 }
 
 func (a *API) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
@@ -136,21 +132,6 @@ func (a *API) patch(ctx context.Context, r *apigw.Request) (*apigw.Response, err
 		return nil, err
 	}
 	return a.answer(ctx, r, http.StatusOK, c)
-}
-
-func (a *API) delete(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	id := r.PathParam("id")
-	if err := customer.ValidateID(id); err != nil {
-		return nil, err
-	}
-	pre, err := preconditions(r)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.Store.Delete(ctx, id, pre.version, pre.ifMatch); err != nil {
-		return nil, err
-	}
-	return apigw.NoContent(), nil
 }
 
 // modify runs a read-modify-write of one customer under optimistic

@@ -30,7 +30,12 @@ func newHarness(t *testing.T) *harness {
 	env := storetest.New(t)
 	h := &harness{t: t, store: &store.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
 		now: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
-	api := &customerapi.API{Store: h.store, Now: func() time.Time { return h.now }}
+	clock := func() time.Time { return h.now }
+	api := &customerapi.API{Store: h.store, Now: clock,
+		History: &store.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock},
+		Privacy: &store.Privacy{DB: env.DB, Customers: env.Table("CustomersTable"), Events: env.Table("EventsTable"),
+			TombstoneTTL: 400 * 24 * time.Hour, People: h.store},
+		Audit: &store.Audit{DB: env.DB, Table: env.Table("AuditTable"), Retention: 400 * 24 * time.Hour}}
 	h.router = apigw.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	api.Register(h.router)
 	return h
@@ -84,14 +89,18 @@ func TestCustomerLifecycleWithSampleEvents(t *testing.T) {
 	if status != 200 || out.Headers["ETag"] != `"2"` || body["profile"].(map[string]any)["city"] != "Manchester" {
 		t.Fatalf("get: %d %v", status, body)
 	}
-	if status, _, _ = h.do(sample(t, "delete.json")); status != 204 {
-		t.Fatalf("delete: %d", status)
+	// DELETE is erasure (admin): it answers what it removed and can be repeated.
+	if status, body, _ = h.do(sample(t, "delete.json")); status != 200 || body["customer_id"] != "c-123" || body["erased"] == nil {
+		t.Fatalf("erase: %d %v", status, body)
 	}
 	if status, body, _ = h.do(sample(t, "get.json")); status != 404 || body["type"] != "/problems/not-found" {
-		t.Fatalf("get after delete: %d %v", status, body)
+		t.Fatalf("get after erasure: %d %v", status, body)
 	}
-	if status, _, _ = h.do(sample(t, "delete.json")); status != 404 {
-		t.Fatalf("second delete: %d", status)
+	if status, body, _ = h.do(sample(t, "delete.json")); status != 200 {
+		t.Fatalf("second erasure: %d %v", status, body)
+	}
+	if status, _, _ = h.do(sample(t, "put.json")); status != 409 {
+		t.Fatalf("PUT by customers:write after erasure must be refused (tombstone): %d", status)
 	}
 }
 

@@ -58,8 +58,11 @@ func newHarnessOn(t testing.TB, env *storetest.Env, wrap func(store.DB) store.DB
 	h.api = &ingestapi.API{Service: svc, Log: log}
 	h.api.Register(h.ingest)
 	h.invoker = &ingestapi.Invoker{HTTP: h.ingest.Serve, SQS: h.api.SQS}
-	capi := &customerapi.API{Store: &store.Customers{DB: env.DB, Table: env.Table("CustomersTable")}, Now: clock,
-		History: &store.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock}}
+	people := &store.Customers{DB: env.DB, Table: env.Table("CustomersTable")}
+	capi := &customerapi.API{Store: people, Now: clock,
+		History: &store.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock},
+		Privacy: &store.Privacy{DB: env.DB, Customers: people.Table, Events: env.Table("EventsTable"), People: people},
+		Audit:   &store.Audit{DB: env.DB, Table: env.Table("AuditTable")}}
 	capi.Register(h.customers)
 	return h
 }

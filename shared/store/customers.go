@@ -274,32 +274,3 @@ func (s *Customers) FindByEmail(ctx context.Context, email string) ([]*customer.
 	}
 	return found, nil
 }
-
-// Delete removes the customer record. With checkVersion, it removes it only
-// at version expected (Precondition error otherwise). A missing record is a
-// NotFound error.
-func (s *Customers) Delete(ctx context.Context, customerID string, expected int64, checkVersion bool) error {
-	op := "delete customer " + customerID
-	cond := expression.Name(attrPK).AttributeExists()
-	if checkVersion {
-		cond = cond.And(expression.Name("version").Equal(expression.Value(expected)))
-	}
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return fmt.Errorf("%s: build expression: %w", op, err)
-	}
-	_, err = s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &s.Table, Key: customerKey(customerID),
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		if len(ccf.Item) == 0 {
-			return &errs.Error{Op: op, Kind: errs.NotFound, Detail: fmt.Sprintf("customer %s does not exist", customerID)}
-		}
-		return &errs.Error{Op: op, Kind: errs.Precondition,
-			Detail: fmt.Sprintf("customer %s has changed since version %d", customerID, expected)}
-	}
-	return classify(op, err)
-}

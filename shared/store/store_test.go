@@ -53,15 +53,6 @@ func TestCustomersVersioning(t *testing.T) {
 	if got.Version != 2 || len(got.Tags) != 0 || !got.CreatedAt.Equal(t0) {
 		t.Fatalf("after patch %+v", got)
 	}
-	if err := s.Delete(ctx, "c-1", 1, true); !errs.Is(err, errs.Precondition) {
-		t.Fatalf("delete at stale version: %v", err)
-	}
-	if err := s.Delete(ctx, "c-1", 2, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Delete(ctx, "c-1", 0, false); !errs.Is(err, errs.NotFound) {
-		t.Fatalf("delete missing: %v", err)
-	}
 }
 
 func TestItemsKeepCreatedAt(t *testing.T) {

@@ -50,9 +50,32 @@ func (c Customer) Validate() error {
 // weeks collapse to far fewer tuples than customers.
 // The zero value is empty and ready to use.
 type Summary struct {
-	counts map[Customer]float64
+	multiset[Customer]
+}
+
+// multiset counts weighted keys; merging two is adding their counts, which
+// is what makes per-worker summaries combine exactly in any order.
+type multiset[K comparable] struct {
+	counts map[K]float64
 	n      float64
 }
+
+func (m *multiset[K]) add(k K, w float64) {
+	if m.counts == nil {
+		m.counts = make(map[K]float64)
+	}
+	m.counts[k] += w
+	m.n += w
+}
+
+func (m *multiset[K]) merge(o *multiset[K]) {
+	for k, w := range o.counts {
+		m.add(k, w)
+	}
+}
+
+// Customers returns the number of customers recorded.
+func (m *multiset[K]) Customers() float64 { return m.n }
 
 // Add records one customer. Invalid customers are rejected so a bad record
 // cannot silently bias the fit.
@@ -68,11 +91,7 @@ func (s *Summary) AddN(c Customer, n float64) error {
 	if !(n > 0) || math.IsInf(n, 0) {
 		return fmt.Errorf("%w: count %v", ErrInvalid, n)
 	}
-	if s.counts == nil {
-		s.counts = make(map[Customer]float64)
-	}
-	s.counts[c] += n
-	s.n += n
+	s.add(c, n)
 	return nil
 }
 
@@ -82,17 +101,8 @@ func (s *Summary) Merge(o *Summary) {
 	if o == nil {
 		return
 	}
-	for c, n := range o.counts {
-		if s.counts == nil {
-			s.counts = make(map[Customer]float64, len(o.counts))
-		}
-		s.counts[c] += n
-	}
-	s.n += o.n
+	s.merge(&o.multiset)
 }
-
-// Customers returns the number of customers recorded.
-func (s *Summary) Customers() float64 { return s.n }
 
 // Tuples returns the number of distinct (x, t_x, T) tuples: the size of the
 // message a worker sends and the work per likelihood evaluation.
@@ -151,8 +161,7 @@ func cmpFloat(a, b float64) int {
 // Add skips the others and says so. Mergeable like Summary.
 // The zero value is empty and ready to use.
 type SpendSummary struct {
-	counts map[spendKey]float64
-	n      float64
+	multiset[spendKey]
 }
 
 type spendKey struct {
@@ -170,11 +179,7 @@ func (s *SpendSummary) Add(x int, mean float64) (bool, error) {
 	if x == 0 || mean <= 0 {
 		return false, nil
 	}
-	if s.counts == nil {
-		s.counts = make(map[spendKey]float64)
-	}
-	s.counts[spendKey{x, mean}]++
-	s.n++
+	s.add(spendKey{x, mean}, 1)
 	return true, nil
 }
 
@@ -183,17 +188,8 @@ func (s *SpendSummary) Merge(o *SpendSummary) {
 	if o == nil {
 		return
 	}
-	for k, n := range o.counts {
-		if s.counts == nil {
-			s.counts = make(map[spendKey]float64, len(o.counts))
-		}
-		s.counts[k] += n
-	}
-	s.n += o.n
+	s.merge(&o.multiset)
 }
-
-// Customers returns the number of customers recorded.
-func (s *SpendSummary) Customers() float64 { return s.n }
 
 type spendRow struct {
 	x, mean, weight float64

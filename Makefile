@@ -57,7 +57,7 @@ tailor:
 validate lint:
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing (it ships with the machine image's Python)"; exit 1; }
 	cfn-lint template.yaml
-	$(GO) test -count=1 ./shared/samtemplate/...
+	$(GO) test -count=1 ./shared/local/samtemplate/...
 
 java:
 	@command -v java >/dev/null || { echo "installing Java 17 (openjdk-17-jre-headless)"; \

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"tailor/shared/auth"
-	"tailor/shared/samtemplate"
+	"tailor/shared/platform/auth"
+	"tailor/shared/local/samtemplate"
 )
 
 // samplePath fills a route path's variables so that the route matches.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"tailor/shared/store"
+	"tailor/shared/platform/dynamo"
 )
 
 func init() {
@@ -67,11 +67,11 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.NewClient(ctx)
+	db, err := dynamo.NewClient(ctx)
 	if err != nil {
 		return err
 	}
-	customers := &store.Customers{DB: db, Table: *prefix + "CustomersTable"}
+	customers := &dynamo.Customers{DB: db, Table: *prefix + "CustomersTable"}
 	// A path under /v1/customers/<id> is read directly from that customer's
 	// record, so GET .../recommendations sits next to its own GetItem.
 	who := "bench-customer"

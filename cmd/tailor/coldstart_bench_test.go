@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"tailor/shared/localrun"
-	"tailor/shared/store/storetest"
+	"tailor/shared/local/lambdahost"
+	"tailor/shared/platform/dynamo/dynamotest"
 )
 
 // BenchmarkColdStart measures a real function's cold start under the local
@@ -20,8 +20,8 @@ import (
 //
 // Run: AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8011 go test ./cmd/tailor -run '^$' -bench ColdStart -benchtime 20x
 func BenchmarkColdStart(b *testing.B) {
-	env := storetest.New(b)
-	root, _ := storetest.ModuleRoot()
+	env := dynamotest.New(b)
+	root, _ := dynamotest.ModuleRoot()
 	sample, err := os.ReadFile(filepath.Join(root, "events", "customers", "get.json"))
 	if err != nil {
 		b.Fatal(err)
@@ -29,7 +29,7 @@ func BenchmarkColdStart(b *testing.B) {
 	bins := bootstraps(b)
 	for b.Loop() {
 		b.StopTimer()
-		srv, err := localrun.New(localrun.Config{
+		srv, err := lambdahost.New(lambdahost.Config{
 			Template: filepath.Join(root, "template.yaml"), BinDir: bins, TablePrefix: env.Prefix,
 			Logs: io.Discard, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		})
@@ -39,7 +39,7 @@ func BenchmarkColdStart(b *testing.B) {
 		b.StartTimer()
 		res, err := srv.Invoke(context.Background(), "CustomersFunction", sample)
 		b.StopTimer()
-		if err != nil || res.Outcome != localrun.Success {
+		if err != nil || res.Outcome != lambdahost.Success {
 			b.Fatalf("invoke: %v %v %s", err, res.Outcome, res.Payload)
 		}
 		srv.Close()

@@ -11,9 +11,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"tailor/shared/dataset"
-	"tailor/shared/eval"
-	"tailor/shared/reco"
+	"tailor/shared/local/dataset"
+	"tailor/shared/local/eval"
+	"tailor/shared/recommendations"
 )
 
 func init() {
@@ -119,16 +119,16 @@ func evaluateMain(ctx context.Context, args []string, stdout io.Writer) error {
 func compare(ctx context.Context, split eval.Split, desc string) (evalReport, error) {
 	const k = 10
 	rep := evalReport{Split: desc, Users: len(split.Users), Algorithms: map[string]eval.Metrics{}, wall: map[string]time.Duration{}}
-	mode := reco.Discover
+	mode := recommendations.Discover
 	if split.KeepSeen {
-		mode = reco.Mixed
+		mode = recommendations.Mixed
 	}
 	builders := []struct {
 		name  string
 		build func() (eval.Recommender, error)
 	}{
 		{"tailor", func() (eval.Recommender, error) {
-			return eval.Tailor(split, reco.DefaultTrainConfig(split.AsOf), reco.DefaultScorer(), mode)
+			return eval.Tailor(split, recommendations.DefaultTrainConfig(split.AsOf), recommendations.DefaultScorer(), mode)
 		}},
 		{"popularity", func() (eval.Recommender, error) { return eval.Popularity(split), nil }},
 		{"itemknn", func() (eval.Recommender, error) { return eval.ItemKNN(split, 50) }},
@@ -159,16 +159,16 @@ func compare(ctx context.Context, split eval.Split, desc string) (evalReport, er
 // Retail purchases and refunds become purchase and refund events (skipped
 // rows are dropped); a generic interactions row becomes a purchase whose
 // weight is the row's weight.
-func loadInteractions(path, format string) ([]reco.Interaction, error) {
+func loadInteractions(path, format string) ([]recommendations.Interaction, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []reco.Interaction
+	var out []recommendations.Interaction
 	if format == "interactions" {
 		err = dataset.ReadInteractions(f, func(it dataset.Interaction) error {
-			out = append(out, reco.Interaction{CustomerID: it.User, ItemID: it.Item, Type: reco.Purchase, Time: it.Time, Quantity: 1, Weight: it.Weight})
+			out = append(out, recommendations.Interaction{CustomerID: it.User, ItemID: it.Item, Type: recommendations.Purchase, Time: it.Time, Quantity: 1, Weight: it.Weight})
 			return nil
 		})
 	} else {
@@ -186,13 +186,13 @@ func loadInteractions(path, format string) ([]reco.Interaction, error) {
 }
 
 // retailInteraction maps a classified Online Retail row to an interaction.
-func retailInteraction(r dataset.RetailRecord) (reco.Interaction, bool) {
-	in := reco.Interaction{CustomerID: r.CustomerID, ItemID: r.StockCode, Time: r.Time}
+func retailInteraction(r dataset.RetailRecord) (recommendations.Interaction, bool) {
+	in := recommendations.Interaction{CustomerID: r.CustomerID, ItemID: r.StockCode, Time: r.Time}
 	switch r.Kind {
 	case dataset.RowPurchase:
-		in.Type, in.Quantity = reco.Purchase, r.Quantity
+		in.Type, in.Quantity = recommendations.Purchase, r.Quantity
 	case dataset.RowRefund:
-		in.Type, in.Quantity = reco.Refund, -r.Quantity
+		in.Type, in.Quantity = recommendations.Refund, -r.Quantity
 	default:
 		return in, false
 	}

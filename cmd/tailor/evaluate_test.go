@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"tailor/shared/dataset/datasettest"
+	"tailor/shared/local/dataset/datasettest"
 	"testing"
 )
 

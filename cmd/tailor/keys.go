@@ -14,9 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"tailor/shared/audit"
-	"tailor/shared/auth"
-	"tailor/shared/store"
+	"tailor/shared/platform/audit"
+	"tailor/shared/platform/auth"
+	"tailor/shared/platform/dynamo"
 )
 
 func init() {
@@ -70,11 +70,11 @@ func runKeys(ctx context.Context, args []string) error {
 	if *auditTable == "" {
 		*auditTable = *prefix + "AuditTable"
 	}
-	db, err := store.NewClient(ctx)
+	db, err := dynamo.NewClient(ctx)
 	if err != nil {
 		return err
 	}
-	keys := &keyAdmin{Keys: &store.Keys{DB: db, Table: *table}, audit: &store.Audit{DB: db, Table: *auditTable}}
+	keys := &keyAdmin{Keys: &dynamo.Keys{DB: db, Table: *table}, audit: &dynamo.Audit{DB: db, Table: *auditTable}}
 
 	switch sub {
 	case "create":
@@ -116,8 +116,8 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 // keyAdmin changes keys and records each change in the audit trail, as
 // the operator (no API key is involved).
 type keyAdmin struct {
-	*store.Keys
-	audit *store.Audit
+	*dynamo.Keys
+	audit *dynamo.Audit
 }
 
 func (k *keyAdmin) record(ctx context.Context, action audit.Action, keyID string) error {

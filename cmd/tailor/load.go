@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"tailor/shared/replay"
+	"tailor/shared/local/replay"
 )
 
 func init() {

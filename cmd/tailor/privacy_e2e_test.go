@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"tailor/shared/auth"
+	"tailor/shared/platform/auth"
 )
 
 // The personal values of the privacy test: none of them may be found in

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"tailor/shared/recommend/recotest"
+	"tailor/shared/recommendations/service/servicetest"
 )
 
 // TestRecommendationsEndToEnd loads a small shop through the public API,
@@ -18,18 +18,18 @@ import (
 func TestRecommendationsEndToEnd(t *testing.T) {
 	s := startStack(t)
 
-	status, _, body := s.call("POST", "/v1/items:batch", map[string]any{"items": recotest.Items()})
-	if status != 200 || body["created"] != float64(len(recotest.Items())) {
+	status, _, body := s.call("POST", "/v1/items:batch", map[string]any{"items": servicetest.Items()})
+	if status != 200 || body["created"] != float64(len(servicetest.Items())) {
 		t.Fatalf("load catalogue: %d %v", status, body)
 	}
-	evs := recotest.Events()
+	evs := servicetest.Events()
 	// Window shoppers who look at the hose and the bath mat, so the history
 	// runs to a few hundred events.
 	for i := range 100 {
 		for _, it := range []string{"sku-62", "sku-51"} {
 			evs = append(evs, map[string]any{"event_id": fmt.Sprintf("browse-%03d-%s", i, it), "type": "view",
 				"anonymous_id": fmt.Sprintf("a-%03d", i), "item_id": it,
-				"timestamp": recotest.Now.Add(-time.Duration(i+1) * time.Hour).Format(time.RFC3339)})
+				"timestamp": servicetest.Now.Add(-time.Duration(i+1) * time.Hour).Format(time.RFC3339)})
 		}
 	}
 	for chunk := range slices.Chunk(evs, 500) {
@@ -45,21 +45,21 @@ func TestRecommendationsEndToEnd(t *testing.T) {
 		t.Fatalf("popular before training: %d %v", status, body)
 	}
 
-	run := invokeJSON(t, s, "TrainFunction", fmt.Sprintf(`{"as_of": %q}`, recotest.Now.Format(time.RFC3339)))
+	run := invokeJSON(t, s, "TrainFunction", fmt.Sprintf(`{"as_of": %q}`, servicetest.Now.Format(time.RFC3339)))
 	if run["items"] != float64(14) || run["interactions"] != float64(len(evs)) || run["pairs"].(float64) <= 0 {
 		t.Fatalf("training run: %v", run)
 	}
 
 	recs := func(query string) []map[string]any {
 		t.Helper()
-		status, _, body := s.call("GET", "/v1/customers/"+recotest.Customer+"/recommendations"+query, nil)
+		status, _, body := s.call("GET", "/v1/customers/"+servicetest.Customer+"/recommendations"+query, nil)
 		if status != 200 {
 			t.Fatalf("recommendations%s: %d %v", query, status, body)
 		}
 		var out []map[string]any
 		for _, it := range body["items"].([]any) {
 			m := it.(map[string]any)
-			if m["item_id"] == recotest.Spoon {
+			if m["item_id"] == servicetest.Spoon {
 				t.Fatalf("recommendations%s holds the out-of-stock spoon: %v", query, body)
 			}
 			out = append(out, m)
@@ -75,12 +75,12 @@ func TestRecommendationsEndToEnd(t *testing.T) {
 	}
 
 	for _, q := range []string{"?mode=discover&limit=10", "?exclude=purchased&limit=13", "?mode=mixed&exclude=purchased,in_cart&limit=5&explain=true"} {
-		if got := ids(recs(q)); slices.Contains(got, recotest.Mug) {
+		if got := ids(recs(q)); slices.Contains(got, servicetest.Mug) {
 			t.Fatalf("recommendations%s holds the purchased mug: %v", q, got)
 		}
 	}
 	mixed := recs("?limit=5&explain=true")
-	if len(mixed) != 5 || !slices.Contains(ids(mixed), recotest.Mug) {
+	if len(mixed) != 5 || !slices.Contains(ids(mixed), servicetest.Mug) {
 		t.Fatalf("mixed = %v; want five items with the mug to buy again", ids(mixed))
 	}
 	for _, it := range mixed {
@@ -91,7 +91,7 @@ func TestRecommendationsEndToEnd(t *testing.T) {
 
 	before := ids(recs("?mode=discover&limit=5"))
 	status, _, body = s.call("POST", "/v1/events", map[string]any{"events": []map[string]any{{"event_id": "e2e-cart-1",
-		"type": "add_to_cart", "customer_id": recotest.Customer, "item_id": "sku-71", "timestamp": time.Now().UTC().Format(time.RFC3339)}}})
+		"type": "add_to_cart", "customer_id": servicetest.Customer, "item_id": "sku-71", "timestamp": time.Now().UTC().Format(time.RFC3339)}}})
 	if status != 200 || body["accepted"] != float64(1) {
 		t.Fatalf("add to cart: %d %v", status, body)
 	}
@@ -100,12 +100,12 @@ func TestRecommendationsEndToEnd(t *testing.T) {
 		t.Fatalf("after an add_to_cart of the kite: %v, before %v; want the list changed, with the puzzle", after, before)
 	}
 
-	status, _, body = s.call("GET", "/v1/items/"+recotest.Mug+"/similar?limit=3", nil)
+	status, _, body = s.call("GET", "/v1/items/"+servicetest.Mug+"/similar?limit=3", nil)
 	if status != 200 {
 		t.Fatalf("similar: %d %v", status, body)
 	}
 	sim := body["items"].([]any)
-	if len(sim) != 3 || sim[0].(map[string]any)["item_id"] != recotest.Teapot {
+	if len(sim) != 3 || sim[0].(map[string]any)["item_id"] != servicetest.Teapot {
 		t.Fatalf("similar to the mug: %v; want the teapot (bought with it by six) first", sim)
 	}
 	for _, it := range sim {
@@ -116,7 +116,7 @@ func TestRecommendationsEndToEnd(t *testing.T) {
 
 	// 101 people looked at the hose and the bath mat; ten bought the mug.
 	status, _, body = s.call("GET", "/v1/popular?window=30d&limit=3", nil)
-	if status != 200 || len(body["items"].([]any)) != 3 || body["items"].([]any)[2].(map[string]any)["item_id"] != recotest.Mug {
+	if status != 200 || len(body["items"].([]any)) != 3 || body["items"].([]any)[2].(map[string]any)["item_id"] != servicetest.Mug {
 		t.Fatalf("popular after training: %d %v", status, body)
 	}
 	if status, _, _ = s.as(s.newKey("catalog only", "catalog:read")).call("GET", "/v1/popular", nil); status != 403 {

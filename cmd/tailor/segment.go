@@ -10,8 +10,8 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"tailor/shared/dataset"
-	"tailor/shared/segment"
+	"tailor/shared/local/dataset"
+	"tailor/shared/segments"
 )
 
 func init() {
@@ -52,7 +52,7 @@ func segmentMain(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--as-of: %w", err)
 	}
-	u := segment.TimeUnit(*unit)
+	u := segments.TimeUnit(*unit)
 	if u.Days() == 0 {
 		return fmt.Errorf("--unit %q: want day or week", *unit)
 	}
@@ -68,8 +68,8 @@ func segmentMain(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	km := segment.KMeansOptions{K: *k, KMin: *kMin, KMax: *kMax, Seed: *seed}
-	rec, _, err := segment.Run(customersFrom(dataset.Summarize(txs, end)), segment.RunOptions{
+	km := segments.KMeansOptions{K: *k, KMin: *kMin, KMax: *kMax, Seed: *seed}
+	rec, _, err := segments.Run(customersFrom(dataset.Summarize(txs, end)), segments.RunOptions{
 		AsOf: end.String(), Unit: u, KMeans: km, MonthlyDiscount: *discount,
 	})
 	if err != nil {
@@ -84,10 +84,10 @@ func segmentMain(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // customersFrom maps transaction summaries onto the segmentation input.
-func customersFrom(sums []dataset.CustomerSummary) []segment.Customer {
-	out := make([]segment.Customer, len(sums))
+func customersFrom(sums []dataset.CustomerSummary) []segments.Customer {
+	out := make([]segments.Customer, len(sums))
 	for i, s := range sums {
-		out[i] = segment.Customer{
+		out[i] = segments.Customer{
 			CustomerID: s.CustomerID, PurchaseDays: s.PurchaseDays,
 			RecencyDays: s.RecencyDays, AgeDays: s.AgeDays,
 			TotalSpend: s.TotalSpend, RepeatSpend: s.RepeatSpend,
@@ -96,7 +96,7 @@ func customersFrom(sums []dataset.CustomerSummary) []segment.Customer {
 	return out
 }
 
-func printRun(w io.Writer, rec segment.RunRecord) error {
+func printRun(w io.Writer, rec segments.RunRecord) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "as of %s, %d customers, time unit %s\n\n", rec.AsOf, rec.Customers, rec.TimeUnit)
 	b := rec.BGNBD

@@ -13,15 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"tailor/shared/auth"
-	"tailor/shared/segmentjob"
-	"tailor/shared/store"
-	"tailor/shared/store/storetest"
+	"tailor/shared/platform/auth"
+	"tailor/shared/platform/dynamo"
+	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/segments/service"
 )
 
 // invokeFunction calls a function through tailor serve's Lambda Invoke
 // API, as `aws lambda invoke` would.
-func (s *stack) invokeFunction(name string, payload []byte) segmentjob.Response {
+func (s *stack) invokeFunction(name string, payload []byte) service.Response {
 	s.t.Helper()
 	resp, err := http.Post(s.URL+"/2015-03-31/functions/"+name+"/invocations", "application/json", bytes.NewReader(payload))
 	if err != nil {
@@ -29,7 +29,7 @@ func (s *stack) invokeFunction(name string, payload []byte) segmentjob.Response 
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	var out segmentjob.Response
+	var out service.Response
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Amz-Function-Error") != "" || json.Unmarshal(raw, &out) != nil || out.Record == nil {
 		s.t.Fatalf("invoke %s: %d %s", name, resp.StatusCode, raw)
 	}
@@ -44,12 +44,12 @@ func TestSegmentEndToEnd(t *testing.T) {
 	s := startStack(t)
 	ctx := context.Background()
 	asOf := time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC)
-	recs := segmentjob.Synthetic(300, 4, asOf)
-	scores := &store.CustomerScores{DB: s.Env.DB, Table: s.Env.Table("CustomersTable")}
+	recs := service.Synthetic(300, 4, asOf)
+	scores := &dynamo.CustomerScores{DB: s.Env.DB, Table: s.Env.Table("CustomersTable")}
 	if err := scores.SeedAggregates(ctx, recs, 4); err != nil {
 		t.Fatal(err)
 	}
-	root, _ := storetest.ModuleRoot()
+	root, _ := dynamotest.ModuleRoot()
 	payload, err := os.ReadFile(filepath.Join(root, "events", "segment", "run.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestSegmentEndToEnd(t *testing.T) {
 		}
 	}
 
-	people := &store.Customers{DB: s.Env.DB, Table: s.Env.Table("CustomersTable")}
+	people := &dynamo.Customers{DB: s.Env.DB, Table: s.Env.Table("CustomersTable")}
 	var want []string
 	for _, r := range recs {
 		c, err := people.Get(ctx, r.CustomerID)

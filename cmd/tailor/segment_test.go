@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"tailor/shared/dataset/datasettest"
+	"tailor/shared/local/dataset/datasettest"
 	"testing"
 
-	"tailor/shared/dataset"
-	"tailor/shared/segment"
+	"tailor/shared/local/dataset"
+	"tailor/shared/segments"
 )
 
 // cdnowCSV writes CDNOW_sample.txt as a customer_id,date,amount CSV.
@@ -47,11 +47,11 @@ func TestSegmentCommandReproducesCDNOW(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec segment.RunRecord
+	var rec segments.RunRecord
 	if err := json.Unmarshal(out.Bytes(), &rec); err != nil {
 		t.Fatalf("output is not a run record: %v\n%s", err, out.String())
 	}
-	if rec.Customers != 2357 || rec.TimeUnit != segment.Week || rec.GammaGamma.Customers != 946 {
+	if rec.Customers != 2357 || rec.TimeUnit != segments.Week || rec.GammaGamma.Customers != 946 {
 		t.Errorf("customers %d, unit %s, Gamma-Gamma customers %d", rec.Customers, rec.TimeUnit, rec.GammaGamma.Customers)
 	}
 	checks := []struct {

@@ -9,8 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"tailor/shared/kmskey"
-	"tailor/shared/localrun"
+	"tailor/shared/local/lambdahost"
+	"tailor/shared/platform/kmskey"
 )
 
 func init() {
@@ -43,7 +43,7 @@ func runServe(ctx context.Context, args []string) error {
 	bin := fs.String("bin", ".build/local", "directory of built functions, as <name>/bootstrap")
 	addr := fs.String("addr", envOr("TAILOR_ADDR", "127.0.0.1:3000"), "address to listen on")
 	prefix := fs.String("table-prefix", envOr("TAILOR_TABLE_PREFIX", "tailor-local-"), "table name prefix; a table is named <prefix><LogicalId>")
-	maxConc := fs.Int("max-concurrency", localrun.DefaultMaxConcurrency, "runtime processes per function at most")
+	maxConc := fs.Int("max-concurrency", lambdahost.DefaultMaxConcurrency, "runtime processes per function at most")
 	piiKeyFile := fs.String("pii-key-file", envOr("TAILOR_PII_KEY_FILE", ".local/pii.key"),
 		"local key file for personal data, created when missing; given to every function as PII_KEY_FILE in place of KMS")
 	params := paramFlags{}
@@ -60,7 +60,7 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	srv, err := localrun.New(localrun.Config{
+	srv, err := lambdahost.New(lambdahost.Config{
 		Env:            map[string]string{"PII_KEY_FILE": keyFile},
 		Template:       *tpl,
 		BinDir:         *bin,

@@ -17,11 +17,11 @@ import (
 	"testing"
 	"time"
 
-	"tailor/shared/auth"
-	"tailor/shared/kmskey"
-	"tailor/shared/localrun"
-	"tailor/shared/store"
-	"tailor/shared/store/storetest"
+	"tailor/shared/local/lambdahost"
+	"tailor/shared/platform/auth"
+	"tailor/shared/platform/dynamo"
+	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/kmskey"
 )
 
 // The end-to-end tests run the real compiled bootstraps under tailor
@@ -38,7 +38,7 @@ var (
 func bootstraps(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		root, err := storetest.ModuleRoot()
+		root, err := dynamotest.ModuleRoot()
 		if err != nil {
 			buildErr = err
 			return
@@ -73,8 +73,8 @@ func bootstraps(t testing.TB) string {
 type stack struct {
 	t    testing.TB
 	URL  string
-	Srv  *localrun.Server
-	Env  *storetest.Env
+	Srv  *lambdahost.Server
+	Env  *dynamotest.Env
 	logs *syncBuffer
 	// key is sent as "Authorization: Bearer <key>" on every call; "" sends
 	// no Authorization header. startStack sets an admin key.
@@ -105,8 +105,8 @@ func (s *stack) newKey(name string, scopes ...auth.Scope) string {
 }
 
 // keys is the stack's key table.
-func (s *stack) keys() *store.Keys {
-	return &store.Keys{DB: s.Env.DB, Table: s.Env.Table("KeysTable")}
+func (s *stack) keys() *dynamo.Keys {
+	return &dynamo.Keys{DB: s.Env.DB, Table: s.Env.Table("KeysTable")}
 }
 
 type syncBuffer struct {
@@ -128,8 +128,8 @@ func (s *syncBuffer) String() string {
 
 func startStack(t testing.TB) *stack {
 	t.Helper()
-	env := storetest.New(t)
-	root, _ := storetest.ModuleRoot()
+	env := dynamotest.New(t)
+	root, _ := dynamotest.ModuleRoot()
 	logs := &syncBuffer{}
 	// Personal data is sealed under a key file of the test's own, as
 	// tailor serve does with .local/pii.key.
@@ -137,7 +137,7 @@ func startStack(t testing.TB) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := localrun.New(localrun.Config{
+	srv, err := lambdahost.New(lambdahost.Config{
 		Env:         map[string]string{"PII_KEY_FILE": keyFile},
 		Template:    filepath.Join(root, "template.yaml"),
 		BinDir:      bootstraps(t),

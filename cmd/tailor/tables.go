@@ -5,8 +5,8 @@ import (
 	"flag"
 	"fmt"
 
-	"tailor/shared/samtemplate"
-	"tailor/shared/store"
+	"tailor/shared/local/samtemplate"
+	"tailor/shared/platform/dynamo"
 )
 
 func init() {
@@ -24,11 +24,11 @@ func runTables(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.NewClient(ctx)
+	db, err := dynamo.NewClient(ctx)
 	if err != nil {
 		return err
 	}
-	if err := store.CreateTables(ctx, db, t.Tables, *prefix); err != nil {
+	if err := dynamo.CreateTables(ctx, db, t.Tables, *prefix); err != nil {
 		return err
 	}
 	for _, tb := range t.Tables {

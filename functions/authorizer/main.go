@@ -5,14 +5,14 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"tailor/shared/apigw"
-	"tailor/shared/boot"
-	"tailor/shared/store"
+	"tailor/shared/platform/apigw"
+	"tailor/shared/platform/boot"
+	"tailor/shared/platform/dynamo"
 )
 
 func main() {
 	d := boot.Start()
-	a := &apigw.Authorizer{Keys: &store.Keys{DB: d.DB, Table: d.Env.Required("KEYS_TABLE")}, Log: d.Log}
+	a := &apigw.Authorizer{Keys: &dynamo.Keys{DB: d.DB, Table: d.Env.Required("KEYS_TABLE")}, Log: d.Log}
 	d.Ready()
 	lambda.Start(a.Handle)
 }

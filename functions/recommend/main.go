@@ -7,19 +7,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"tailor/shared/boot"
-	"tailor/shared/reco"
-	"tailor/shared/recoapi"
-	"tailor/shared/recommend"
-	"tailor/shared/store"
+	"tailor/shared/platform/boot"
+	"tailor/shared/platform/dynamo"
+	"tailor/shared/recommendations"
+	"tailor/shared/recommendations/edge"
+	"tailor/shared/recommendations/service"
 )
 
 func main() {
 	d := boot.Start()
-	s := &store.Recommendations{DB: d.DB, Customers: d.Env.Required("CUSTOMERS_TABLE"),
+	s := &dynamo.Recommendations{DB: d.DB, Customers: d.Env.Required("CUSTOMERS_TABLE"),
 		Items: d.Env.Required("ITEMS_TABLE"), Models: d.Env.Required("MODELS_TABLE")}
-	svc := &recommend.Service{Store: s, Scorer: reco.DefaultScorer(), Now: time.Now,
+	svc := &service.Service{Store: s, Scorer: recommendations.DefaultScorer(), Now: time.Now,
 		PopularTTL: d.Env.Duration("POPULAR_CACHE_TTL", 5*time.Minute)}
-	api := &recoapi.API{Service: svc}
+	api := &edge.API{Service: svc}
 	lambda.Start(d.HTTP(api.Register))
 }

@@ -9,17 +9,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"tailor/shared/boot"
-	"tailor/shared/segmentjob"
-	"tailor/shared/store"
+	"tailor/shared/platform/boot"
+	"tailor/shared/platform/dynamo"
+	"tailor/shared/segments/service"
 )
 
 func main() {
 	d := boot.Start()
-	cfg := segmentjob.Config{Currency: os.Getenv("SEGMENT_CURRENCY"), Segments: d.Env.Int("SEGMENT_SCAN_SEGMENTS", 8)}
-	job := &segmentjob.Job{
-		Customers: &store.CustomerScores{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE"), Writers: d.Env.Int("SEGMENT_WRITERS", 8)},
-		Runs:      &store.SegmentRuns{DB: d.DB, Table: d.Env.Required("MODELS_TABLE")},
+	cfg := service.Config{Currency: os.Getenv("SEGMENT_CURRENCY"), Segments: d.Env.Int("SEGMENT_SCAN_SEGMENTS", 8)}
+	job := &service.Job{
+		Customers: &dynamo.CustomerScores{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE"), Writers: d.Env.Int("SEGMENT_WRITERS", 8)},
+		Runs:      &dynamo.SegmentRuns{DB: d.DB, Table: d.Env.Required("MODELS_TABLE")},
 		Config:    cfg,
 		Log:       d.Log,
 		Now:       time.Now,

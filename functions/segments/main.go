@@ -4,16 +4,16 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"tailor/shared/boot"
-	"tailor/shared/segmentsapi"
-	"tailor/shared/store"
+	"tailor/shared/platform/boot"
+	"tailor/shared/platform/dynamo"
+	"tailor/shared/segments/edge"
 )
 
 func main() {
 	d := boot.Start()
-	api := &segmentsapi.API{
-		Runs:    &store.SegmentRuns{DB: d.DB, Table: d.Env.Required("MODELS_TABLE")},
-		Members: &store.CustomerScores{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE")},
+	api := &edge.API{
+		Runs:    &dynamo.SegmentRuns{DB: d.DB, Table: d.Env.Required("MODELS_TABLE")},
+		Members: &dynamo.CustomerScores{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE")},
 	}
 	lambda.Start(d.HTTP(api.Register))
 }

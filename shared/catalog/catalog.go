@@ -11,9 +11,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"tailor/shared/errs"
-	"tailor/shared/id"
-	"tailor/shared/money"
+	"tailor/shared/platform/errs"
+	"tailor/shared/platform/id"
+	"tailor/shared/platform/money"
 )
 
 // Input is an item as a client sends it.

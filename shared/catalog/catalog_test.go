@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"tailor/shared/errs"
+	"tailor/shared/platform/errs"
 )
 
 var now = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)

@@ -1,0 +1,98 @@
+package edge_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"tailor/shared/events/edge"
+	"tailor/shared/platform/apigw"
+	"tailor/shared/platform/dynamo"
+	"tailor/shared/platform/dynamo/dynamotest"
+)
+
+// BenchmarkIngest measures POST /v1/events through the handler against
+// DynamoDB Local: events per second, the capacity DynamoDB Local reports
+// (ReturnConsumedCapacity TOTAL) per event, and the write capacity
+// DynamoDB would bill by its published rules (billedWCU: DynamoDB Local
+// reports one item per table for a transaction), for batches of 1, 25 and 500
+// new events. Traffic: 200 active customers, 1,000 catalog items, a
+// storefront mix of views, carts, purchases and searches.
+//
+//	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8011 go test ./shared/ingestapi -run '^$' -bench Ingest -benchtime 20x -count 5
+func BenchmarkIngest(b *testing.B) {
+	for _, size := range []int{1, 25, 500} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			meter := &dynamotest.Meter{}
+			h := newBenchHarness(b, meter)
+			var sample apigw.Event
+			loadEvent(b, "ingest", "post.json", &sample)
+			rng := rand.New(rand.NewPCG(uint64(size), 1))
+			seq := 0
+			bodies := make([]string, b.N)
+			for i := range bodies {
+				evs := make([]json.RawMessage, size)
+				for k := range evs {
+					evs[k] = benchEvent(rng, seq)
+					seq++
+				}
+				body, _ := json.Marshal(edge.Request{Events: evs})
+				bodies[i] = string(body)
+			}
+			meter.Reset()
+			b.ResetTimer()
+			start := time.Now()
+			for i := range b.N {
+				out, err := h.Serve(context.Background(), postEvents(sample, bodies[i]))
+				if err != nil || out.StatusCode != 200 {
+					b.Fatalf("status %d: %v %s", out.StatusCode, err, out.Body)
+				}
+				var resp edge.Response
+				if err := json.Unmarshal([]byte(out.Body), &resp); err != nil || resp.Accepted != size {
+					b.Fatalf("accepted %d of %d: %v", resp.Accepted, size, err)
+				}
+			}
+			took := time.Since(start)
+			b.StopTimer()
+			rcu, wcu := meter.Capacity()
+			n := float64(b.N * size)
+			b.ReportMetric(n/took.Seconds(), "events/s")
+			b.ReportMetric(wcu/n, "WCU/event")
+			b.ReportMetric(meter.Modelled()/n, "billedWCU/event")
+			b.ReportMetric(rcu/n, "RCU/event")
+		})
+	}
+}
+
+func benchEvent(rng *rand.Rand, seq int) json.RawMessage {
+	c := rng.IntN(200)
+	item := rng.IntN(1000)
+	ts := now.Add(-time.Duration(rng.IntN(30*24*60)) * time.Minute).Format(time.RFC3339)
+	var s string
+	switch r := rng.IntN(100); {
+	case r < 60:
+		s = fmt.Sprintf(`{"event_id":"b-%d","type":"view","customer_id":"c-%d","item_id":"sku-%d","timestamp":%q,"channel":"web"}`, seq, c, item, ts)
+	case r < 80:
+		s = fmt.Sprintf(`{"event_id":"b-%d","type":"add_to_cart","customer_id":"c-%d","item_id":"sku-%d","quantity":1,"timestamp":%q,"channel":"web"}`, seq, c, item, ts)
+	case r < 90:
+		s = fmt.Sprintf(`{"event_id":"b-%d","type":"purchase","customer_id":"c-%d","item_id":"sku-%d","quantity":2,"price":"12.50","currency":"GBP","order_id":"o-%d","timestamp":%q,"channel":"web"}`, seq, c, item, seq/3, ts)
+	default:
+		s = fmt.Sprintf(`{"event_id":"b-%d","type":"search","customer_id":"c-%d","query":"blue mug","timestamp":%q,"channel":"app"}`, seq, c, ts)
+	}
+	return json.RawMessage(s)
+}
+
+// newBenchHarness wires the ingest handler over meter and a fresh set of
+// tables with a 1,000-item catalog.
+func newBenchHarness(b *testing.B, meter *dynamotest.Meter) *apigw.Router {
+	h := newHarness(b, func(db dynamo.DB) dynamo.DB { meter.DB = db; return meter })
+	cats := map[string]string{}
+	for i := range 1000 {
+		cats[fmt.Sprintf("sku-%d", i)] = []string{"Home", "Kitchen", "Garden", "Toys"}[i%4]
+	}
+	h.putItems(cats)
+	return h.ingest
+}

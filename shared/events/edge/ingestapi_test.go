@@ -1,0 +1,369 @@
+package edge_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"tailor/shared/platform/apigw/apigwtest"
+	"testing"
+	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"tailor/shared/catalog"
+	customersedge "tailor/shared/customers/edge"
+	"tailor/shared/events"
+	"tailor/shared/events/edge"
+	"tailor/shared/events/service"
+	"tailor/shared/platform/apigw"
+	"tailor/shared/platform/dynamo"
+	"tailor/shared/platform/dynamo/dynamotest"
+)
+
+var now = time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
+
+// harness is the ingest function and the customers function wired to one
+// set of fresh tables, through a dynamo.DB that tests may wrap.
+type harness struct {
+	t         testing.TB
+	env       *dynamotest.Env
+	events    *dynamo.Events
+	ingest    *apigw.Router
+	customers *apigw.Router
+	api       *edge.API
+	invoker   *edge.Invoker
+}
+
+func newHarness(t testing.TB, wrap func(dynamo.DB) dynamo.DB) *harness {
+	t.Helper()
+	return newHarnessOn(t, dynamotest.New(t), wrap)
+}
+
+func newHarnessOn(t testing.TB, env *dynamotest.Env, wrap func(dynamo.DB) dynamo.DB) *harness {
+	t.Helper()
+	var db dynamo.DB = env.DB
+	if wrap != nil {
+		db = wrap(db)
+	}
+	clock := func() time.Time { return now }
+	es := &dynamo.Events{DB: db, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
+		Items: env.Table("ItemsTable"), Now: clock, Backoff: time.Millisecond}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	svc := &service.Service{Store: es, Now: clock, OwnerChanged: func(err error) bool { return errors.Is(err, dynamo.ErrOwnerChanged) }}
+	h := &harness{t: t, env: env, events: es, ingest: apigw.NewRouter(log), customers: apigw.NewRouter(log)}
+	h.api = &edge.API{Service: svc, Log: log}
+	h.api.Register(h.ingest)
+	h.invoker = &edge.Invoker{HTTP: h.ingest.Serve, SQS: h.api.SQS}
+	people := &dynamo.Customers{DB: env.DB, Table: env.Table("CustomersTable")}
+	capi := &customersedge.API{Store: people, Now: clock,
+		History: &dynamo.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock},
+		Privacy: &dynamo.Privacy{DB: env.DB, Customers: people.Table, Events: env.Table("EventsTable"), People: people},
+		Audit:   &dynamo.Audit{DB: env.DB, Table: env.Table("AuditTable")}}
+	capi.Register(h.customers)
+	return h
+}
+
+// putItems stores catalog items with the given top categories.
+func (h *harness) putItems(cats map[string]string) {
+	h.t.Helper()
+	items := &dynamo.Items{DB: h.env.DB, Table: h.env.Table("ItemsTable")}
+	for id, cat := range cats {
+		it, err := catalog.New(id, catalog.Input{Title: "Item " + id, Category: []string{cat}, Price: "1.00", Currency: "GBP"}, now, "")
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if _, _, err := items.Put(context.Background(), it); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
+func loadEvent(t testing.TB, dir, name string, v any) {
+	t.Helper()
+	if err := json.Unmarshal(apigwtest.File(t, dir, name), v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func serve(t *testing.T, r *apigw.Router, ev apigw.Event, v any) int {
+	t.Helper()
+	out, err := r.Serve(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v != nil && out.Body != "" {
+		if err := json.Unmarshal([]byte(out.Body), v); err != nil {
+			t.Fatalf("body is not JSON: %q", out.Body)
+		}
+	}
+	return out.StatusCode
+}
+
+func postEvents(ev apigw.Event, body string) apigw.Event {
+	ev.Body = body
+	return ev
+}
+
+func getCustomer(t *testing.T, h *harness, id string) map[string]any {
+	t.Helper()
+	var ev apigw.Event
+	loadEvent(t, "customers", "get.json", &ev)
+	ev.PathParameters = map[string]string{"id": id}
+	var body map[string]any
+	if status := serve(t, h.customers, ev, &body); status != 200 {
+		t.Fatalf("GET customer %s: %d %v", id, status, body)
+	}
+	return body
+}
+
+func TestPostSampleBatch(t *testing.T) {
+	h := newHarness(t, nil)
+	h.putItems(map[string]string{"sku-42": "Home", "sku-43": "Home"})
+	var ev apigw.Event
+	loadEvent(t, "ingest", "post.json", &ev)
+	var resp edge.Response
+	if status := serve(t, h.ingest, ev, &resp); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	want := []events.Status{events.Accepted, events.Accepted, events.Accepted, events.Accepted, events.Rejected, events.Duplicate}
+	if resp.Accepted != 4 || resp.Rejected != 1 || resp.Duplicate != 1 || len(resp.Results) != len(want) {
+		t.Fatalf("response %+v", resp)
+	}
+	for i, w := range want {
+		if resp.Results[i].Status != w || resp.Results[i].Index != i {
+			t.Errorf("result %d: %+v, want %s", i, resp.Results[i], w)
+		}
+	}
+	bad := resp.Results[4]
+	fields := map[string]bool{}
+	for _, f := range bad.Errors {
+		fields[f.Field] = true
+	}
+	if bad.Reason != service.ReasonInvalid || !fields["events[4].price"] || !fields["events[4].order_id"] {
+		t.Fatalf("rejection %+v", bad)
+	}
+
+	// The anonymous visitor logged in with event 2: its view and cart
+	// belong to c-123 now.
+	c := getCustomer(t, h, "c-123")
+	agg := c["aggregates"].(map[string]any)
+	if agg["events"] != float64(4) || agg["views"] != float64(1) || agg["cart_adds"] != float64(1) ||
+		agg["orders"] != float64(1) || agg["units"] != float64(2) || agg["searches"] != float64(1) {
+		t.Fatalf("aggregates %v", agg)
+	}
+	if rev := agg["revenue"].(map[string]any); rev["GBP"] != "25.00" {
+		t.Fatalf("revenue %v", rev)
+	}
+	if aff := agg["category_affinity"].(map[string]any)["2026-11"].(map[string]any); aff["Home"] != float64(1+3+5) {
+		t.Fatalf("affinity %v", aff)
+	}
+	if rec := agg["recent_interactions"].([]any); len(rec) != 3 || rec[0].(map[string]any)["type"] != "purchase" {
+		t.Fatalf("recent %v", rec)
+	}
+
+	// Sending the same batch again changes nothing.
+	var again edge.Response
+	serve(t, h.ingest, ev, &again)
+	if again.Accepted != 0 || again.Duplicate != 5 || again.Rejected != 1 {
+		t.Fatalf("second send %+v", again)
+	}
+	if c2 := getCustomer(t, h, "c-123"); fmt.Sprint(c2["aggregates"]) != fmt.Sprint(agg) {
+		t.Fatalf("aggregates changed:\n%v\n%v", agg, c2["aggregates"])
+	}
+
+	// An anonymous-only event after the login lands on the customer.
+	later := `{"events":[{"event_id":"e-later","type":"view","anonymous_id":"a-9","item_id":"sku-43","timestamp":"2026-11-20T10:18:00Z"}]}`
+	serve(t, h.ingest, postEvents(ev, later), &resp)
+	if resp.Accepted != 1 {
+		t.Fatalf("later view %+v", resp)
+	}
+	if agg := getCustomer(t, h, "c-123")["aggregates"].(map[string]any); agg["views"] != float64(2) {
+		t.Fatalf("later view not on the customer: %v", agg)
+	}
+}
+
+func TestHistoryOfCustomer(t *testing.T) {
+	h := newHarness(t, nil)
+	var ev apigw.Event
+	loadEvent(t, "ingest", "post.json", &ev)
+	serve(t, h.ingest, ev, nil)
+
+	var get apigw.Event
+	loadEvent(t, "customers", "lambdaevents.json", &get)
+	var page customersedge.HistoryResponse
+	if status := serve(t, h.customers, get, &page); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	if len(page.Events) != 1 || page.Events[0].Type != events.Purchase || page.Events[0].Price != "12.50" ||
+		string(page.Events[0].Properties) != `{"campaign_id":"spring"}` {
+		t.Fatalf("purchases %+v", page)
+	}
+
+	// Paging through everything, two at a time, newest first; the moved
+	// anonymous events are part of the customer's history.
+	get.QueryStringParameters = map[string]string{"limit": "2"}
+	var ids []string
+	for range 5 {
+		page = customersedge.HistoryResponse{}
+		if status := serve(t, h.customers, get, &page); status != 200 {
+			t.Fatalf("status %d", status)
+		}
+		for _, e := range page.Events {
+			ids = append(ids, e.EventID)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		get.QueryStringParameters["cursor"] = page.NextCursor
+	}
+	want := "01JDEMO0000000000000000004 01JDEMO0000000000000000003 01JDEMO0000000000000000002 01JDEMO0000000000000000001"
+	if strings.Join(ids, " ") != want {
+		t.Fatalf("history %v", ids)
+	}
+
+	// A time window: from inclusive, to exclusive.
+	get.QueryStringParameters = map[string]string{"from": "2026-11-20T10:05:00Z", "to": "2026-11-20T10:16:00Z"}
+	page = customersedge.HistoryResponse{}
+	serve(t, h.customers, get, &page)
+	if len(page.Events) != 2 || page.Events[0].EventID != "01JDEMO0000000000000000003" || page.Events[1].EventID != "01JDEMO0000000000000000002" {
+		t.Fatalf("window %+v", page.Events)
+	}
+
+	for name, q := range map[string]map[string]string{
+		"bad cursor":     {"cursor": "not-a-cursor"},
+		"foreign cursor": {"cursor": "eyJwayI6IkgjQyNjLTEiLCJzayI6IjIwMjYtMTEtMjBUMTA6MDA6MDAuMDAwMDAwMDAwWiNlLTEifQ"},
+		"bad type":       {"type": "click"},
+		"bad limit":      {"limit": "500"},
+		"bad time":       {"from": "yesterday"},
+	} {
+		get.QueryStringParameters = q
+		var p apigw.Problem
+		if status := serve(t, h.customers, get, &p); status != 400 {
+			t.Errorf("%s: status %d %+v", name, status, p)
+		}
+	}
+
+	// Expired events are never shown, even before DynamoDB deletes them.
+	hist := &dynamo.History{DB: h.env.DB, Table: h.env.Table("EventsTable"),
+		Now: func() time.Time { return now.Add(dynamo.DefaultRetention + time.Hour) }}
+	old, err := hist.List(context.Background(), "c-123", events.HistoryQuery{Limit: 10})
+	if err != nil || len(old.Events) != 0 {
+		t.Fatalf("after retention: %+v %v", old, err)
+	}
+}
+
+func TestBatchLimits(t *testing.T) {
+	h := newHarness(t, nil)
+	var ev apigw.Event
+	loadEvent(t, "ingest", "post.json", &ev)
+	one := `{"event_id":"e-%d","type":"view","customer_id":"c-1","item_id":"sku-1","timestamp":"2026-11-20T10:00:00Z"}`
+	many := make([]string, events.MaxBatch+1)
+	for i := range many {
+		many[i] = fmt.Sprintf(one, i)
+	}
+	var p apigw.Problem
+	if status := serve(t, h.ingest, postEvents(ev, `{"events":[`+strings.Join(many, ",")+`]}`), &p); status != 413 ||
+		!strings.Contains(p.Detail, "at most 500 events") {
+		t.Fatalf("501 events: %d %+v", status, p)
+	}
+	big := `{"events":[{"event_id":"e-1","type":"view","customer_id":"c-1","item_id":"sku-1","timestamp":"2026-11-20T10:00:00Z","properties":{"x":"` +
+		strings.Repeat("x", events.MaxBatchBytes) + `"}}]}`
+	if status := serve(t, h.ingest, postEvents(ev, big), &p); status != 413 || !strings.Contains(p.Detail, "1048576") {
+		t.Fatalf("1 MB: %d %+v", status, p)
+	}
+	for body, want := range map[string]int{`{"events":[]}`: 400, `{}`: 400, `{"events":[1,`: 400, `{"evnts":[]}`: 400} {
+		if status := serve(t, h.ingest, postEvents(ev, body), &p); status != want {
+			t.Errorf("%s: %d, want %d", body, status, want)
+		}
+	}
+	// One malformed event does not stop the others.
+	var resp edge.Response
+	body := `{"events":[42, {"event_id":"e-1","type":"view","customer_id":"c-1","item_id":"sku-1","timestamp":"2026-11-20T10:00:00Z","colour":"red"},` +
+		fmt.Sprintf(one, 2) + `, {"event_id":"e-3","type":"view","customer_id":"c-1","item_id":"sku-1","timestamp":"2026-11-22T10:00:00Z"}]}`
+	serve(t, h.ingest, postEvents(ev, body), &resp)
+	if resp.Accepted != 1 || resp.Rejected != 3 || resp.Results[2].Status != events.Accepted ||
+		!strings.Contains(resp.Results[1].Detail, "colour") || resp.Results[3].Errors[0].Field != "events[3].timestamp" {
+		t.Fatalf("mixed batch %+v", resp)
+	}
+}
+
+func TestSQSSample(t *testing.T) {
+	h := newHarness(t, nil)
+	var raw json.RawMessage
+	loadEvent(t, "ingest", "sqs.json", &raw)
+	out, err := h.invoker.Invoke(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := out.(lambdaevents.SQSEventResponse)
+	// The invalid message is not retried: it would never succeed.
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures %+v", resp)
+	}
+	agg := getCustomer(t, h, "c-200")["aggregates"].(map[string]any)
+	if agg["orders"] != float64(1) || agg["revenue"].(map[string]any)["GBP"] != "12.50" ||
+		agg["refunds"].(map[string]any)["GBP"] != "12.50" || agg["refunded_units"] != float64(1) || agg["events"] != float64(2) {
+		t.Fatalf("aggregates %v", agg)
+	}
+}
+
+func TestSQSReportsExactlyTheFailedMessages(t *testing.T) {
+	var faults *dynamotest.Faults
+	h := newHarness(t, func(db dynamo.DB) dynamo.DB {
+		faults = dynamotest.NewFaults(db, 1)
+		return faults
+	})
+	h.events.Attempts = 1 // no internal retries: failures reach SQS
+	var ev lambdaevents.SQSEvent
+	loadEvent(t, "ingest", "sqs.json", &ev)
+	ev.Records = ev.Records[:1]
+	for i := range 40 {
+		r := ev.Records[0]
+		r.MessageId = fmt.Sprintf("m-%d", i)
+		r.Body = fmt.Sprintf(`{"event_id":"e-%d","type":"view","customer_id":"c-%d","item_id":"sku-1","timestamp":"2026-11-20T10:00:00Z"}`, i, i)
+		ev.Records = append(ev.Records, r)
+	}
+	ev.Records = ev.Records[1:]
+	faults.Server = 0.3
+	pending := map[string]bool{}
+	for _, r := range ev.Records {
+		pending[r.MessageId] = true
+	}
+	for round := 0; len(ev.Records) > 0; round++ {
+		if round == 50 {
+			t.Fatal("messages never succeeded")
+		}
+		resp, err := h.api.SQS(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := map[string]bool{}
+		for _, f := range resp.BatchItemFailures {
+			failed[f.ItemIdentifier] = true
+		}
+		// What SQS does: delete the others, deliver the failed ones again.
+		var again []lambdaevents.SQSMessage
+		for _, r := range ev.Records {
+			if failed[r.MessageId] {
+				again = append(again, r)
+			} else {
+				delete(pending, r.MessageId)
+			}
+		}
+		ev.Records = again
+	}
+	faults.Pause(true)
+	for i := range 40 {
+		agg := getCustomer(t, h, fmt.Sprintf("c-%d", i))["aggregates"].(map[string]any)
+		if agg["views"] != float64(1) {
+			t.Fatalf("c-%d: %v", i, agg)
+		}
+	}
+	if faults.Count(dynamotest.FaultServer) == 0 || len(pending) != 0 {
+		t.Fatalf("faults %d pending %v", faults.Count(dynamotest.FaultServer), pending)
+	}
+}

@@ -1,0 +1,425 @@
+// Package event defines the behavioural events Tailor ingests (views, carts,
+// purchases, refunds, searches): the wire format, the validation and
+// cleaning rules, and the content hash that tells a retried event from a
+// reused event id. It does no I/O.
+package events
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"tailor/shared/platform/errs"
+	"tailor/shared/platform/id"
+	"tailor/shared/platform/money"
+)
+
+// Type is the kind of an event.
+type Type string
+
+// The event types.
+const (
+	View           Type = "view"
+	AddToCart      Type = "add_to_cart"
+	RemoveFromCart Type = "remove_from_cart"
+	Purchase       Type = "purchase"
+	Refund         Type = "refund"
+	Search         Type = "search"
+)
+
+// Types lists every event type in a stable order.
+var Types = []Type{View, AddToCart, RemoveFromCart, Purchase, Refund, Search}
+
+// Limits on one event and on a batch.
+const (
+	// MaxBatch is the largest number of events one request may carry.
+	MaxBatch = 500
+	// MaxBatchBytes is the largest request body of a batch (1 MiB).
+	MaxBatchBytes = 1 << 20
+	// MaxEventBytes is the largest encoded single event.
+	MaxEventBytes = 8 << 10
+	// MaxPropertiesBytes caps the compact JSON of properties.
+	MaxPropertiesBytes = 2 << 10
+	// MaxProperties caps the number of top-level property keys.
+	MaxProperties = 20
+	// MaxQueryLen caps a search query in characters.
+	MaxQueryLen = 256
+	// MaxQuantity caps the quantity of one event.
+	MaxQuantity = 1_000_000
+	// FutureSkew is how far ahead of the server clock a timestamp may be.
+	FutureSkew = 24 * time.Hour
+)
+
+// earliest is the oldest timestamp accepted: older values are typos.
+var earliest = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+
+var channelRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+
+// Input is an event as a client sends it.
+type Input struct {
+	EventID     string          `json:"event_id"`
+	Type        Type            `json:"type"`
+	CustomerID  string          `json:"customer_id,omitempty"`
+	AnonymousID string          `json:"anonymous_id,omitempty"`
+	ItemID      string          `json:"item_id,omitempty"`
+	Quantity    *int64          `json:"quantity,omitempty"`
+	Price       string          `json:"price,omitempty"`
+	Currency    string          `json:"currency,omitempty"`
+	OrderID     string          `json:"order_id,omitempty"`
+	Timestamp   string          `json:"timestamp"`
+	Channel     string          `json:"channel,omitempty"`
+	Properties  json.RawMessage `json:"properties,omitempty"`
+	Query       string          `json:"query,omitempty"`
+}
+
+// Event is a validated, cleaned event. Category is not part of the input:
+// ingestion looks it up in the catalog and stores it with the event, so
+// that aggregates are a function of stored events only.
+type Event struct {
+	ID          string    `dynamodbav:"event_id"`
+	Type        Type      `dynamodbav:"type"`
+	CustomerID  string    `dynamodbav:"customer_id,omitempty"`
+	AnonymousID string    `dynamodbav:"anonymous_id,omitempty"`
+	ItemID      string    `dynamodbav:"item_id,omitempty"`
+	Category    string    `dynamodbav:"category,omitempty"`
+	Quantity    int64     `dynamodbav:"quantity,omitempty"`
+	PriceMinor  int64     `dynamodbav:"price_minor,omitempty"`
+	Currency    string    `dynamodbav:"currency,omitempty"`
+	OrderID     string    `dynamodbav:"order_id,omitempty"`
+	Time        time.Time `dynamodbav:"ts"`
+	Channel     string    `dynamodbav:"channel,omitempty"`
+	// Properties is the compact JSON object the client sent, "" for none.
+	Properties string `dynamodbav:"properties,omitempty"`
+	Query      string `dynamodbav:"query,omitempty"`
+}
+
+// HasItem reports whether the event is about a catalog item.
+func (e Event) HasItem() bool { return e.ItemID != "" }
+
+// Amount is price times quantity in minor units of Currency.
+func (e Event) Amount() int64 { return e.PriceMinor * e.Quantity }
+
+// Hash is a digest of the event's content. Two deliveries of the same event
+// have the same hash; an event id reused for different content does not.
+// The category is left out: it comes from the catalog, not the client.
+func (e Event) Hash() string {
+	h := sha256.New()
+	for _, f := range []string{e.ID, string(e.Type), e.CustomerID, e.AnonymousID, e.ItemID,
+		strconv.FormatInt(e.Quantity, 10), strconv.FormatInt(e.PriceMinor, 10), e.Currency, e.OrderID,
+		e.Time.UTC().Format(time.RFC3339Nano), e.Channel, e.Properties, e.Query} {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Record is an event as the history API shows it.
+type Record struct {
+	EventID     string          `json:"event_id"`
+	Type        Type            `json:"type"`
+	CustomerID  string          `json:"customer_id,omitempty"`
+	AnonymousID string          `json:"anonymous_id,omitempty"`
+	ItemID      string          `json:"item_id,omitempty"`
+	Category    string          `json:"category,omitempty"`
+	Quantity    int64           `json:"quantity,omitempty"`
+	Price       string          `json:"price,omitempty"`
+	Currency    string          `json:"currency,omitempty"`
+	OrderID     string          `json:"order_id,omitempty"`
+	Timestamp   time.Time       `json:"timestamp"`
+	Channel     string          `json:"channel,omitempty"`
+	Properties  json.RawMessage `json:"properties,omitempty"`
+	Query       string          `json:"query,omitempty"`
+}
+
+// ToRecord renders e for the API, with the price as a decimal string.
+func (e Event) ToRecord() Record {
+	v := Record{EventID: e.ID, Type: e.Type, CustomerID: e.CustomerID, AnonymousID: e.AnonymousID,
+		ItemID: e.ItemID, Category: e.Category, Quantity: e.Quantity, Currency: e.Currency,
+		OrderID: e.OrderID, Timestamp: e.Time, Channel: e.Channel, Query: e.Query}
+	if e.Currency != "" {
+		v.Price = money.Format(e.PriceMinor, e.Currency)
+	}
+	if e.Properties != "" {
+		v.Properties = json.RawMessage(e.Properties)
+	}
+	return v
+}
+
+// needs lists what each type requires beyond the common fields.
+type needs struct {
+	item, quantity, price, order, query bool
+}
+
+var required = map[Type]needs{
+	View:           {item: true},
+	AddToCart:      {item: true},
+	RemoveFromCart: {item: true},
+	Purchase:       {item: true, quantity: true, price: true, order: true},
+	Refund:         {item: true, quantity: true, price: true, order: true},
+	Search:         {query: true},
+}
+
+// Validate checks in against the rules of its type and returns the cleaned
+// event. now is the server clock; prefix is put before field names in
+// errors (for example "events[3].").
+//
+// Rules: event_id, customer_id, anonymous_id, item_id and order_id follow
+// the id rule; at least one of customer_id and anonymous_id is present;
+// timestamp is RFC 3339, not before 1990 and at most FutureSkew ahead of
+// now; quantity defaults to 1 where it is optional and lies in
+// 1..MaxQuantity; price is an exact decimal of currency, never negative;
+// properties is a JSON object of at most MaxProperties keys and
+// MaxPropertiesBytes bytes. Fields a type does not use are dropped, so that
+// a view with a stray order_id is not counted as an order.
+func Validate(in Input, now time.Time, prefix string) (Event, error) {
+	var v errs.Validator
+	f := func(name string) string { return prefix + name }
+	v.Check(id.Valid(in.EventID), f("event_id"), "is required: %s", id.Rule)
+	need, known := required[in.Type]
+	if !known {
+		names := make([]string, len(Types))
+		for i, t := range Types {
+			names[i] = string(t)
+		}
+		v.Add(f("type"), "must be one of %s", strings.Join(names, ", "))
+	}
+	if in.CustomerID == "" && in.AnonymousID == "" {
+		v.Add(f("customer_id"), "customer_id or anonymous_id is required")
+	}
+	if in.CustomerID != "" {
+		v.Check(id.Valid(in.CustomerID), f("customer_id"), "must be %s", id.Rule)
+	}
+	if in.AnonymousID != "" {
+		v.Check(id.Valid(in.AnonymousID), f("anonymous_id"), "must be %s", id.Rule)
+	}
+	e := Event{ID: in.EventID, Type: in.Type, CustomerID: in.CustomerID, AnonymousID: in.AnonymousID}
+
+	ts, err := time.Parse(time.RFC3339Nano, in.Timestamp)
+	switch {
+	case in.Timestamp == "":
+		v.Add(f("timestamp"), "is required: RFC 3339 such as 2026-11-20T10:15:00Z")
+	case err != nil:
+		v.Add(f("timestamp"), "must be RFC 3339 such as 2026-11-20T10:15:00Z")
+	case ts.After(now.Add(FutureSkew)):
+		v.Add(f("timestamp"), "is more than %s in the future", FutureSkew)
+	case ts.Before(earliest):
+		v.Add(f("timestamp"), "is before %d", earliest.Year())
+	default:
+		e.Time = ts.UTC()
+	}
+	if in.Channel != "" {
+		v.Check(channelRE.MatchString(in.Channel), f("channel"), "must be 1 to 32 characters from a-z 0-9 _ - starting with a letter")
+		e.Channel = in.Channel
+	}
+	if len(in.Properties) > 0 && string(in.Properties) != "null" {
+		props, msg := cleanProperties(in.Properties)
+		if msg != "" {
+			v.Add(f("properties"), "%s", msg)
+		}
+		e.Properties = props
+	}
+
+	if known {
+		switch {
+		case need.item:
+			v.Check(id.Valid(in.ItemID), f("item_id"), "is required for %s: %s", in.Type, id.Rule)
+			e.ItemID = in.ItemID
+		case in.ItemID != "":
+			v.Check(id.Valid(in.ItemID), f("item_id"), "must be %s", id.Rule)
+			e.ItemID = in.ItemID
+		}
+		switch {
+		case in.Quantity != nil:
+			v.Check(*in.Quantity >= 1 && *in.Quantity <= MaxQuantity, f("quantity"), "must be 1 to %d", MaxQuantity)
+			e.Quantity = *in.Quantity
+		case need.quantity:
+			v.Add(f("quantity"), "is required for %s", in.Type)
+		case need.item:
+			e.Quantity = 1
+		}
+		if in.Type == Search {
+			e.Quantity = 0
+		}
+		if need.price || in.Price != "" || in.Currency != "" {
+			e.PriceMinor, e.Currency = checkPrice(&v, prefix, in)
+		}
+		if need.order {
+			v.Check(id.Valid(in.OrderID), f("order_id"), "is required for %s: %s", in.Type, id.Rule)
+			e.OrderID = in.OrderID
+		}
+		if need.query {
+			q := strings.TrimSpace(in.Query)
+			v.Check(q != "" && printable(q) && utf8.RuneCountInString(q) <= MaxQueryLen, f("query"),
+				"is required for search: printable text of at most %d characters", MaxQueryLen)
+			e.Query = q
+		}
+	}
+	if err := v.Err(); err != nil {
+		return Event{}, err
+	}
+	return e, nil
+}
+
+func checkPrice(v *errs.Validator, prefix string, in Input) (int64, string) {
+	if _, ok := money.Digits(in.Currency); !ok {
+		v.Add(prefix+"currency", "is required with a price: an ISO 4217 code such as GBP")
+		return 0, ""
+	}
+	minor, err := money.Parse(in.Price, in.Currency)
+	switch {
+	case in.Price == "":
+		v.Add(prefix+"price", "is required for %s: a decimal string such as \"12.50\"", in.Type)
+	case err != nil:
+		v.Add(prefix+"price", "must be a decimal string such as \"12.50\": %v", err)
+	case minor < 0:
+		v.Add(prefix+"price", "must not be negative")
+	case minor > (1<<53)/MaxQuantity:
+		v.Add(prefix+"price", "is too large")
+	}
+	return minor, in.Currency
+}
+
+// cleanProperties returns the compact form of a properties object, or a
+// message saying what is wrong with it.
+func cleanProperties(raw json.RawMessage) (string, string) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return "", "must be a JSON object"
+	}
+	if len(obj) > MaxProperties {
+		return "", fmt.Sprintf("at most %d keys", MaxProperties)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return "", "must be a JSON object"
+	}
+	if buf.Len() > MaxPropertiesBytes {
+		return "", fmt.Sprintf("at most %d bytes of JSON", MaxPropertiesBytes)
+	}
+	return buf.String(), ""
+}
+
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Decode parses one event from its JSON form, rejecting unknown fields and
+// events larger than MaxEventBytes.
+func Decode(raw []byte, prefix string) (Input, error) {
+	var in Input
+	if len(raw) > MaxEventBytes {
+		return in, errs.E(errs.Invalid, fmt.Sprintf("%sevent is %d bytes; the limit is %d", prefix, len(raw), MaxEventBytes))
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return in, errs.E(errs.Invalid, fmt.Sprintf("%sevent is not a valid event object: %s", prefix, jsonMessage(err)))
+	}
+	return in, nil
+}
+
+func jsonMessage(err error) string {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) && typ.Field != "" {
+		return fmt.Sprintf("field %q must be of type %s", typ.Field, typ.Type)
+	}
+	if msg, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "unknown field " + msg
+	}
+	return "invalid JSON"
+}
+
+// Owner is whom an event's aggregates and history belong to: a customer,
+// or an anonymous visitor not (yet) linked to one.
+type Owner struct {
+	CustomerID  string
+	AnonymousID string
+}
+
+// OwnerOf returns the event's own owner before alias resolution: the
+// customer when the event names one.
+func OwnerOf(e Event) Owner {
+	if e.CustomerID != "" {
+		return Owner{CustomerID: e.CustomerID}
+	}
+	return Owner{AnonymousID: e.AnonymousID}
+}
+
+// Anonymous reports whether o is an anonymous visitor.
+func (o Owner) Anonymous() bool { return o.CustomerID == "" }
+
+// Status is what ingestion did with one event.
+type Status string
+
+// Statuses of an event. Accepted and Duplicate both mean "stored": the
+// client must not send the event again. Rejected is final. Failed means
+// "not stored, retry".
+const (
+	Accepted  Status = "accepted"
+	Duplicate Status = "duplicate"
+	Rejected  Status = "rejected"
+	Failed    Status = "failed"
+)
+
+// Month is the yyyy-mm bucket of t, used by windowed aggregates.
+func Month(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// Day is the yyyy-mm-dd bucket of t, used by popularity counters.
+func Day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// SortKeyTime formats t with fixed width so that string order is time order.
+func SortKeyTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
+
+// ParseSortKeyTime is the inverse of SortKeyTime.
+func ParseSortKeyTime(s string) (time.Time, error) {
+	return time.Parse("2006-01-02T15:04:05.000000000Z", s)
+}
+
+// IsType reports whether t names an event type.
+func IsType(t string) bool { return slices.Contains(Types, Type(t)) }
+
+// HistoryQuery selects events: of one type ("" for all), with From <= time
+// < To (zero for open ends), at most Limit, continuing after Cursor.
+type HistoryQuery struct {
+	Type   Type
+	From   time.Time
+	To     time.Time
+	Limit  int
+	Cursor string
+}
+
+// HistoryPage is one page of events, newest first, and the cursor of the
+// next page ("" when there is none).
+type HistoryPage struct {
+	Events []Event
+	Next   string
+}
+
+// ItemCounts are one item's popularity counters over some period.
+type ItemCounts struct {
+	ItemID    string `dynamodbav:"item_id"`
+	Category  string `dynamodbav:"category"`
+	Views     int64  `dynamodbav:"views"`
+	Carts     int64  `dynamodbav:"carts"`
+	Purchases int64  `dynamodbav:"purchases"`
+	Units     int64  `dynamodbav:"units"`
+	Refunds   int64  `dynamodbav:"refunds"`
+}

@@ -1,0 +1,381 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"tailor/shared/catalog"
+	"tailor/shared/events"
+	"tailor/shared/local/dataset"
+)
+
+// Sender posts a JSON body to an API path and returns the status and body
+// of the answer. HTTP reaches a running API; tests plug the handlers in
+// directly.
+type Sender interface {
+	Post(ctx context.Context, path string, body []byte) (int, []byte, error)
+}
+
+// HTTP sends to a base URL such as http://127.0.0.1:3000.
+type HTTP struct {
+	Base   string
+	Key    string // API key, sent as Authorization: Bearer; "" for none
+	Client *http.Client
+}
+
+// Post implements Sender.
+func (h *HTTP) Post(ctx context.Context, path string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(h.Base, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if h.Key != "" {
+		req.Header.Set("Authorization", "Bearer "+h.Key)
+	}
+	c := h.Client
+	if c == nil {
+		c = &http.Client{Timeout: 2 * time.Minute}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	return resp.StatusCode, b, err
+}
+
+// Loader replays a data set through the API.
+type Loader struct {
+	Send Sender
+	// Batch is the number of events per request (at most events.MaxBatch).
+	Batch int
+	// Senders is the number of concurrent requests.
+	Senders int
+	// Attempts bounds the sends of one event (failed outcomes and requests
+	// without an answer are sent again with backoff).
+	Attempts int
+	// Progress receives a progress bar; nil for none.
+	Progress io.Writer
+	// Keep selects rows; nil keeps every row.
+	Keep func(dataset.RetailRecord) bool
+}
+
+// Report sums up a load.
+type Report struct {
+	Rows         int
+	Skipped      map[string]int // rows without an event, by cleaning rule
+	Items        int
+	ItemsFailed  int
+	Events       int
+	Accepted     int
+	Duplicate    int
+	Rejected     map[string]int // by reason
+	Failed       int            // still failing after every attempt
+	Requests     int
+	Retries      int // events sent more than once
+	Took         time.Duration
+	EventsPerSec float64
+	// Last is the latest event time in the data: the as-of time that makes
+	// the nightly jobs see all of it.
+	Last time.Time
+}
+
+// String renders the report for people.
+func (r Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rows %d: %d events, skipped %s\n", r.Rows, r.Events, counts(r.Skipped))
+	fmt.Fprintf(&b, "items %d (failed %d)\n", r.Items, r.ItemsFailed)
+	fmt.Fprintf(&b, "events %d in %s (%.0f events/s, %d requests, %d resent): accepted %d, duplicate %d, rejected %d %s, failed %d\n",
+		r.Events, r.Took.Round(time.Millisecond), r.EventsPerSec, r.Requests, r.Retries, r.Accepted, r.Duplicate,
+		sum(r.Rejected), counts(r.Rejected), r.Failed)
+	return b.String()
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func counts(m map[string]int) string {
+	if len(m) == 0 {
+		return "(none)"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// Retail loads the Online Retail file that open returns (read twice: items
+// first, so that events find their categories, then events).
+func (l *Loader) Retail(ctx context.Context, open func() (io.ReadCloser, error)) (Report, error) {
+	rep := Report{Skipped: map[string]int{}, Rejected: map[string]int{}}
+	var items Items
+	var evs []json.RawMessage
+	err := read(open, func(rec dataset.RetailRecord) error {
+		if l.Keep != nil && !l.Keep(rec) {
+			return nil
+		}
+		rep.Rows++
+		in, ok := RetailEvent(rec)
+		if !ok {
+			rep.Skipped[string(rec.Reason)]++
+			return nil
+		}
+		items.Add(rec)
+		if rec.Time.After(rep.Last) {
+			rep.Last = rec.Time
+		}
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		evs = append(evs, raw)
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	list := items.List()
+	rep.Items = len(list)
+	if rep.ItemsFailed, err = l.items(ctx, list); err != nil {
+		return rep, err
+	}
+	err = l.Events(ctx, evs, &rep)
+	return rep, err
+}
+
+func read(open func() (io.ReadCloser, error), yield func(dataset.RetailRecord) error) error {
+	f, err := open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return dataset.ReadOnlineRetail(f, yield)
+}
+
+// items upserts the catalog in batches and returns how many items failed.
+func (l *Loader) items(ctx context.Context, list []catalog.BatchInput) (int, error) {
+	failed := 0
+	for chunk := range slices.Chunk(list, catalog.MaxBatch) {
+		body, err := json.Marshal(map[string]any{"items": chunk})
+		if err != nil {
+			return 0, err
+		}
+		var out struct{ Rejected, Failed int }
+		for attempt := 1; ; attempt++ {
+			status, resp, err := l.Send.Post(ctx, "/v1/items:batch", body)
+			if err == nil && status == http.StatusOK {
+				if err := json.Unmarshal(resp, &out); err != nil {
+					return 0, fmt.Errorf("items: %w", err)
+				}
+				break
+			}
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+			if attempt >= l.attempts() || (err == nil && status < 500 && status != http.StatusTooManyRequests) {
+				return 0, fmt.Errorf("items: %s", describe(status, resp, err))
+			}
+			backoff(ctx, attempt)
+		}
+		failed += out.Rejected + out.Failed
+	}
+	return failed, nil
+}
+
+func describe(status int, body []byte, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	if len(body) > 300 {
+		body = body[:300]
+	}
+	return fmt.Sprintf("HTTP %d: %s", status, body)
+}
+
+func backoff(ctx context.Context, attempt int) {
+	d := time.Duration(50<<min(attempt, 6)) * time.Millisecond
+	t := time.NewTimer(d/2 + rand.N(d/2))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (l *Loader) attempts() int {
+	if l.Attempts > 0 {
+		return l.Attempts
+	}
+	return 10
+}
+
+// outcome is the part of an ingest answer the loader reads.
+type outcome struct {
+	Index  int           `json:"index"`
+	Status events.Status `json:"status"`
+	Reason string        `json:"reason"`
+}
+
+// Events sends raw events in order, in batches, with l.Senders concurrent
+// requests, and adds what happened to rep. Failed events (and batches
+// without an answer) are sent again, alone, until they are stored or
+// l.Attempts is used up.
+func (l *Loader) Events(ctx context.Context, evs []json.RawMessage, rep *Report) error {
+	start := time.Now()
+	size := l.Batch
+	if size <= 0 || size > events.MaxBatch {
+		size = events.MaxBatch
+	}
+	type job struct {
+		evs     []json.RawMessage
+		attempt int
+	}
+	jobs := make(chan job)
+	var (
+		mu    sync.Mutex
+		done  int
+		wg    sync.WaitGroup
+		first error
+	)
+	bar := newBar(l.Progress, len(evs))
+	var send func(j job)
+	send = func(j job) {
+		body, err := json.Marshal(map[string]any{"events": j.evs})
+		if err != nil {
+			panic(err) // raw JSON always marshals
+		}
+		status, resp, err := l.Send.Post(ctx, "/v1/events", body)
+		var out struct {
+			Results []outcome `json:"results"`
+		}
+		if err == nil && status == http.StatusOK {
+			err = json.Unmarshal(resp, &out)
+		}
+		mu.Lock()
+		rep.Requests++
+		var retry []json.RawMessage
+		switch {
+		case err == nil && status == http.StatusOK:
+			for _, o := range out.Results {
+				switch o.Status {
+				case events.Accepted:
+					rep.Accepted++
+				case events.Duplicate:
+					rep.Duplicate++
+				case events.Rejected:
+					rep.Rejected[o.Reason]++
+				default:
+					retry = append(retry, j.evs[o.Index])
+				}
+			}
+		case err == nil && status < 500 && status != http.StatusTooManyRequests:
+			// The batch itself was refused; resending cannot help.
+			rep.Rejected[fmt.Sprintf("http_%d", status)] += len(j.evs)
+			if first == nil {
+				first = fmt.Errorf("events: %s", describe(status, resp, nil))
+			}
+		default:
+			retry = j.evs
+		}
+		if j.attempt >= l.attempts() || ctx.Err() != nil {
+			rep.Failed += len(retry)
+			retry = nil
+		}
+		rep.Retries += len(retry)
+		done += len(j.evs) - len(retry)
+		bar.set(done)
+		mu.Unlock()
+		if len(retry) > 0 {
+			backoff(ctx, j.attempt)
+			send(job{evs: retry, attempt: j.attempt + 1})
+		}
+	}
+	senders := max(l.Senders, 1)
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				send(j)
+			}
+		}()
+	}
+	for chunk := range slices.Chunk(evs, size) {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- job{evs: chunk, attempt: 1}
+	}
+	close(jobs)
+	wg.Wait()
+	bar.finish()
+	rep.Events += len(evs)
+	rep.Took = time.Since(start)
+	if s := rep.Took.Seconds(); s > 0 {
+		rep.EventsPerSec = float64(len(evs)) / s
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return first
+}
+
+// bar draws a progress bar on one terminal line.
+type bar struct {
+	w     io.Writer
+	total int
+	shown int
+	start time.Time
+	last  time.Time
+}
+
+func newBar(w io.Writer, total int) *bar { return &bar{w: w, total: total, start: time.Now()} }
+
+func (b *bar) set(done int) {
+	if b.w == nil || (time.Since(b.last) < 200*time.Millisecond && done < b.total) {
+		return
+	}
+	b.last, b.shown = time.Now(), done
+	const width = 30
+	frac := 1.0
+	if b.total > 0 {
+		frac = float64(done) / float64(b.total)
+	}
+	n := int(frac * width)
+	rate := float64(done) / max(time.Since(b.start).Seconds(), 1e-9)
+	fmt.Fprintf(b.w, "\revents [%s%s] %3.0f%% %d/%d %6.0f/s", strings.Repeat("=", n), strings.Repeat(" ", width-n),
+		100*frac, done, b.total, rate)
+}
+
+func (b *bar) finish() {
+	if b.w != nil {
+		if b.shown != b.total {
+			b.last = time.Time{}
+			b.set(b.total)
+		}
+		fmt.Fprintln(b.w)
+	}
+}

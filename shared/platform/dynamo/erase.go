@@ -1,0 +1,279 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"tailor/shared/customers"
+)
+
+// Privacy erases customers and lists what links to them. Everything
+// stored about a customer lives under keys derived from the customer id,
+// so erasure is a set of Queries and deletes, never a Scan:
+//
+//	the record (profile, consent, tags, aggregates, scores;    Customers pk=C#<id> sk=PROFILE
+//	  segment-index and email-index entries go with it)
+//	links to merged anonymous ids                               Customers pk=L#<id> sk=<anonymous_id>
+//	aliases of those anonymous ids                              Customers pk=A#<anonymous_id> sk=ALIAS
+//	history, and history not yet moved from an anonymous id     Events    pk=H#C#<id>, pk=H#N#<anonymous_id>
+//	event records of that history (de-duplication)              Events    pk=E#<event_id> sk=EVENT
+//
+// Popularity counters, neighbour lists and popularity lists count items,
+// never customers; audit entries name the customer id only and stay
+// until their TTL (docs/security.md).
+type Privacy struct {
+	DB        DB
+	Customers string // CustomersTable
+	Events    string // EventsTable
+	// TombstoneTTL is how long an erased customer's tombstone refuses
+	// events and re-creation; 400 days when 0 (as long as event records
+	// live, so no replayed event can be older than the tombstone).
+	TombstoneTTL time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// People is the customers table's record store, for look-ups by email.
+	People *Customers
+}
+
+// FindByEmail returns the customers with the email address (see
+// Customers.FindByEmail).
+func (p *Privacy) FindByEmail(ctx context.Context, email string) ([]*customers.Customer, error) {
+	return p.People.FindByEmail(ctx, email)
+}
+
+// ClearTombstone removes an erased customer's tombstone, so the customer
+// can be created again; it does nothing to a record that is not one.
+func (p *Privacy) ClearTombstone(ctx context.Context, customerID string) error {
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeExists(expression.Name(attrErasedAt))).Build()
+	if err != nil {
+		return fmt.Errorf("build condition: %w", err)
+	}
+	_, err = p.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &p.Customers, Key: customerKey(customerID),
+		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names()})
+	if conditionFailed(err) {
+		return nil
+	}
+	return classify("clear tombstone of customer "+customerID, err)
+}
+
+func (p *Privacy) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Erase removes every item about the customer and leaves a tombstone in
+// place of the record. Each step deletes what is there and nothing else,
+// so running it again after a crash finishes the work, and running it on
+// an erased customer deletes nothing more. The tombstone goes first: from
+// then on no event of the customer can be stored (ingestion's transaction
+// is conditioned on its absence), so the history that the later steps read
+// is complete.
+func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasure, error) {
+	var n customers.Erasure
+	op := "erase customer " + customerID
+	now := p.now()
+	ttl := p.TombstoneTTL
+	if ttl <= 0 {
+		ttl = DefaultRetention
+	}
+	tomb, err := attributevalue.MarshalMap(struct {
+		PK        string    `dynamodbav:"pk"`
+		SK        string    `dynamodbav:"sk"`
+		ErasedAt  time.Time `dynamodbav:"erased_at"`
+		ExpiresAt int64     `dynamodbav:"expires_at"`
+	}{pfxCustomer + customerID, skProfile, now, now.Add(ttl).Unix()})
+	if err != nil {
+		return n, fmt.Errorf("%s: %w", op, err)
+	}
+	if _, err := p.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &p.Customers, Item: tomb}); err != nil {
+		return n, classify(op+": tombstone", err)
+	}
+
+	linked, err := p.Aliases(ctx, customerID)
+	if err != nil {
+		return n, err
+	}
+	anons := slices.Clone(linked)
+	// Anonymous ids met in the history cover aliases linked before link
+	// records existed.
+	hist, err := p.queryKeys(ctx, p.Events, pfxHistory+pfxCustomer+customerID, "event_id", "anonymous_id")
+	if err != nil {
+		return n, fmt.Errorf("%s: %w", op, err)
+	}
+	for _, h := range hist {
+		if a := h.attrs["anonymous_id"]; a != "" {
+			anons = append(anons, a)
+		}
+	}
+	slices.Sort(anons)
+	anons = slices.Compact(anons)
+
+	for _, a := range anons {
+		deleted, err := p.deleteAlias(ctx, a, customerID)
+		if err != nil {
+			return n, fmt.Errorf("%s: %w", op, err)
+		}
+		if deleted {
+			n.Aliases++
+		}
+		// History that a crash left under the anonymous id.
+		left, err := p.queryKeys(ctx, p.Events, pfxHistory+pfxAnon+a, "event_id")
+		if err != nil {
+			return n, fmt.Errorf("%s: %w", op, err)
+		}
+		if deleted || slices.Contains(linked, a) {
+			hist = append(hist, left...)
+		}
+	}
+
+	// A move interrupted by a crash leaves an event under both owners:
+	// each key is deleted once (BatchWriteItem refuses duplicates).
+	var keys []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, h := range hist {
+		keys = append(keys, key(h.pk, h.sk))
+		n.HistoryItems++
+		if id := h.attrs["event_id"]; id != "" && !seen[id] {
+			seen[id] = true
+			keys = append(keys, key(pfxEvent+id, skEvent))
+			n.EventRecords++
+		}
+	}
+	if err := p.deleteAll(ctx, p.Events, keys); err != nil {
+		return n, fmt.Errorf("%s: %w", op, err)
+	}
+	// Link records last: until they are gone a re-run can still find the
+	// aliases.
+	var links []map[string]types.AttributeValue
+	for _, a := range anons {
+		links = append(links, key(pfxLink+customerID, a))
+	}
+	if err := p.deleteAll(ctx, p.Customers, links); err != nil {
+		return n, fmt.Errorf("%s: %w", op, err)
+	}
+	return n, nil
+}
+
+// Aliases returns the anonymous ids linked to the customer.
+func (p *Privacy) Aliases(ctx context.Context, customerID string) ([]string, error) {
+	items, err := p.queryKeys(ctx, p.Customers, pfxLink+customerID)
+	if err != nil {
+		return nil, fmt.Errorf("aliases of customer %s: %w", customerID, err)
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.sk)
+	}
+	return out, nil
+}
+
+// deleteAlias deletes the alias of anonID if it points at customerID.
+func (p *Privacy) deleteAlias(ctx context.Context, anonID, customerID string) (bool, error) {
+	cond, err := expression.NewBuilder().WithCondition(expression.Name("customer_id").Equal(expression.Value(customerID))).Build()
+	if err != nil {
+		return false, fmt.Errorf("build condition: %w", err)
+	}
+	_, err = p.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &p.Customers, Key: key(pfxAlias+anonID, skAlias),
+		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()})
+	if conditionFailed(err) {
+		return false, nil
+	}
+	return err == nil, classify("delete alias", err)
+}
+
+type keyed struct {
+	pk, sk string
+	attrs  map[string]string
+}
+
+// queryKeys reads every item of partition pk (all pages, consistent),
+// projecting the keys and the named string attributes.
+func (p *Privacy) queryKeys(ctx context.Context, table, pk string, attrs ...string) ([]keyed, error) {
+	names := []expression.NameBuilder{expression.Name(attrPK), expression.Name(attrSK)}
+	for _, a := range attrs {
+		names = append(names, expression.Name(a))
+	}
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(pk))).
+		WithProjection(expression.NamesList(names[0], names[1:]...)).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build query: %w", err)
+	}
+	pg := dynamodb.NewQueryPaginator(p.DB, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: expr.KeyCondition(),
+		ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)})
+	var out []keyed
+	for pg.HasMorePages() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			return nil, classify("query "+strings.SplitN(pk, "#", 2)[0]+"# items", err)
+		}
+		for _, it := range page.Items {
+			k := keyed{attrs: map[string]string{}}
+			for name, v := range it {
+				s, ok := v.(*types.AttributeValueMemberS)
+				if !ok {
+					continue
+				}
+				switch name {
+				case attrPK:
+					k.pk = s.Value
+				case attrSK:
+					k.sk = s.Value
+				default:
+					k.attrs[name] = s.Value
+				}
+			}
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// deleteAll deletes keys from table in batches of 25, retrying
+// unprocessed keys with backoff.
+func (p *Privacy) deleteAll(ctx context.Context, table string, keys []map[string]types.AttributeValue) error {
+	for chunk := range slices.Chunk(keys, batchWriteLimit) {
+		reqs := make([]types.WriteRequest, len(chunk))
+		for i, k := range chunk {
+			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+		}
+		req := map[string][]types.WriteRequest{table: reqs}
+		for attempt := 1; len(req) > 0; attempt++ {
+			out, err := p.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+			err = classify("delete items", err)
+			switch {
+			case err == nil:
+				req = out.UnprocessedItems
+			case !retriable(ctx, err):
+				return err
+			}
+			if len(req) == 0 {
+				break
+			}
+			if attempt >= 8 {
+				return fmt.Errorf("delete items: gave up after %d attempts: %w", attempt, errors.Join(err, errRetry))
+			}
+			t := time.NewTimer(time.Duration(rand.N(20<<min(attempt, 6))) * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,539 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"tailor/shared/customers"
+	"tailor/shared/events"
+	"tailor/shared/platform/errs"
+	"tailor/shared/platform/pii"
+)
+
+// Events keeps ingested events exactly once: the event records, the
+// history, the popularity counters (events table), and the aggregates and
+// anonymous-id aliases (customers table). See docs/ingestion.md.
+//
+// Every accepted event is written by one TransactWriteItems together with
+// the aggregates that include it, so an event is either fully applied or
+// not at all, and its event record (conditioned on not existing) makes any
+// second copy a no-op.
+type Events struct {
+	DB        DB
+	Events    string // EventsTable
+	Customers string // CustomersTable
+	Items     string // ItemsTable
+	// Retention is how long event records and history stay (TTL).
+	Retention time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Backoff is the base delay between retries of one write; 20ms when 0.
+	Backoff time.Duration
+	// Attempts bounds the tries of one transaction; 8 when 0.
+	Attempts int
+	// PII seals events' free text (properties and query), which may hold
+	// personal data, with the event id as associated data. Every function
+	// wires it; nil stores the free text as sent, which only tests written
+	// before encryption rely on.
+	PII *pii.Sealer
+}
+
+// Shards is the number of partitions the popularity counters of one day
+// are spread over.
+const Shards = 8
+
+// DefaultRetention is the default lifetime of raw events (400 days).
+const DefaultRetention = 400 * 24 * time.Hour
+
+// maxTxItems is DynamoDB's limit on items per transaction.
+const maxTxItems = 100
+
+// ErrOwnerChanged says an anonymous visitor was linked to a customer while
+// its events were being written; the caller resolves the owner again.
+var ErrOwnerChanged = errors.New("anonymous id was linked to a customer meanwhile")
+
+// Key prefixes of ingestion's items.
+const (
+	pfxEvent    = "E#"
+	pfxHistory  = "H#"
+	pfxAlias    = "A#"
+	pfxAnon     = "N#"
+	pfxCustomer = "C#"
+	pfxPopular  = "P#"
+	skEvent     = "EVENT"
+	skAlias     = "ALIAS"
+)
+
+// ownerKey is the partition key of an owner's aggregates record. Anonymous
+// visitors use N#, which no customer id can collide with.
+func ownerKey(o events.Owner) string {
+	if o.Anonymous() {
+		return pfxAnon + o.AnonymousID
+	}
+	return pfxCustomer + o.CustomerID
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// record is the stored form of an event: the event record (pk=E#id) and
+// the history item (pk=H#owner) share it.
+type record struct {
+	PK string `dynamodbav:"pk"`
+	SK string `dynamodbav:"sk"`
+	events.Event
+	Owner string `dynamodbav:"owner"`
+	Hash  string `dynamodbav:"hash"`
+	// Sealed is the envelope of the free text (see freeText) when Events.PII
+	// is set; Properties and Query are then empty.
+	Sealed     []byte    `dynamodbav:"pii,omitempty"`
+	ReceivedAt time.Time `dynamodbav:"received_at"`
+	ExpiresAt  int64     `dynamodbav:"expires_at"`
+}
+
+func historySK(e events.Event) string { return events.SortKeyTime(e.Time) + "#" + e.ID }
+
+func (s *Events) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Events) retention() time.Duration {
+	if s.Retention > 0 {
+		return s.Retention
+	}
+	return DefaultRetention
+}
+
+// expiresAt is the TTL of what is written now. Retention counts from
+// receipt, not from the event's time, so that replaying old data keeps its
+// de-duplication records for the whole retention.
+func (s *Events) expiresAt(now time.Time) int64 { return now.Add(s.retention()).Unix() }
+
+// sleep waits before retry attempt n (1-based) with full jitter.
+func (s *Events) sleep(ctx context.Context, n int) error {
+	base := s.Backoff
+	if base <= 0 {
+		base = 20 * time.Millisecond
+	}
+	d := base << min(n, 6)
+	d = min(d, 2*time.Second)
+	t := time.NewTimer(rand.N(d) + base/2)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (s *Events) attempts() int {
+	if s.Attempts > 0 {
+		return s.Attempts
+	}
+	return 8
+}
+
+// retriable reports whether a failed call may succeed when repeated.
+func retriable(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && errs.Is(err, errs.Transient)
+}
+
+// aggState is an owner's aggregates and their version; erased marks a
+// customer's tombstone.
+type aggState struct {
+	agg     *customers.Aggregates
+	version int64
+	erased  bool
+}
+
+type aggItem struct {
+	Agg      *customers.Aggregates `dynamodbav:"agg"`
+	Version  int64                 `dynamodbav:"agg_version"`
+	ErasedAt *time.Time            `dynamodbav:"erased_at"`
+}
+
+// freeText is the sealed part of an event.
+type freeText struct {
+	Properties string `json:"p,omitempty"`
+	Query      string `json:"q,omitempty"`
+}
+
+func eventAAD(eventID string) []byte { return []byte("event/" + eventID) }
+
+// seal returns the event as stored: with its free text sealed when keys
+// are configured.
+func (s *Events) seal(ctx context.Context, e events.Event) (events.Event, []byte, error) {
+	if s.PII == nil || (e.Properties == "" && e.Query == "") {
+		return e, nil, nil
+	}
+	plain, err := json.Marshal(freeText{Properties: e.Properties, Query: e.Query})
+	if err != nil {
+		return e, nil, err
+	}
+	env, err := s.PII.Seal(ctx, plain, eventAAD(e.ID))
+	if err != nil {
+		return e, nil, fmt.Errorf("seal event %s: %w", e.ID, err)
+	}
+	e.Properties, e.Query = "", ""
+	return e, env, nil
+}
+
+// openEvent restores the free text of a stored event.
+func openEvent(ctx context.Context, sealer *pii.Sealer, r record) (events.Event, error) {
+	e := r.Event
+	if len(r.Sealed) == 0 {
+		return e, nil
+	}
+	if sealer == nil {
+		return e, fmt.Errorf("event %s: its free text is encrypted and no keys are configured", e.ID)
+	}
+	plain, err := sealer.Open(ctx, r.Sealed, eventAAD(e.ID))
+	if err != nil {
+		return e, fmt.Errorf("event %s: %w", e.ID, err)
+	}
+	var ft freeText
+	if err := json.Unmarshal(plain, &ft); err != nil {
+		return e, fmt.Errorf("event %s: free text: %w", e.ID, err)
+	}
+	e.Properties, e.Query = ft.Properties, ft.Query
+	return e, nil
+}
+
+// erasedError is what writing to an erased customer fails with.
+func erasedError(pk string) error {
+	return &errs.Error{Op: "write events of " + pk, Kind: errs.Conflict, Err: customers.ErrErased,
+		Detail: "the customer was erased; events for it are refused"}
+}
+
+// readAggregates reads an owner's aggregates with a strongly consistent
+// read, as they feed a conditional write.
+func (s *Events) readAggregates(ctx context.Context, pk string) (aggState, error) {
+	proj := expression.NamesList(expression.Name("agg"), expression.Name("agg_version"), expression.Name(attrErasedAt))
+	expr, err := expression.NewBuilder().WithProjection(proj).Build()
+	if err != nil {
+		return aggState{}, fmt.Errorf("build projection: %w", err)
+	}
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Customers, Key: key(pk, skProfile),
+		ConsistentRead: aws.Bool(true), ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names()})
+	if err != nil {
+		return aggState{}, classify("read aggregates "+pk, err)
+	}
+	var it aggItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return aggState{}, fmt.Errorf("decode aggregates %s: %w", pk, err)
+	}
+	if it.Agg == nil {
+		it.Agg = customers.NewAggregates()
+	}
+	return aggState{agg: it.Agg.Clone(), version: it.Version, erased: it.ErasedAt != nil}, nil
+}
+
+// versionCondition holds when the stored aggregates are still at version v.
+func versionCondition(v int64) expression.ConditionBuilder {
+	if v == 0 {
+		return expression.Name("agg_version").AttributeNotExists()
+	}
+	return expression.Name("agg_version").Equal(expression.Value(v))
+}
+
+// aggUpdate writes next at version cur.version+1 if the record is still at
+// cur.version. It touches only agg, agg_version and the id attribute, never
+// the profile or its version, so the customers API and ingestion never
+// overwrite each other.
+func (s *Events) aggUpdate(o events.Owner, pk string, cur aggState, next *customers.Aggregates) (*types.Update, error) {
+	av, err := attributevalue.Marshal(next)
+	if err != nil {
+		return nil, fmt.Errorf("encode aggregates %s: %w", pk, err)
+	}
+	upd := expression.Set(expression.Name("agg"), expression.Value(av)).
+		Set(expression.Name("agg_version"), expression.Value(cur.version+1))
+	if o.Anonymous() {
+		upd = upd.Set(expression.Name("anonymous_id"), expression.Value(o.AnonymousID))
+	} else {
+		upd = upd.Set(expression.Name("customer_id"), expression.Value(o.CustomerID))
+	}
+	// The tombstone of an erased customer stops every write, including
+	// one whose read came just before the erasure.
+	cond := versionCondition(cur.version).And(expression.Name(attrErasedAt).AttributeNotExists())
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build aggregates update: %w", err)
+	}
+	return &types.Update{TableName: &s.Customers, Key: key(pk, skProfile), UpdateExpression: expr.Update(),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
+}
+
+// counterKey identifies one popularity counter item before sharding.
+type counterKey struct{ day, item string }
+
+type counter struct {
+	category                             string
+	views, carts, purchases, units, refs int64
+}
+
+// counters merges the chunk's counter increments so that each counter item
+// appears once in the transaction.
+func counters(chunk []events.Event) (map[counterKey]*counter, []counterKey) {
+	out := map[counterKey]*counter{}
+	var order []counterKey
+	for _, e := range chunk {
+		if !e.HasItem() || e.Type == events.RemoveFromCart || e.Type == events.Search {
+			continue
+		}
+		k := counterKey{events.Day(e.Time), e.ItemID}
+		c := out[k]
+		if c == nil {
+			c = &counter{category: e.Category}
+			out[k] = c
+			order = append(order, k)
+		}
+		switch e.Type {
+		case events.View:
+			c.views++
+		case events.AddToCart:
+			c.carts++
+		case events.Purchase:
+			c.purchases++
+			c.units += e.Quantity
+		case events.Refund:
+			c.refs++
+		}
+	}
+	return out, order
+}
+
+// cost is how many transaction items adding e to a chunk needs.
+func cost(e events.Event, seen map[counterKey]bool) int {
+	n := 2
+	if e.HasItem() && e.Type != events.RemoveFromCart && e.Type != events.Search && !seen[counterKey{events.Day(e.Time), e.ItemID}] {
+		n++
+	}
+	return n
+}
+
+// nextChunk splits off the longest prefix of evs that fits one
+// transaction next to the fixed items.
+func nextChunk(evs []events.Event, fixed int) []events.Event {
+	seen := map[counterKey]bool{}
+	n := fixed
+	for i, e := range evs {
+		c := cost(e, seen)
+		if n+c > maxTxItems {
+			return evs[:i]
+		}
+		n += c
+		if c == 3 {
+			seen[counterKey{events.Day(e.Time), e.ItemID}] = true
+		}
+	}
+	return evs
+}
+
+// Append stores evs, all belonging to owner, exactly once and folds the new
+// ones into the owner's aggregates. It returns a status per event:
+// Accepted, Duplicate (its event id was stored before: nothing changed) or
+// Rejected (its event id was stored before with different content). On an
+// error, events without a status were not applied. For an anonymous owner
+// that got linked meanwhile the error wraps ErrOwnerChanged.
+func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Event) ([]events.Status, error) {
+	status := make([]events.Status, len(evs))
+	index := make(map[string]int, len(evs))
+	for i, e := range evs {
+		index[e.ID] = i
+	}
+	pending := slices.Clone(evs)
+	fixed := 1
+	if owner.Anonymous() {
+		fixed = 2
+	}
+	for len(pending) > 0 {
+		chunk := nextChunk(pending, fixed)
+		pending = pending[len(chunk):]
+		for attempt := 1; len(chunk) > 0; attempt++ {
+			done, err := s.tryChunk(ctx, owner, chunk)
+			var kept []events.Event
+			for _, e := range chunk {
+				if st, ok := done[e.ID]; ok {
+					status[index[e.ID]] = st
+				} else {
+					kept = append(kept, e)
+				}
+			}
+			chunk = kept
+			switch {
+			case err == nil:
+			case errors.Is(err, errRetry) || retriable(ctx, err):
+				if attempt >= s.attempts() {
+					return status, fmt.Errorf("append events of %s: gave up after %d attempts: %w", ownerKey(owner), attempt, err)
+				}
+				if err := s.sleep(ctx, attempt); err != nil {
+					return status, err
+				}
+			default:
+				return status, fmt.Errorf("append events of %s: %w", ownerKey(owner), err)
+			}
+		}
+	}
+	return status, nil
+}
+
+// errRetry marks a lost optimistic race: read again and retry.
+var errRetry = &errs.Error{Kind: errs.Transient, Detail: "concurrent update; retry"}
+
+// tryChunk runs one read-fold-write of chunk. It returns the statuses it
+// settled (all Accepted on success; Duplicate/Rejected for event records
+// found to exist) and errRetry when the rest must be tried again.
+func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []events.Event) (map[string]events.Status, error) {
+	pk := ownerKey(owner)
+	cur, err := s.readAggregates(ctx, pk)
+	if err != nil {
+		return nil, err
+	}
+	if cur.erased {
+		return nil, erasedError(pk)
+	}
+	next := cur.agg.Clone()
+	for _, e := range chunk {
+		next.Apply(e)
+	}
+	now := s.now()
+	items := make([]types.TransactWriteItem, 0, maxTxItems)
+	upd, err := s.aggUpdate(owner, pk, cur, next)
+	if err != nil {
+		return nil, err
+	}
+	items = append(items, types.TransactWriteItem{Update: upd})
+	if owner.Anonymous() {
+		// An anonymous owner's events are written only while no alias
+		// exists; a login that happens meanwhile makes this fail, and the
+		// events go to the customer instead.
+		check, err := s.aliasAbsent(owner.AnonymousID)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{ConditionCheck: check})
+	}
+	eventBase := len(items)
+	notExists, err := expression.NewBuilder().WithCondition(expression.Name(attrPK).AttributeNotExists()).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build condition: %w", err)
+	}
+	for _, e := range chunk {
+		stored, sealed, err := s.seal(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		rec := record{PK: pfxEvent + e.ID, SK: skEvent, Event: stored, Owner: pk, Hash: e.Hash(), Sealed: sealed,
+			ReceivedAt: now, ExpiresAt: s.expiresAt(now)}
+		av, err := attributevalue.MarshalMap(rec)
+		if err != nil {
+			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+		}
+		rec.PK, rec.SK = pfxHistory+pk, historySK(e)
+		hist, err := attributevalue.MarshalMap(rec)
+		if err != nil {
+			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+		}
+		items = append(items,
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.Events, Item: av,
+				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names(),
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.Events, Item: hist}})
+	}
+	cs, order := counters(chunk)
+	shard := rand.IntN(Shards)
+	for _, k := range order {
+		u, err := s.counterUpdate(k, cs[k], shard, now)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Update: u})
+	}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		done := make(map[string]events.Status, len(chunk))
+		for _, e := range chunk {
+			done[e.ID] = events.Accepted
+		}
+		return done, nil
+	}
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil, classify("write events of "+pk, err)
+	}
+	reasons := tce.CancellationReasons
+	if len(reasons) != len(items) {
+		return nil, errRetry
+	}
+	done := map[string]events.Status{}
+	for i, e := range chunk {
+		r := reasons[eventBase+2*i]
+		if aws.ToString(r.Code) != "ConditionalCheckFailed" {
+			continue
+		}
+		done[e.ID] = events.Duplicate
+		if h, ok := r.Item["hash"].(*types.AttributeValueMemberS); ok && h.Value != e.Hash() {
+			done[e.ID] = events.Rejected
+		}
+	}
+	if owner.Anonymous() && aws.ToString(reasons[1].Code) == "ConditionalCheckFailed" {
+		return done, ErrOwnerChanged
+	}
+	for _, r := range reasons {
+		switch aws.ToString(r.Code) {
+		case "", "None", "ConditionalCheckFailed", "TransactionConflict", "ThrottlingError",
+			"ProvisionedThroughputExceeded", "RequestLimitExceeded":
+		default:
+			return done, fmt.Errorf("write events of %s: transaction cancelled: %s: %s", pk, aws.ToString(r.Code), aws.ToString(r.Message))
+		}
+	}
+	return done, errRetry
+}
+
+func (s *Events) counterUpdate(k counterKey, c *counter, shard int, now time.Time) (*types.Update, error) {
+	upd := expression.Set(expression.Name("item_id"), expression.Value(k.item)).
+		Set(expression.Name("day"), expression.Value(k.day)).
+		Set(expression.Name("expires_at"), expression.Value(s.expiresAt(now)))
+	if c.category != "" {
+		upd = upd.Set(expression.Name("category"), expression.Value(c.category))
+	}
+	for name, v := range map[string]int64{"views": c.views, "carts": c.carts, "purchases": c.purchases, "units": c.units, "refunds": c.refs} {
+		if v != 0 {
+			upd = upd.Add(expression.Name(name), expression.Value(v))
+		}
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build counter update: %w", err)
+	}
+	return &types.Update{TableName: &s.Events, Key: key(fmt.Sprintf("%s%s#%d", pfxPopular, k.day, shard), k.item),
+		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
+}
+
+func (s *Events) aliasAbsent(anonID string) (*types.ConditionCheck, error) {
+	expr, err := expression.NewBuilder().WithCondition(expression.Name(attrPK).AttributeNotExists()).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build condition: %w", err)
+	}
+	return &types.ConditionCheck{TableName: &s.Customers, Key: key(pfxAlias+anonID, skAlias),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names()}, nil
+}

@@ -1,0 +1,347 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"tailor/shared/events"
+)
+
+// alias is the stored link from an anonymous id to a customer
+// (customers table, pk=A#<anonymous_id>, sk=ALIAS). It never expires.
+// Moved is set once the anonymous history has been moved under the
+// customer; until then any ingestion that meets the alias finishes the move.
+type alias struct {
+	PK         string    `dynamodbav:"pk"`
+	SK         string    `dynamodbav:"sk"`
+	CustomerID string    `dynamodbav:"customer_id"`
+	Moved      bool      `dynamodbav:"moved"`
+	LinkedAt   time.Time `dynamodbav:"linked_at"`
+}
+
+// linkItem records, under the customer, that an anonymous id was linked to
+// it (customers table, pk=L#<customer_id>, sk=<anonymous_id>).
+type linkItem struct {
+	PK       string    `dynamodbav:"pk"`
+	SK       string    `dynamodbav:"sk"`
+	LinkedAt time.Time `dynamodbav:"linked_at"`
+}
+
+const pfxLink = "L#"
+
+// batchGetLimit is DynamoDB's limit on keys per BatchGetItem.
+const batchGetLimit = 100
+
+// batchGet reads keys from table, retrying unprocessed keys with backoff.
+func (s *Events) batchGet(ctx context.Context, table string, keys []map[string]types.AttributeValue, consistent bool,
+	proj *expression.Expression) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	for chunk := range slices.Chunk(keys, batchGetLimit) {
+		ka := types.KeysAndAttributes{Keys: chunk, ConsistentRead: aws.Bool(consistent)}
+		if proj != nil {
+			ka.ProjectionExpression, ka.ExpressionAttributeNames = proj.Projection(), proj.Names()
+		}
+		req := map[string]types.KeysAndAttributes{table: ka}
+		for attempt := 1; len(req) > 0; attempt++ {
+			res, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			err = classify("batch get "+table, err)
+			if err == nil {
+				out = append(out, res.Responses[table]...)
+				req = res.UnprocessedKeys
+				if len(req) == 0 {
+					break
+				}
+			} else if !retriable(ctx, err) {
+				return nil, err
+			}
+			if attempt >= s.attempts() {
+				return nil, fmt.Errorf("batch get %s: gave up after %d attempts: %w", table, attempt, errRetry)
+			}
+			if err := s.sleep(ctx, attempt); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// Categories returns the top category of each known item; unknown items
+// are absent from the result.
+func (s *Events) Categories(ctx context.Context, itemIDs []string) (map[string]string, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(itemIDs))
+	for _, id := range itemIDs {
+		keys = append(keys, itemKey(id))
+	}
+	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name("item_id"), expression.Name("category"))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build projection: %w", err)
+	}
+	items, err := s.batchGet(ctx, s.Items, keys, false, &proj)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		var v struct {
+			ItemID   string   `dynamodbav:"item_id"`
+			Category []string `dynamodbav:"category"`
+		}
+		if err := attributevalue.UnmarshalMap(it, &v); err != nil {
+			return nil, fmt.Errorf("decode item: %w", err)
+		}
+		if len(v.Category) > 0 {
+			out[v.ItemID] = v.Category[0]
+		}
+	}
+	return out, nil
+}
+
+// Resolve returns the customer each linked anonymous id belongs to;
+// unlinked ids are absent. It finishes any history move a crash left
+// undone, so that after Resolve every linked id's history is in place.
+func (s *Events) Resolve(ctx context.Context, anonIDs []string) (map[string]string, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(anonIDs))
+	for _, a := range anonIDs {
+		keys = append(keys, key(pfxAlias+a, skAlias))
+	}
+	items, err := s.batchGet(ctx, s.Customers, keys, true, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		var a alias
+		if err := attributevalue.UnmarshalMap(it, &a); err != nil {
+			return nil, fmt.Errorf("decode alias: %w", err)
+		}
+		anon := a.PK[len(pfxAlias):]
+		out[anon] = a.CustomerID
+		if !a.Moved {
+			if err := s.moveHistory(ctx, anon, a.CustomerID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// Link merges the anonymous visitor anonID into customerID exactly once:
+// one transaction writes the alias (only if none exists), adds the
+// visitor's aggregates to the customer's (conditioned on both versions)
+// and deletes the visitor's aggregates; then the visitor's history moves
+// under the customer, idempotently. A visitor already linked to another
+// customer stays with the first one: Link then returns that customer's id
+// and changes nothing.
+func (s *Events) Link(ctx context.Context, anonID, customerID string) (string, error) {
+	op := fmt.Sprintf("link anonymous id to customer %s", customerID)
+	for attempt := 1; ; attempt++ {
+		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Customers, Key: key(pfxAlias+anonID, skAlias),
+			ConsistentRead: aws.Bool(true)})
+		if err = classify(op, err); err == nil {
+			var a alias
+			if len(out.Item) > 0 {
+				if err := attributevalue.UnmarshalMap(out.Item, &a); err != nil {
+					return "", fmt.Errorf("%s: decode alias: %w", op, err)
+				}
+				if !a.Moved {
+					return a.CustomerID, s.moveHistory(ctx, anonID, a.CustomerID)
+				}
+				return a.CustomerID, nil
+			}
+			err = s.tryLink(ctx, anonID, customerID)
+			if err == nil {
+				return customerID, s.moveHistory(ctx, anonID, customerID)
+			}
+		}
+		if !errors.Is(err, errRetry) && !retriable(ctx, err) {
+			return "", err
+		}
+		if attempt >= s.attempts() {
+			return "", fmt.Errorf("%s: gave up after %d attempts: %w", op, attempt, err)
+		}
+		if err := s.sleep(ctx, attempt); err != nil {
+			return "", err
+		}
+	}
+}
+
+func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
+	anonPK, custPK := pfxAnon+anonID, pfxCustomer+customerID
+	anon, err := s.readAggregates(ctx, anonPK)
+	if err != nil {
+		return err
+	}
+	cust, err := s.readAggregates(ctx, custPK)
+	if err != nil {
+		return err
+	}
+	if cust.erased {
+		return erasedError(custPK)
+	}
+	merged := cust.agg.Clone()
+	merged.Merge(anon.agg)
+	upd, err := s.aggUpdate(events.Owner{CustomerID: customerID}, custPK, cust, merged)
+	if err != nil {
+		return err
+	}
+	av, err := attributevalue.MarshalMap(alias{PK: pfxAlias + anonID, SK: skAlias, CustomerID: customerID, LinkedAt: s.now()})
+	if err != nil {
+		return fmt.Errorf("encode alias: %w", err)
+	}
+	notExists, err := expression.NewBuilder().WithCondition(expression.Name(attrPK).AttributeNotExists()).Build()
+	if err != nil {
+		return fmt.Errorf("build condition: %w", err)
+	}
+	// The link record under the customer lets erasure find every alias
+	// that points at the customer without a scan.
+	link, err := attributevalue.MarshalMap(linkItem{PK: pfxLink + customerID, SK: anonID, LinkedAt: s.now()})
+	if err != nil {
+		return fmt.Errorf("encode link: %w", err)
+	}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.Customers, Item: av, ConditionExpression: notExists.Condition(),
+			ExpressionAttributeNames: notExists.Names()}},
+		{Update: upd},
+		{Put: &types.Put{TableName: &s.Customers, Item: link}},
+	}
+	anonVersion, err := expression.NewBuilder().WithCondition(versionCondition(anon.version)).Build()
+	if err != nil {
+		return fmt.Errorf("build condition: %w", err)
+	}
+	if anon.version > 0 {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Customers, Key: key(anonPK, skProfile),
+			ConditionExpression: anonVersion.Condition(), ExpressionAttributeNames: anonVersion.Names(),
+			ExpressionAttributeValues: anonVersion.Values()}})
+	} else {
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.Customers,
+			Key: key(anonPK, skProfile), ConditionExpression: anonVersion.Condition(), ExpressionAttributeNames: anonVersion.Names()}})
+	}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		// The alias appeared, or either side's aggregates moved on: read
+		// everything again.
+		return errRetry
+	}
+	return classify("link anonymous id to customer "+customerID, err)
+}
+
+// batchWriteLimit is DynamoDB's limit on requests per BatchWriteItem.
+const batchWriteLimit = 25
+
+// moveHistory copies the anonymous visitor's history items under the
+// customer and deletes the originals, then marks the alias as moved. Every
+// step is idempotent (a copy overwrites itself, a delete of nothing is a
+// no-op), so a crash part way is finished by whichever call comes next.
+func (s *Events) moveHistory(ctx context.Context, anonID, customerID string) error {
+	from := pfxHistory + pfxAnon + anonID
+	to := pfxHistory + pfxCustomer + customerID
+	cond := expression.Key(attrPK).Equal(expression.Value(from))
+	expr, err := expression.NewBuilder().WithKeyCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("build key condition: %w", err)
+	}
+	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{TableName: &s.Events, KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return classify("read anonymous history", err)
+		}
+		// All copies of a page are written before any original is deleted:
+		// a crash in between leaves an item twice (the next call finishes
+		// the move), never nowhere.
+		var puts, dels []types.WriteRequest
+		for _, it := range page.Items {
+			moved := make(map[string]types.AttributeValue, len(it))
+			for k, v := range it {
+				moved[k] = v
+			}
+			moved[attrPK] = &types.AttributeValueMemberS{Value: to}
+			moved["owner"] = &types.AttributeValueMemberS{Value: pfxCustomer + customerID}
+			puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: moved}})
+			dels = append(dels, types.WriteRequest{DeleteRequest: &types.DeleteRequest{
+				Key: map[string]types.AttributeValue{attrPK: it[attrPK], attrSK: it[attrSK]}}})
+		}
+		for _, reqs := range [][]types.WriteRequest{puts, dels} {
+			for chunk := range slices.Chunk(reqs, batchWriteLimit) {
+				if err := s.batchWrite(ctx, chunk); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	upd, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("moved"), expression.Value(true))).
+		WithCondition(expression.Name(attrPK).AttributeExists()).Build()
+	if err != nil {
+		return fmt.Errorf("build update: %w", err)
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Customers, Key: key(pfxAlias+anonID, skAlias),
+		UpdateExpression: upd.Update(), ConditionExpression: upd.Condition(), ExpressionAttributeNames: upd.Names(),
+		ExpressionAttributeValues: upd.Values()})
+	return classify("mark alias moved", err)
+}
+
+// batchWrite runs write requests, retrying unprocessed ones with backoff.
+func (s *Events) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+	req := map[string][]types.WriteRequest{s.Events: reqs}
+	for attempt := 1; ; attempt++ {
+		out, err := s.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+		err = classify("move history", err)
+		if err == nil {
+			if len(out.UnprocessedItems) == 0 {
+				return nil
+			}
+			req = out.UnprocessedItems
+		} else if !retriable(ctx, err) {
+			return err
+		}
+		if attempt >= s.attempts() {
+			return fmt.Errorf("move history: gave up after %d attempts: %w", attempt, errRetry)
+		}
+		if err := s.sleep(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// Seen returns the content hash of each of eventIDs that is already stored.
+// It is a cheap early answer for re-sent events, read with strong
+// consistency; the conditional write in Append stays the guarantee (two
+// copies racing both pass this check, and one of them then fails its
+// condition).
+func (s *Events) Seen(ctx context.Context, eventIDs []string) (map[string]string, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(eventIDs))
+	for _, id := range eventIDs {
+		keys = append(keys, key(pfxEvent+id, skEvent))
+	}
+	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name("event_id"), expression.Name("hash"))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build projection: %w", err)
+	}
+	items, err := s.batchGet(ctx, s.Events, keys, true, &proj)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		var v struct {
+			EventID string `dynamodbav:"event_id"`
+			Hash    string `dynamodbav:"hash"`
+		}
+		if err := attributevalue.UnmarshalMap(it, &v); err != nil {
+			return nil, fmt.Errorf("decode event record: %w", err)
+		}
+		out[v.EventID] = v.Hash
+	}
+	return out, nil
+}

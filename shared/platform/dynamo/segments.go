@@ -1,0 +1,551 @@
+package dynamo
+
+// Segmentation storage.
+//
+// Access patterns and keys:
+//
+//	customers' purchase days, all     Customers  Scan by parallel segments, pk begins_with C#,
+//	                                             projecting pk and agg.days (the segment job only)
+//	a customer's scores               Customers  pk=C#<id> sk=PROFILE: scores (map), seg_pk, seg_sk
+//	members of a segment of a run     Customers  index segment-index: seg_pk=<run_id>#<segment slug>,
+//	                                             seg_sk=<customer_id>; projects the scores map only
+//	segment runs, latest run          Models     pk=RUN#segment sk=<run_id> | sk=LATEST
+//	segment summaries of a run        Models     pk=SEGMENT#<run_id> sk=<segment slug>
+//	intermediate results of a run     Models     pk=RUN#segment#<run_id> sk=BLOB#<name>#<chunk>
+//
+// The index key carries the run id, so a customer whose latest scores
+// came from an earlier run (scored then, skipped now) is never listed as a
+// member of the latest run.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"tailor/shared/customers"
+	"tailor/shared/platform/errs"
+	"tailor/shared/segments/service"
+)
+
+// SegmentIndex is the customers table's index of segment members.
+const SegmentIndex = "segment-index"
+
+const (
+	attrSegPK      = "seg_pk"
+	attrSegSK      = "seg_sk"
+	attrScores     = "scores"
+	pkSegmentRuns  = "RUN#segment"
+	skLatest       = "LATEST"
+	pfxSegmentSums = "SEGMENT#"
+	pfxBlob        = "BLOB#"
+	// blobChunk keeps each chunk of an intermediate result well below
+	// DynamoDB's 400 KB item limit.
+	blobChunk = 300 << 10
+)
+
+// scanCaller is the Scan call, which only batch jobs make; the client
+// behind DB has it.
+type scanCaller interface {
+	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+}
+
+// CustomerScores is the customers table as the segment job and the
+// segments API see it: purchase days in, scores out, members by segment.
+type CustomerScores struct {
+	DB    DB
+	Table string
+	// Writers bounds concurrent UpdateItem calls of one WriteScores; 8
+	// when 0.
+	Writers int
+}
+
+// SegmentKey is the index partition key of a segment of a run.
+func SegmentKey(runID, slug string) string { return runID + "#" + slug }
+
+type daysItem struct {
+	PK  string `dynamodbav:"pk"`
+	Agg struct {
+		Days map[string]customers.Amounts `dynamodbav:"days"`
+	} `dynamodbav:"agg"`
+}
+
+// ScanSegment reads one parallel-scan segment of customer records,
+// projecting only the id and the purchase days.
+func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn func([]service.CustomerDays) error) error {
+	sc, ok := s.DB.(scanCaller)
+	if !ok {
+		return fmt.Errorf("scan customers: the database client cannot Scan")
+	}
+	op := fmt.Sprintf("scan customers segment %d/%d", seg, total)
+	expr, err := expression.NewBuilder().
+		WithFilter(expression.Name(attrPK).BeginsWith(pfxCustomer)).
+		WithProjection(expression.NamesList(expression.Name(attrPK), expression.Name("agg.days"))).Build()
+	if err != nil {
+		return fmt.Errorf("%s: build expression: %w", op, err)
+	}
+	in := &dynamodb.ScanInput{TableName: &s.Table, Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(total)),
+		FilterExpression: expr.Filter(), ProjectionExpression: expr.Projection(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
+	p := dynamodb.NewScanPaginator(sc, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return classify(op, err)
+		}
+		page := make([]service.CustomerDays, 0, len(out.Items))
+		for _, it := range out.Items {
+			var d daysItem
+			if err := attributevalue.UnmarshalMap(it, &d); err != nil {
+				return fmt.Errorf("%s: decode: %w", op, err)
+			}
+			page = append(page, service.CustomerDays{CustomerID: strings.TrimPrefix(d.PK, pfxCustomer), Days: d.Agg.Days})
+		}
+		if err := fn(page); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteScores sets each customer's scores and index keys with one
+// UpdateItem, touching no other attribute. The write is conditional: the
+// record must exist (an erased customer stays erased), must not hold
+// scores of a later as-of date (a backfill never overwrites a newer run),
+// and must not already hold exactly these scores (a re-run writes
+// nothing). Records that fail the condition count as unchanged.
+func (s *CustomerScores) WriteScores(ctx context.Context, scores []service.CustomerScores) (written, unchanged int64, err error) {
+	workers := s.Writers
+	if workers == 0 {
+		workers = 8
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	next := make(chan service.CustomerScores)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for cs := range next {
+				changed, err := s.writeOne(ctx, cs)
+				mu.Lock()
+				switch {
+				case err != nil && firstErr == nil:
+					firstErr = err
+				case err == nil && changed:
+					written++
+				case err == nil:
+					unchanged++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, cs := range scores {
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed {
+			break
+		}
+		select {
+		case next <- cs:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return written, unchanged, firstErr
+}
+
+func (s *CustomerScores) writeOne(ctx context.Context, cs service.CustomerScores) (bool, error) {
+	op := "write scores of customer " + cs.CustomerID
+	av, err := attributevalue.Marshal(cs.Scores)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	upd := expression.Set(expression.Name(attrScores), expression.Value(av)).
+		Set(expression.Name(attrSegPK), expression.Value(SegmentKey(cs.Scores.RunID, cs.Scores.Segment))).
+		Set(expression.Name(attrSegSK), expression.Value(cs.CustomerID))
+	cond := expression.Name(attrPK).AttributeExists().And(expression.Or(
+		expression.Name(attrScores).AttributeNotExists(),
+		expression.Name(attrScores+".as_of").LessThanEqual(expression.Value(cs.Scores.AsOf)).
+			And(expression.Name(attrScores).NotEqual(expression.Value(av)))))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return false, fmt.Errorf("%s: build expression: %w", op, err)
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Table, Key: customerKey(cs.CustomerID),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	if conditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, classify(op, err)
+	}
+	return true, nil
+}
+
+// Member is one customer of a segment: the id and the scores, nothing
+// else (the index projects no profile attribute).
+type Member struct {
+	CustomerID string           `json:"customer_id"`
+	Scores     customers.Scores `json:"scores"`
+}
+
+// MemberPage is one page of a segment's members, in customer id order.
+type MemberPage struct {
+	Members []Member
+	// Next is the cursor of the following page, "" on the last.
+	Next string
+}
+
+type memberCursor struct {
+	Key string `json:"k"`
+	ID  string `json:"c"`
+}
+
+type memberItem struct {
+	ID     string           `dynamodbav:"seg_sk"`
+	Scores customers.Scores `dynamodbav:"scores"`
+}
+
+// Members lists a page of the customers in segment slug of run runID by
+// Query on the segment index (never a Scan). The cursor is opaque to
+// callers and only valid for the same run and segment.
+func (s *CustomerScores) Members(ctx context.Context, runID, slug string, limit int, cursor string) (MemberPage, error) {
+	segKey := SegmentKey(runID, slug)
+	op := "list members of segment " + segKey
+	expr, err := expression.NewBuilder().
+		WithKeyCondition(expression.Key(attrSegPK).Equal(expression.Value(segKey))).
+		WithProjection(expression.NamesList(expression.Name(attrSegSK), expression.Name(attrScores))).Build()
+	if err != nil {
+		return MemberPage{}, fmt.Errorf("%s: build expression: %w", op, err)
+	}
+	in := &dynamodb.QueryInput{TableName: &s.Table, IndexName: aws.String(SegmentIndex),
+		KeyConditionExpression: expr.KeyCondition(), ProjectionExpression: expr.Projection(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), Limit: aws.Int32(int32(limit))}
+	if cursor != "" {
+		c, err := decodeMemberCursor(cursor, segKey)
+		if err != nil {
+			return MemberPage{}, err
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{
+			attrSegPK: &types.AttributeValueMemberS{Value: segKey}, attrSegSK: &types.AttributeValueMemberS{Value: c.ID},
+			attrPK: &types.AttributeValueMemberS{Value: pfxCustomer + c.ID}, attrSK: &types.AttributeValueMemberS{Value: skProfile}}
+	}
+	out, err := s.DB.Query(ctx, in)
+	if err != nil {
+		return MemberPage{}, classify(op, err)
+	}
+	page := MemberPage{Members: make([]Member, 0, len(out.Items))}
+	for _, it := range out.Items {
+		var m memberItem
+		if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+			return MemberPage{}, fmt.Errorf("%s: decode: %w", op, err)
+		}
+		page.Members = append(page.Members, Member{CustomerID: m.ID, Scores: m.Scores})
+	}
+	if lek, ok := out.LastEvaluatedKey[attrSegSK].(*types.AttributeValueMemberS); ok {
+		page.Next = sealCursor(memberCursor{Key: segKey, ID: lek.Value})
+	}
+	return page, nil
+}
+
+func decodeMemberCursor(s, segKey string) (memberCursor, error) {
+	bad := errs.E(errs.Invalid, "cursor is not valid; use next_cursor of a previous page of the same segment")
+	var c memberCursor
+	if !openCursor(s, &c) || c.Key != segKey || customers.ValidateID(c.ID) != nil {
+		return memberCursor{}, bad
+	}
+	return c, nil
+}
+
+// SegmentRuns is the models table as the segment job and the segments API
+// see it: run records, the latest-run pointer, segment summaries and a
+// fanned-out run's intermediate results.
+type SegmentRuns struct {
+	DB    DB
+	Table string
+}
+
+type runItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	RunID  string `dynamodbav:"run_id"`
+	AsOf   string `dynamodbav:"as_of"`
+	Status string `dynamodbav:"status,omitempty"`
+	Phase  string `dynamodbav:"phase,omitempty"`
+	// Record is the run record's JSON, kept as one string so that every
+	// number survives exactly as the job computed it.
+	Record string `dynamodbav:"record,omitempty"`
+}
+
+// SaveRun stores the run record, replacing an earlier one of the run.
+func (s *SegmentRuns) SaveRun(ctx context.Context, rec service.Record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("save segment run %s: %w", rec.RunID, err)
+	}
+	return s.put(ctx, "save segment run "+rec.RunID, runItem{PK: pkSegmentRuns, SK: rec.RunID, RunID: rec.RunID, AsOf: rec.AsOf,
+		Status: rec.Status, Phase: rec.Phase, Record: string(b)}, nil)
+}
+
+func (s *SegmentRuns) put(ctx context.Context, op string, v any, cond *expression.ConditionBuilder) error {
+	item, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	in := &dynamodb.PutItemInput{TableName: &s.Table, Item: item}
+	if cond != nil {
+		expr, err := expression.NewBuilder().WithCondition(*cond).Build()
+		if err != nil {
+			return fmt.Errorf("%s: build expression: %w", op, err)
+		}
+		in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expr.Condition(), expr.Names(), expr.Values()
+	}
+	_, err = s.DB.PutItem(ctx, in)
+	return classify(op, err)
+}
+
+// Run returns a run record, or a NotFound error.
+func (s *SegmentRuns) Run(ctx context.Context, runID string) (service.Record, error) {
+	op := "get segment run " + runID
+	it, err := s.get(ctx, op, pkSegmentRuns, runID)
+	if err != nil {
+		return service.Record{}, err
+	}
+	if it == nil || it.Record == "" {
+		return service.Record{}, &errs.Error{Op: op, Kind: errs.NotFound, Detail: fmt.Sprintf("segment run %s does not exist", runID)}
+	}
+	var rec service.Record
+	if err := json.Unmarshal([]byte(it.Record), &rec); err != nil {
+		return service.Record{}, fmt.Errorf("%s: decode: %w", op, err)
+	}
+	return rec, nil
+}
+
+func (s *SegmentRuns) get(ctx context.Context, op, pk, sk string) (*runItem, error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	var it runItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return nil, fmt.Errorf("%s: decode: %w", op, err)
+	}
+	return &it, nil
+}
+
+// Latest returns the latest complete run's record, or a NotFound error
+// before the first run.
+func (s *SegmentRuns) Latest(ctx context.Context) (service.Record, error) {
+	it, err := s.get(ctx, "get latest segment run", pkSegmentRuns, skLatest)
+	if err != nil {
+		return service.Record{}, err
+	}
+	if it == nil {
+		return service.Record{}, &errs.Error{Op: "get latest segment run", Kind: errs.NotFound, Detail: "no segmentation run has completed yet"}
+	}
+	return s.Run(ctx, it.RunID)
+}
+
+// SetLatest points the latest run at runID unless a run of a later as-of
+// date is already latest.
+func (s *SegmentRuns) SetLatest(ctx context.Context, runID, asOf string) error {
+	cond := expression.Name(attrPK).AttributeNotExists().Or(expression.Name("as_of").LessThanEqual(expression.Value(asOf)))
+	err := s.put(ctx, "set latest segment run "+runID, runItem{PK: pkSegmentRuns, SK: skLatest, RunID: runID, AsOf: asOf}, &cond)
+	if errs.Is(err, errs.Other) && conditionFailed(err) {
+		return nil
+	}
+	return err
+}
+
+type segmentSumItem struct {
+	PK    string `dynamodbav:"pk"`
+	SK    string `dynamodbav:"sk"`
+	RunID string `dynamodbav:"run_id"`
+	service.SegmentSummary
+}
+
+// SaveSegments stores one item per segment summary with BatchWriteItem.
+func (s *SegmentRuns) SaveSegments(ctx context.Context, runID string, sums []service.SegmentSummary) error {
+	op := "save segment summaries of run " + runID
+	reqs := make([]types.WriteRequest, 0, len(sums))
+	for _, sum := range sums {
+		item, err := attributevalue.MarshalMapWithOptions(segmentSumItem{PK: pfxSegmentSums + runID, SK: sum.Segment, RunID: runID, SegmentSummary: sum},
+			func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		item[attrPK] = &types.AttributeValueMemberS{Value: pfxSegmentSums + runID}
+		item[attrSK] = &types.AttributeValueMemberS{Value: sum.Segment}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	return batchWriteAll(ctx, s.DB, s.Table, reqs, 1)
+}
+
+type blobItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	Data   []byte `dynamodbav:"data"`
+	Chunks int    `dynamodbav:"chunks"`
+}
+
+func blobPK(runID string) string { return pkSegmentRuns + "#" + runID }
+
+// PutBlob stores an intermediate result of a run in chunks. Writing the
+// same name again overwrites it, so a retried step is harmless.
+func (s *SegmentRuns) PutBlob(ctx context.Context, runID, name string, data []byte) error {
+	chunks := slices.Collect(slices.Chunk(data, blobChunk))
+	if len(chunks) == 0 {
+		chunks = [][]byte{{}}
+	}
+	for i, c := range chunks {
+		it := blobItem{PK: blobPK(runID), SK: fmt.Sprintf("%s%s#%04d", pfxBlob, name, i), Data: c, Chunks: len(chunks)}
+		if err := s.put(ctx, "put "+name+" of segment run "+runID, it, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteBlobs removes the run's intermediate results whose names start
+// with prefix. Deleting what is already gone is not an error.
+func (s *SegmentRuns) DeleteBlobs(ctx context.Context, runID, prefix string) error {
+	op := "delete " + prefix + "* of segment run " + runID
+	kc := expression.Key(attrPK).Equal(expression.Value(blobPK(runID))).
+		And(expression.Key(attrSK).BeginsWith(pfxBlob + prefix))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).
+		WithProjection(expression.NamesList(expression.Name(attrPK), expression.Name(attrSK))).Build()
+	if err != nil {
+		return fmt.Errorf("%s: build expression: %w", op, err)
+	}
+	in := &dynamodb.QueryInput{TableName: &s.Table, KeyConditionExpression: expr.KeyCondition(),
+		ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)}
+	var reqs []types.WriteRequest
+	p := dynamodb.NewQueryPaginator(s.DB, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return classify(op, err)
+		}
+		for _, it := range out.Items {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: it}})
+		}
+	}
+	return batchWriteAll(ctx, s.DB, s.Table, reqs, 1)
+}
+
+// GetBlob reads an intermediate result back (strongly consistent: another
+// invocation may have written it a moment ago). A missing one is NotFound.
+func (s *SegmentRuns) GetBlob(ctx context.Context, runID, name string) ([]byte, error) {
+	op := "get " + name + " of segment run " + runID
+	kc := expression.Key(attrPK).Equal(expression.Value(blobPK(runID))).
+		And(expression.Key(attrSK).BeginsWith(pfxBlob + name + "#"))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("%s: build expression: %w", op, err)
+	}
+	in := &dynamodb.QueryInput{TableName: &s.Table, KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)}
+	var parts []blobItem
+	p := dynamodb.NewQueryPaginator(s.DB, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify(op, err)
+		}
+		for _, it := range out.Items {
+			var b blobItem
+			if err := attributevalue.UnmarshalMap(it, &b); err != nil {
+				return nil, fmt.Errorf("%s: decode: %w", op, err)
+			}
+			parts = append(parts, b)
+		}
+	}
+	if len(parts) == 0 {
+		return nil, &errs.Error{Op: op, Kind: errs.NotFound, Detail: name + " has not been written"}
+	}
+	n := parts[0].Chunks
+	if len(parts) < n {
+		return nil, fmt.Errorf("%s: %d of %d chunks", op, len(parts), n)
+	}
+	var out []byte
+	for _, b := range parts[:n] { // chunks beyond n are left from a longer earlier write
+		out = append(out, b.Data...)
+	}
+	return out, nil
+}
+
+// Segments returns the summaries of a run's segments in report order.
+func (s *SegmentRuns) Segments(ctx context.Context, runID string) ([]service.SegmentSummary, error) {
+	rec, err := s.Run(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	return rec.Segments, nil
+}
+
+// SeedAggregates writes whole customer records that hold only aggregates
+// with the given purchase days, 25 per BatchWriteItem call with workers
+// calls at a time. It replaces existing records, so it is for benchmarks
+// and tests that need many customers fast, never for live data.
+func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []service.CustomerDays, workers int) error {
+	reqs := make([]types.WriteRequest, 0, len(recs))
+	for _, r := range recs {
+		agg := customers.NewAggregates()
+		agg.PurchaseDays = r.Days
+		item, err := attributevalue.MarshalMap(struct {
+			PK         string                `dynamodbav:"pk"`
+			SK         string                `dynamodbav:"sk"`
+			CustomerID string                `dynamodbav:"customer_id"`
+			Agg        *customers.Aggregates `dynamodbav:"agg"`
+		}{pfxCustomer + r.CustomerID, skProfile, r.CustomerID, agg})
+		if err != nil {
+			return fmt.Errorf("seed customer %s: %w", r.CustomerID, err)
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	chunks := slices.Collect(slices.Chunk(reqs, batchWriteLimit*40))
+	errsOut := make([]error, len(chunks))
+	sem := make(chan struct{}, max(workers, 1))
+	var wg sync.WaitGroup
+	for i, c := range chunks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errsOut[i] = batchWriteAll(ctx, s.DB, s.Table, c, 1)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errsOut {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

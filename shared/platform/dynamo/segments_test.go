@@ -1,0 +1,40 @@
+package dynamo_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"tailor/shared/platform/dynamo"
+	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/errs"
+)
+
+func TestSegmentRunBlobs(t *testing.T) {
+	env := dynamotest.New(t)
+	runs := &dynamo.SegmentRuns{DB: env.DB, Table: env.Table("ModelsTable")}
+	ctx := context.Background()
+	big := bytes.Repeat([]byte("0123456789"), 50_000) // several chunks
+	for name, data := range map[string][]byte{"summary/0000": big, "summary/0001": []byte("b"), "state": []byte("s")} {
+		if err := runs.PutBlob(ctx, "2011-12-10", name, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := runs.GetBlob(ctx, "2011-12-10", "summary/0000"); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("chunked blob: %d bytes, %v", len(got), err)
+	}
+	if err := runs.DeleteBlobs(ctx, "2011-12-10", "summary/"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"summary/0000", "summary/0001"} {
+		if _, err := runs.GetBlob(ctx, "2011-12-10", name); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("%s after delete: %v", name, err)
+		}
+	}
+	if got, err := runs.GetBlob(ctx, "2011-12-10", "state"); err != nil || string(got) != "s" {
+		t.Fatalf("state must survive: %q %v", got, err)
+	}
+	if err := runs.DeleteBlobs(ctx, "2011-12-10", "summary/"); err != nil {
+		t.Fatalf("deleting again: %v", err)
+	}
+}

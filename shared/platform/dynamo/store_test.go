@@ -1,0 +1,96 @@
+package dynamo_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"tailor/shared/catalog"
+	"tailor/shared/customers"
+	"tailor/shared/platform/dynamo"
+	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/errs"
+)
+
+var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+func TestCustomersVersioning(t *testing.T) {
+	env := dynamotest.New(t)
+	s := &dynamo.Customers{DB: env.DB, Table: env.Table("CustomersTable")}
+	ctx := context.Background()
+
+	if _, err := s.Get(ctx, "c-1"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("get missing: %v", err)
+	}
+	c1, err := customers.Replace("c-1", nil, customers.Replacement{
+		Profile: customers.Profile{Name: "Ada", Country: "GB"}, Consent: map[string]bool{"email": true}, Tags: []string{"vip"}}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, c1, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, c1, 0); !errs.Is(err, errs.Precondition) {
+		t.Fatalf("second create must fail its condition: %v", err)
+	}
+	got, err := s.Get(ctx, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != 1 || got.Profile != c1.Profile || !slices.Equal(got.Tags, []string{"vip"}) ||
+		!got.Consent["email"].Granted || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("stored %+v", got)
+	}
+	c2, _ := customers.Apply(got, customers.Patch{Tags: &customers.TagsPatch{Remove: []string{"vip"}}}, t0.Add(time.Minute))
+	if err := s.Save(ctx, c2, 0); !errs.Is(err, errs.Precondition) {
+		t.Fatalf("stale version accepted: %v", err)
+	}
+	if err := s.Save(ctx, c2, 1); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Get(ctx, "c-1")
+	if got.Version != 2 || len(got.Tags) != 0 || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("after patch %+v", got)
+	}
+}
+
+func TestItemsKeepCreatedAt(t *testing.T) {
+	env := dynamotest.New(t)
+	s := &dynamo.Items{DB: env.DB, Table: env.Table("ItemsTable")}
+	ctx := context.Background()
+	it, err := catalog.New("sku-1", catalog.Input{Title: "Mug", Category: []string{"Home", "Kitchen"}, Brand: "Acme",
+		Price: "12.50", Currency: "GBP", Tags: []string{"gift"}}, t0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, created, err := s.Put(ctx, it); err != nil || !created {
+		t.Fatalf("first put: created=%v err=%v", created, err)
+	}
+	later := it
+	later.Title, later.Brand, later.InStock = "Big mug", "", false
+	later.CreatedAt, later.UpdatedAt = t0.Add(time.Hour), t0.Add(time.Hour)
+	stored, created, err := s.Put(ctx, later)
+	if err != nil || created || !stored.CreatedAt.Equal(t0) {
+		t.Fatalf("second put: %+v created=%v err=%v", stored, created, err)
+	}
+	got, err := s.Get(ctx, "sku-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := later
+	want.CreatedAt = t0
+	if got.Title != want.Title || got.Brand != "" || got.InStock || got.PriceMinor != 1250 ||
+		!got.CreatedAt.Equal(t0) || !got.UpdatedAt.Equal(want.UpdatedAt) || !slices.Equal(got.Category, want.Category) {
+		t.Fatalf("got %+v", got)
+	}
+	if err := s.Delete(ctx, "sku-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "sku-1"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	if _, err := s.Get(ctx, "sku-1"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("get deleted: %v", err)
+	}
+}

@@ -1,0 +1,23 @@
+// Package segmentjob is the nightly segmentation job: it turns customer
+// purchase aggregates into RFM segments, behavioural clusters, BG/NBD churn
+// scores and Gamma-Gamma lifetime values, written back to each customer,
+// with a run record and per-segment summaries.
+//
+// The job is cut into worker steps and merge steps so that it runs the
+// same way on one machine and fanned out (docs/segmentation.md):
+//
+//	summarise (worker, per scan segment)  -> Partial: exact histograms, BG/NBD and
+//	                                         spend tuple counts, a bottom-k sample
+//	fit       (merge)                     -> Model: cut points, feature moments, model
+//	                                         fits, k and seed centroids from the sample
+//	assign    (worker, per k-means step)  -> Step: fixed-point sums per cluster
+//	update    (merge)                     -> new centroids, or done
+//	score     (worker)                    -> scores written back, Tally
+//	finish    (merge)                     -> Record and segment summaries
+//
+// Every partial merges by integer addition (or a deterministic union), so
+// any split of the customers into workers gives bit-for-bit the same model
+// and scores. The pure steps (Derive, Summarise, Fit, Assign, Update,
+// Score, Finish) do no I/O; Job and Phases drive them against the small
+// storage interfaces declared here, which package store implements.
+package service

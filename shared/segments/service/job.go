@@ -1,0 +1,272 @@
+package service
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"tailor/shared/platform/errs"
+	"tailor/shared/segments"
+)
+
+// Customers is the customer storage the job needs. Implementations must
+// be safe for concurrent use.
+type Customers interface {
+	// ScanSegment reads scan segment seg of total, calling fn with each
+	// page of customer records (never the profile).
+	ScanSegment(ctx context.Context, seg, total int, fn func([]CustomerDays) error) error
+	// WriteScores writes each customer's scores and its segment index key,
+	// touching no other attribute. A record that already holds exactly
+	// these scores, holds scores of a later as-of date, or no longer
+	// exists is left alone and counted as unchanged.
+	WriteScores(ctx context.Context, scores []CustomerScores) (written, unchanged int64, err error)
+}
+
+// Runs is the models-table storage the job needs.
+type Runs interface {
+	SaveRun(ctx context.Context, rec Record) error
+	// SaveSegments stores the per-segment summaries of a run.
+	SaveSegments(ctx context.Context, runID string, sums []SegmentSummary) error
+	// SetLatest makes runID the latest run unless a run of a later as-of
+	// date already is.
+	SetLatest(ctx context.Context, runID, asOf string) error
+	// PutBlob and GetBlob keep the intermediate results of a fanned-out
+	// run (partials, model state) under the run, by name.
+	PutBlob(ctx context.Context, runID, name string, data []byte) error
+	GetBlob(ctx context.Context, runID, name string) ([]byte, error)
+	// DeleteBlobs removes the run's intermediate results whose names start
+	// with prefix.
+	DeleteBlobs(ctx context.Context, runID, prefix string) error
+}
+
+// Job runs segmentation against storage.
+type Job struct {
+	Customers Customers
+	Runs      Runs
+	Config    Config
+	Log       *slog.Logger
+	Now       func() time.Time
+}
+
+// worker is one scan segment's customers, kept in memory by the local
+// runner between steps.
+type worker struct {
+	customers []segments.Customer
+	partial   *Partial
+}
+
+// scan reads a scan segment and summarises it.
+func (j *Job) scan(ctx context.Context, plan Plan, seg int) (*worker, error) {
+	w := &worker{partial: &Partial{}}
+	err := j.Customers.ScanSegment(ctx, seg, plan.Config.Segments, func(page []CustomerDays) error {
+		p, kept, err := Summarise(page, plan)
+		if err != nil {
+			return err
+		}
+		w.partial.Merge(p, plan.Config.SampleSize)
+		w.customers = append(w.customers, kept...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan segment %d: %w", seg, err)
+	}
+	return w, nil
+}
+
+// parallel runs f for each worker index concurrently and returns the
+// first error.
+func parallel(n int, f func(i int) error) error {
+	errsOut := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errsOut[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errsOut {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (j *Job) now() time.Time {
+	if j.Now != nil {
+		return j.Now()
+	}
+	return time.Now()
+}
+
+func (j *Job) log() *slog.Logger {
+	if j.Log != nil {
+		return j.Log
+	}
+	return slog.Default()
+}
+
+// Run is the local runner: the whole job in one process, one goroutine per
+// scan segment, each keeping its customers in memory between the steps.
+// It runs exactly the worker and merge functions the fanned-out run uses.
+// The run record names the last phase finished; a run that dies is
+// re-run from the start, which is safe because every write is idempotent.
+func (j *Job) Run(ctx context.Context, asOf time.Time) (Record, error) {
+	start := j.now()
+	plan, err := NewPlan(asOf, j.Config)
+	if err != nil {
+		return Record{}, err
+	}
+	rec := Record{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly), Currency: plan.Config.Currency,
+		Status: "running", Phase: "planned", Mode: "local", Config: plan.Config, StartedAt: start.UTC().Format(time.RFC3339)}
+	progress := func(phase string) error {
+		rec.Phase = phase
+		j.log().InfoContext(ctx, "segment run progress", "runId", plan.RunID, "phase", phase,
+			"elapsedMs", j.now().Sub(start).Milliseconds())
+		return j.Runs.SaveRun(ctx, rec)
+	}
+	fail := func(err error) (Record, error) {
+		rec.Status = "failed"
+		if serr := j.Runs.SaveRun(ctx, rec); serr != nil {
+			j.log().ErrorContext(ctx, "segment run: record failure", "runId", plan.RunID, "error", serr.Error())
+		}
+		return rec, err
+	}
+	if err := progress("planned"); err != nil {
+		return rec, err
+	}
+
+	n := plan.Config.Segments
+	workers := make([]*worker, n)
+	if err := parallel(n, func(i int) error {
+		var err error
+		workers[i], err = j.scan(ctx, plan, i)
+		return err
+	}); err != nil {
+		return fail(err)
+	}
+	merged := &Partial{}
+	for _, w := range workers {
+		merged.Merge(w.partial, plan.Config.SampleSize)
+	}
+	rec.Scanned, rec.Customers = merged.Scanned, merged.Customers
+	rec.SkippedNoPurchase, rec.SkippedOtherCurrency = merged.NoPurchase, merged.OtherCurrency
+	if err := progress("summarised"); err != nil {
+		return rec, err
+	}
+
+	m, err := Fit(merged, plan)
+	if err != nil {
+		return fail(err)
+	}
+	if err := progress("fitted"); err != nil {
+		return rec, err
+	}
+	for !m.Done {
+		steps := make([]*Step, n)
+		_ = parallel(n, func(i int) error {
+			steps[i] = Assign(workers[i].customers, m)
+			return nil
+		})
+		total := newStep(m.K, len(m.Mean))
+		for _, s := range steps {
+			total.Merge(s)
+		}
+		if err := Update(m, total); err != nil {
+			return fail(err)
+		}
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+	}
+	if err := progress("clustered"); err != nil {
+		return rec, err
+	}
+
+	tallies := make([]*Tally, n)
+	if err := parallel(n, func(i int) error {
+		var err error
+		tallies[i], err = j.scoreAndWrite(ctx, workers[i].customers, m)
+		return err
+	}); err != nil {
+		return fail(err)
+	}
+	tally := &Tally{}
+	for _, t := range tallies {
+		tally.Merge(t)
+	}
+	return j.finish(ctx, m, merged, tally, rec.Mode, start)
+}
+
+// scoreAndWrite is the scoring worker with its write-back.
+func (j *Job) scoreAndWrite(ctx context.Context, customers []segments.Customer, m *Model) (*Tally, error) {
+	scores, t, err := Score(customers, m)
+	if err != nil {
+		return nil, err
+	}
+	w, u, err := j.Customers.WriteScores(ctx, scores)
+	if err != nil {
+		return nil, fmt.Errorf("write back scores: %w", err)
+	}
+	t.Written, t.Unchanged = w, u
+	return t, nil
+}
+
+// finish stores the run record and summaries and moves the latest pointer.
+func (j *Job) finish(ctx context.Context, m *Model, counts *Partial, t *Tally, mode string, start time.Time) (Record, error) {
+	rec := Finish(m, counts, t)
+	rec.Mode = mode
+	end := j.now()
+	rec.StartedAt, rec.FinishedAt = start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339)
+	rec.DurationMS = end.Sub(start).Milliseconds()
+	if err := j.Runs.SaveSegments(ctx, rec.RunID, rec.Segments); err != nil {
+		return rec, err
+	}
+	if err := j.Runs.SaveRun(ctx, rec); err != nil {
+		return rec, err
+	}
+	if err := j.Runs.SetLatest(ctx, rec.RunID, rec.AsOf); err != nil {
+		return rec, err
+	}
+	j.log().InfoContext(ctx, "segment run complete", "runId", rec.RunID, "mode", mode, "customers", rec.Customers,
+		"written", rec.Written, "unchanged", rec.Unchanged, "durationMs", rec.DurationMS)
+	return rec, nil
+}
+
+// encodeBlob and decodeBlob keep intermediate results as gzip'd JSON.
+func encodeBlob(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(v); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeBlob(b []byte, v any) error {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// badRequest is an Invalid error for a malformed invocation.
+func badRequest(format string, args ...any) error {
+	return errs.E(errs.Invalid, fmt.Sprintf(format, args...))
+}

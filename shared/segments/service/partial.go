@@ -1,0 +1,233 @@
+package service
+
+import (
+	"encoding/json"
+	"hash/fnv"
+	"maps"
+	"slices"
+	"strings"
+
+	"tailor/shared/segments"
+)
+
+// Partial is one worker's summary of its share of the customers: enough
+// for the merge step to compute every global statistic (RFM cut points,
+// feature moments, BG/NBD and Gamma-Gamma fits, k-means seeds) without
+// seeing a customer again. All of it is integer counts keyed by integers,
+// so partials merge exactly and in any order. The zero value is empty.
+type Partial struct {
+	// Scanned counts customer records read; Customers those scored;
+	// NoPurchase and OtherCurrency those left out, by reason.
+	Scanned, Customers, NoPurchase, OtherCurrency int64
+	// Recency (days since the last purchase), Frequency (purchase days)
+	// and Monetary (spend in minor units after segments.QuantizeMoney):
+	// value -> customers.
+	Recency, Frequency, Monetary map[int64]int64
+	// Purchases counts customers per BG/NBD tuple in days.
+	Purchases map[PurchaseKey]int64
+	// Spend counts customers with a repeat purchase per (x, repeat spend).
+	Spend map[SpendKey]int64
+	// Sample is the bottom-k sample by SampleHash, sorted; k-means++ seeds
+	// and the choice of k come from it.
+	Sample []Sampled
+}
+
+// PurchaseKey is a BG/NBD tuple in whole days: X repeat purchase days,
+// TX the day of the last purchase and T the as-of date, both counted from
+// the first purchase day.
+type PurchaseKey struct{ X, TX, T int32 }
+
+// SpendKey is a Gamma-Gamma observation: X repeat purchase days with
+// RepeatMinor spent on them in total.
+type SpendKey struct {
+	X           int32
+	RepeatMinor int64
+}
+
+// Sampled is one customer of the k-means seeding sample: its RFM values
+// (monetary quantised), which determine its clustering features.
+type Sampled struct {
+	Hash       uint64 `json:"h"`
+	CustomerID string `json:"id"`
+	Recency    int64  `json:"r"`
+	Frequency  int64  `json:"f"`
+	Monetary   int64  `json:"m"`
+}
+
+// SampleHash orders customers for the sample: a fixed hash of the id, so
+// the sample is the same set whoever scans whom, and stays stable between
+// nightly runs.
+func SampleHash(customerID string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(customerID))
+	return h.Sum64()
+}
+
+func sampleLess(a, b Sampled) int {
+	switch {
+	case a.Hash < b.Hash:
+		return -1
+	case a.Hash > b.Hash:
+		return 1
+	}
+	return strings.Compare(a.CustomerID, b.CustomerID)
+}
+
+func rfmInput(c segments.Customer) segments.RFMInput {
+	return segments.RFMInput{CustomerID: c.CustomerID, RecencyDays: c.AgeDays - c.RecencyDays, Frequency: c.PurchaseDays, Monetary: c.TotalSpend}
+}
+
+func (p *Partial) init() {
+	if p.Recency == nil {
+		p.Recency, p.Frequency, p.Monetary = map[int64]int64{}, map[int64]int64{}, map[int64]int64{}
+		p.Purchases, p.Spend = map[PurchaseKey]int64{}, map[SpendKey]int64{}
+	}
+}
+
+// Add records one scored customer. sampleSize bounds the sample.
+func (p *Partial) Add(c segments.Customer, sampleSize int) {
+	p.init()
+	p.Customers++
+	in := rfmInput(c)
+	p.Recency[int64(in.RecencyDays)]++
+	p.Frequency[int64(in.Frequency)]++
+	m := segments.QuantizeMoney(in.Monetary)
+	p.Monetary[m]++
+	x := int32(c.PurchaseDays - 1)
+	p.Purchases[PurchaseKey{X: x, TX: int32(c.RecencyDays), T: int32(c.AgeDays)}]++
+	if x > 0 && c.RepeatSpend > 0 {
+		p.Spend[SpendKey{X: x, RepeatMinor: c.RepeatSpend}]++
+	}
+	s := Sampled{Hash: SampleHash(c.CustomerID), CustomerID: c.CustomerID, Recency: int64(in.RecencyDays), Frequency: int64(in.Frequency), Monetary: m}
+	p.Sample = addSample(p.Sample, s, sampleSize)
+}
+
+// addSample keeps the size smallest entries by (hash, id), sorted.
+func addSample(sample []Sampled, s Sampled, size int) []Sampled {
+	if len(sample) >= size && sampleLess(s, sample[len(sample)-1]) >= 0 {
+		return sample
+	}
+	i, _ := slices.BinarySearchFunc(sample, s, sampleLess)
+	sample = slices.Insert(sample, i, s)
+	if len(sample) > size {
+		sample = sample[:size]
+	}
+	return sample
+}
+
+// Merge adds o into p. sampleSize bounds the merged sample.
+func (p *Partial) Merge(o *Partial, sampleSize int) {
+	p.init()
+	p.Scanned += o.Scanned
+	p.Customers += o.Customers
+	p.NoPurchase += o.NoPurchase
+	p.OtherCurrency += o.OtherCurrency
+	for _, pair := range [][2]map[int64]int64{{p.Recency, o.Recency}, {p.Frequency, o.Frequency}, {p.Monetary, o.Monetary}} {
+		for k, v := range pair[1] {
+			pair[0][k] += v
+		}
+	}
+	for k, v := range o.Purchases {
+		p.Purchases[k] += v
+	}
+	for k, v := range o.Spend {
+		p.Spend[k] += v
+	}
+	merged := slices.Concat(p.Sample, o.Sample)
+	slices.SortFunc(merged, sampleLess)
+	merged = slices.CompactFunc(merged, func(a, b Sampled) bool { return a.CustomerID == b.CustomerID })
+	if len(merged) > sampleSize {
+		merged = merged[:sampleSize]
+	}
+	p.Sample = merged
+}
+
+// Summarise is the summarise worker: it derives each customer's model
+// input and folds it into a Partial. It also returns the scored inputs,
+// which the local runner keeps in memory for the later steps.
+func Summarise(records []CustomerDays, plan Plan) (*Partial, []segments.Customer, error) {
+	p := &Partial{}
+	p.init()
+	var kept []segments.Customer
+	for _, r := range records {
+		c, out, err := Derive(r, plan.AsOf, plan.Config.Currency)
+		if err != nil {
+			return nil, nil, err
+		}
+		p.Scanned++
+		switch out {
+		case NoPurchase:
+			p.NoPurchase++
+			continue
+		case OtherCurrency:
+			p.OtherCurrency++
+			continue
+		}
+		p.Add(c, plan.Config.SampleSize)
+		kept = append(kept, c)
+	}
+	return p, kept, nil
+}
+
+// partialWire is the JSON form of a Partial: maps with struct keys become
+// sorted rows, so equal partials encode to equal bytes.
+type partialWire struct {
+	Scanned       int64      `json:"scanned"`
+	Customers     int64      `json:"customers"`
+	NoPurchase    int64      `json:"no_purchase"`
+	OtherCurrency int64      `json:"other_currency"`
+	Recency       [][2]int64 `json:"recency"`
+	Frequency     [][2]int64 `json:"frequency"`
+	Monetary      [][2]int64 `json:"monetary"`
+	Purchases     [][4]int64 `json:"purchases"`
+	Spend         [][3]int64 `json:"spend"`
+	Sample        []Sampled  `json:"sample"`
+}
+
+func histRows(h map[int64]int64) [][2]int64 {
+	out := make([][2]int64, 0, len(h))
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		out = append(out, [2]int64{k, h[k]})
+	}
+	return out
+}
+
+// MarshalJSON encodes p deterministically.
+func (p *Partial) MarshalJSON() ([]byte, error) {
+	w := partialWire{Scanned: p.Scanned, Customers: p.Customers, NoPurchase: p.NoPurchase, OtherCurrency: p.OtherCurrency,
+		Recency: histRows(p.Recency), Frequency: histRows(p.Frequency), Monetary: histRows(p.Monetary), Sample: p.Sample}
+	for k, n := range p.Purchases {
+		w.Purchases = append(w.Purchases, [4]int64{int64(k.X), int64(k.TX), int64(k.T), n})
+	}
+	slices.SortFunc(w.Purchases, func(a, b [4]int64) int { return slices.Compare(a[:], b[:]) })
+	for k, n := range p.Spend {
+		w.Spend = append(w.Spend, [3]int64{int64(k.X), k.RepeatMinor, n})
+	}
+	slices.SortFunc(w.Spend, func(a, b [3]int64) int { return slices.Compare(a[:], b[:]) })
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote.
+func (p *Partial) UnmarshalJSON(b []byte) error {
+	var w partialWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*p = Partial{Scanned: w.Scanned, Customers: w.Customers, NoPurchase: w.NoPurchase, OtherCurrency: w.OtherCurrency, Sample: w.Sample}
+	p.init()
+	for _, pair := range []struct {
+		dst  map[int64]int64
+		rows [][2]int64
+	}{{p.Recency, w.Recency}, {p.Frequency, w.Frequency}, {p.Monetary, w.Monetary}} {
+		for _, r := range pair.rows {
+			pair.dst[r[0]] += r[1]
+		}
+	}
+	for _, r := range w.Purchases {
+		p.Purchases[PurchaseKey{X: int32(r[0]), TX: int32(r[1]), T: int32(r[2])}] += r[3]
+	}
+	for _, r := range w.Spend {
+		p.Spend[SpendKey{X: int32(r[0]), RepeatMinor: r[1]}] += r[2]
+	}
+	return nil
+}

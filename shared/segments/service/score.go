@@ -1,0 +1,269 @@
+package service
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"tailor/shared/customers"
+	"tailor/shared/segments"
+	"tailor/shared/segments/clv"
+)
+
+// CustomerScores is one customer's scores, ready to write back.
+type CustomerScores struct {
+	CustomerID string
+	Scores     customers.Scores
+}
+
+// Tally is one worker's share of the run's summaries: per segment the
+// customers, revenue and CLV (minor units), cluster sizes, churn bands and
+// a histogram of CLV (minor units at three significant digits) for its
+// quantiles. All integers, so tallies merge exactly. The zero value is
+// empty.
+type Tally struct {
+	Customers map[string]int64 `json:"customers"`
+	Revenue   map[string]int64 `json:"revenue"`
+	CLV       map[string]int64 `json:"clv"`
+	// PAliveMilli sums P(alive) in thousandths per segment.
+	PAliveMilli map[string]int64 `json:"p_alive_milli"`
+	Clusters    map[int]int64    `json:"clusters"`
+	Churn       map[string]int64 `json:"churn"`
+	CLVHist     map[int64]int64  `json:"clv_hist"`
+	// Written and Unchanged count write-back outcomes: Unchanged records
+	// already held these scores (a re-run), or scores of a later run, or
+	// were erased meanwhile.
+	Written   int64 `json:"written"`
+	Unchanged int64 `json:"unchanged"`
+}
+
+func (t *Tally) init() {
+	if t.Customers == nil {
+		t.Customers, t.Revenue, t.CLV, t.PAliveMilli = map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
+		t.Clusters, t.Churn, t.CLVHist = map[int]int64{}, map[string]int64{}, map[int64]int64{}
+	}
+}
+
+// Merge adds o into t.
+func (t *Tally) Merge(o *Tally) {
+	t.init()
+	for _, pair := range [][2]map[string]int64{{t.Customers, o.Customers}, {t.Revenue, o.Revenue}, {t.CLV, o.CLV},
+		{t.PAliveMilli, o.PAliveMilli}, {t.Churn, o.Churn}} {
+		for k, v := range pair[1] {
+			pair[0][k] += v
+		}
+	}
+	for k, v := range o.Clusters {
+		t.Clusters[k] += v
+	}
+	for k, v := range o.CLVHist {
+		t.CLVHist[k] += v
+	}
+	t.Written += o.Written
+	t.Unchanged += o.Unchanged
+}
+
+// Score is the scoring worker: each customer's RFM cell and segment,
+// cluster, P(alive), expected purchases in 30 and 90 days, 12-month CLV
+// and churn band, with the tally of what it decided. Every score is a
+// function of the customer and the model alone.
+func Score(cs []segments.Customer, m *Model) ([]CustomerScores, *Tally, error) {
+	cfg := m.Plan.Config
+	unit := cfg.Unit.Days()
+	valueOpts := clv.ValueOptions{Months: 12, MonthlyDiscount: cfg.MonthlyDiscount, UnitsPerMonth: clv.DaysPerMonth / unit}
+	t := &Tally{}
+	t.init()
+	out := make([]CustomerScores, 0, len(cs))
+	asOf := m.Plan.AsOf.Format(time.DateOnly)
+	for _, c := range cs {
+		in := rfmInput(c)
+		cell := m.Cuts.Score(in)
+		seg, err := segments.SegmentOf(cell)
+		if err != nil {
+			return nil, nil, err
+		}
+		k, _ := segments.Nearest(m.point(c), m.Centroids)
+		bc := clv.Customer{X: c.PurchaseDays - 1, TX: float64(c.RecencyDays) / unit, T: float64(c.AgeDays) / unit}
+		s := customers.Scores{RunID: m.Plan.RunID, AsOf: asOf, Currency: cfg.Currency,
+			R: cell.R, F: cell.F, M: cell.M, RFMCell: strconv.Itoa(cell.R*100 + cell.F*10 + cell.M),
+			Segment: Slug(seg), Cluster: k}
+		if s.PAlive, err = m.BGNBD.PAlive(bc); err != nil {
+			return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
+		}
+		if s.ExpectedPurchases30d, err = m.BGNBD.ExpectedPurchases(bc, 30/unit); err != nil {
+			return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
+		}
+		if s.ExpectedPurchases90d, err = m.BGNBD.ExpectedPurchases(bc, 90/unit); err != nil {
+			return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
+		}
+		if m.SpendErr == "" {
+			zbar := 0.0
+			if bc.X > 0 {
+				zbar = float64(c.RepeatSpend) / float64(bc.X) / cfg.MinorPerUnit
+			}
+			spend, err := m.GammaGamma.ExpectedSpend(bc.X, zbar)
+			if err != nil {
+				return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
+			}
+			v, err := clv.LifetimeValue(m.BGNBD, bc, spend, valueOpts)
+			if err != nil {
+				return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
+			}
+			s.CLV12mMinor = int64(math.Round(v * cfg.MinorPerUnit))
+		}
+		s.ChurnRisk = string(clv.ChurnBand(s.PAlive))
+		t.Customers[s.Segment]++
+		t.Revenue[s.Segment] += c.TotalSpend
+		t.CLV[s.Segment] += s.CLV12mMinor
+		t.PAliveMilli[s.Segment] += int64(math.Round(s.PAlive * 1000))
+		t.Clusters[k]++
+		t.Churn[s.ChurnRisk]++
+		t.CLVHist[segments.QuantizeMoney(s.CLV12mMinor)]++
+		out = append(out, CustomerScores{CustomerID: c.CustomerID, Scores: s})
+	}
+	return out, t, nil
+}
+
+// SegmentSummary describes one RFM segment of a run.
+type SegmentSummary struct {
+	Segment      string  `json:"segment"`
+	Name         string  `json:"name"`
+	Customers    int64   `json:"customers"`
+	Share        float64 `json:"share"`
+	RevenueMinor int64   `json:"revenue_minor"`
+	RevenueShare float64 `json:"revenue_share"`
+	// AvgCLV12mMinor is the mean 12-month CLV, minor units, rounded.
+	AvgCLV12mMinor int64   `json:"avg_clv_12m_minor"`
+	AvgPAlive      float64 `json:"avg_p_alive"`
+}
+
+// Record is everything a run decided and did, stored in the models table
+// and served by GET /v1/segments/runs/{id}. It holds no customer ids.
+type Record struct {
+	RunID    string `json:"run_id"`
+	AsOf     string `json:"as_of"`
+	Currency string `json:"currency"`
+	// Status is "running", "complete" or "failed"; Phase the last phase
+	// finished (planned, summarised, fitted, clustered, scored, complete).
+	Status string `json:"status"`
+	Phase  string `json:"phase"`
+	Mode   string `json:"mode"`
+	// Scanned customer records; Customers scored; the rest skipped by
+	// reason.
+	Scanned              int64 `json:"scanned"`
+	Customers            int64 `json:"customers"`
+	SkippedNoPurchase    int64 `json:"skipped_no_purchase"`
+	SkippedOtherCurrency int64 `json:"skipped_other_currency"`
+	// Model is the run record of package segment: cut points, segment
+	// sizes, model parameters and log-likelihoods, clusters, CLV
+	// distribution (currency units) and churn bands.
+	Model    segments.RunRecord `json:"model"`
+	Segments []SegmentSummary   `json:"segments"`
+	// KMeansIterations over all customers after seeding on SampleSize.
+	KMeansIterations int     `json:"kmeans_iterations"`
+	SampleSize       int     `json:"kmeans_sample_size"`
+	Inertia          float64 `json:"kmeans_inertia"`
+	SpendError       string  `json:"spend_model_error,omitempty"`
+	Written          int64   `json:"written"`
+	Unchanged        int64   `json:"unchanged"`
+	Config           Config  `json:"config"`
+	StartedAt        string  `json:"started_at,omitempty"`
+	FinishedAt       string  `json:"finished_at,omitempty"`
+	DurationMS       int64   `json:"duration_ms"`
+}
+
+// Finish is the last merge step: it assembles the run record from the
+// model, the merged summarise partial's counts and the merged tally.
+func Finish(m *Model, p *Partial, t *Tally) Record {
+	t.init()
+	cfg := m.Plan.Config
+	rec := Record{RunID: m.Plan.RunID, AsOf: m.Plan.AsOf.Format(time.DateOnly), Currency: cfg.Currency,
+		Status: "complete", Phase: "complete", Scanned: p.Scanned, Customers: p.Customers,
+		SkippedNoPurchase: p.NoPurchase, SkippedOtherCurrency: p.OtherCurrency,
+		KMeansIterations: m.Iteration, SampleSize: m.SampleSize, Inertia: m.Inertia, SpendError: m.SpendErr,
+		Written: t.Written, Unchanged: t.Unchanged, Config: cfg}
+	var tally segments.SegmentTally
+	for _, s := range segments.Segments {
+		if n := t.Customers[Slug(s)]; n > 0 {
+			tally.Customers = ensure(tally.Customers)
+			tally.Revenue = ensure(tally.Revenue)
+			tally.Customers[s] = n
+			tally.Revenue[s] = t.Revenue[Slug(s)]
+		}
+	}
+	sums := tally.Summaries()
+	for _, s := range sums {
+		sum := SegmentSummary{Segment: Slug(s.Segment), Name: string(s.Segment), Customers: s.Customers, Share: s.Share,
+			RevenueMinor: s.Revenue, RevenueShare: s.RevenueShare}
+		if s.Customers > 0 {
+			sum.AvgCLV12mMinor = int64(math.Round(float64(t.CLV[sum.Segment]) / float64(s.Customers)))
+			sum.AvgPAlive = math.Round(float64(t.PAliveMilli[sum.Segment])/float64(s.Customers)) / 1000
+		}
+		rec.Segments = append(rec.Segments, sum)
+	}
+	churn := map[string]int{}
+	for k, v := range t.Churn {
+		churn[k] = int(v)
+	}
+	sizes := make([]int64, m.K)
+	for k, v := range t.Clusters {
+		sizes[k] = v
+	}
+	cl := segments.ClusterRecord{K: m.K, Centroids: m.Centroids, Sizes: sizes, Silhouette: m.Silhouette,
+		Candidates: m.Candidates, FeatureMean: m.Mean, FeatureStd: m.Std}
+	for _, f := range segments.RFMFeatureNames {
+		cl.Features = append(cl.Features, f.Name)
+	}
+	for _, c := range m.Centroids {
+		cl.Descriptions = append(cl.Descriptions, segments.Describe(c, segments.RFMFeatureNames))
+	}
+	rec.Model = segments.RunRecord{AsOf: rec.AsOf, TimeUnit: cfg.Unit, Customers: int(p.Customers),
+		BGNBD: m.BGNBDFit, GammaGamma: m.SpendFit, RFM: segments.RFMRecord{Cuts: m.Cuts, Segments: sums},
+		Clusters: cl, CLV: clvRecord(t, cfg), ChurnRisk: churn}
+	return rec
+}
+
+func ensure(m map[segments.Segment]int64) map[segments.Segment]int64 {
+	if m == nil {
+		return map[segments.Segment]int64{}
+	}
+	return m
+}
+
+// clvRecord summarises CLV from the tally: the mean from the exact sum and
+// lower nearest-rank quantiles from the histogram (three significant
+// digits), in currency units.
+func clvRecord(t *Tally, cfg Config) segments.CLVRecord {
+	rec := segments.CLVRecord{Months: 12, MonthlyDiscount: cfg.MonthlyDiscount, Quantiles: map[string]float64{}}
+	var n, total int64
+	for _, v := range t.CLV {
+		total += v
+	}
+	for _, c := range t.CLVHist {
+		n += c
+	}
+	if n == 0 {
+		return rec
+	}
+	rec.Total = float64(total) / cfg.MinorPerUnit
+	rec.Mean = rec.Total / float64(n)
+	keys := slices.Sorted(maps.Keys(t.CLVHist))
+	for _, q := range []struct {
+		name string
+		p    float64
+	}{{"p10", 0.10}, {"p25", 0.25}, {"p50", 0.50}, {"p75", 0.75}, {"p90", 0.90}, {"p99", 0.99}, {"max", 1}} {
+		rank := max(int64(math.Ceil(q.p*float64(n))), 1)
+		var seen int64
+		for _, k := range keys {
+			seen += t.CLVHist[k]
+			if seen >= rank {
+				rec.Quantiles[q.name] = float64(k) / cfg.MinorPerUnit
+				break
+			}
+		}
+	}
+	return rec
+}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"tailor/shared/platform/auth"
 	"tailor/shared/local/samtemplate"
+	"tailor/shared/platform/auth"
 )
 
 // samplePath fills a route path's variables so that the route matches.

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"tailor/shared/platform/apigw"
 	"tailor/shared/local/dataset/datasettest"
+	"tailor/shared/platform/apigw"
 )
 
 // File returns the bytes of events/<dir>/<name>.

@@ -19,7 +19,7 @@ import (
 )
 
 // repoRoot is the repository root relative to this package.
-const repoRoot = "../.."
+const repoRoot = "../../.."
 
 func realTemplate(t *testing.T) *Template {
 	t.Helper()

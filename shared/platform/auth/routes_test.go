@@ -13,7 +13,7 @@ import (
 // step: a route added to the template without a scope here would be denied
 // to every key, so it fails here first, with the line to add.
 func TestEveryTemplateRouteHasAScope(t *testing.T) {
-	tpl, err := samtemplate.Parse(filepath.Join("..", "..", "template.yaml"))
+	tpl, err := samtemplate.Parse(filepath.Join("..", "..", "..", "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestEveryTemplateRouteHasAScope(t *testing.T) {
 // TestRouteScopesAreDocumented keeps docs/security.md's route table equal
 // to the code's.
 func TestRouteScopesAreDocumented(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "security.md"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "security.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -193,7 +193,7 @@ func TestHistoryOfCustomer(t *testing.T) {
 	serve(t, h.ingest, ev, nil)
 
 	var get apigw.Event
-	loadEvent(t, "customers", "lambdaevents.json", &get)
+	loadEvent(t, "customers", "events.json", &get)
 	var page customersedge.HistoryResponse
 	if status := serve(t, h.customers, get, &page); status != 200 {
 		t.Fatalf("status %d", status)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"tailor/shared/platform/auth"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb/ddbtest"
 )
 
 // BenchmarkAuthorizerLatency measures what the API key authorizer adds to a
@@ -26,7 +26,7 @@ import (
 // Run: AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8011 go test ./cmd/tailor -run '^$' -bench AuthorizerLatency -count 5
 func BenchmarkAuthorizerLatency(b *testing.B) {
 	s := startStack(b)
-	root, _ := dynamotest.ModuleRoot()
+	root, _ := ddbtest.ModuleRoot()
 	sample, err := os.ReadFile(filepath.Join(root, "events", "catalog", "get.json"))
 	if err != nil {
 		b.Fatal(err)

@@ -11,9 +11,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	customersdb "tailor/shared/customers/dynamo"
+	"tailor/shared/platform/ddb"
 	"time"
-
-	"tailor/shared/platform/dynamo"
 )
 
 func init() {
@@ -67,11 +67,11 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := dynamo.NewClient(ctx)
+	db, err := ddb.NewClient(ctx)
 	if err != nil {
 		return err
 	}
-	customers := &dynamo.Customers{DB: db, Table: *prefix + "CustomersTable"}
+	customers := &customersdb.Customers{DB: db, Table: *prefix + "CustomersTable"}
 	// A path under /v1/customers/<id> is read directly from that customer's
 	// record, so GET .../recommendations sits next to its own GetItem.
 	who := "bench-customer"

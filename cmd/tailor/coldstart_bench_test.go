@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"tailor/shared/local/lambdahost"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb/ddbtest"
 )
 
 // BenchmarkColdStart measures a real function's cold start under the local
@@ -20,8 +20,8 @@ import (
 //
 // Run: AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8011 go test ./cmd/tailor -run '^$' -bench ColdStart -benchtime 20x
 func BenchmarkColdStart(b *testing.B) {
-	env := dynamotest.New(b)
-	root, _ := dynamotest.ModuleRoot()
+	env := ddbtest.New(b)
+	root, _ := ddbtest.ModuleRoot()
 	sample, err := os.ReadFile(filepath.Join(root, "events", "customers", "get.json"))
 	if err != nil {
 		b.Fatal(err)

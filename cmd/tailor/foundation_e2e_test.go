@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb/ddbtest"
 )
 
 // TestFoundationEndToEnd follows the README's examples through tailor serve
@@ -74,7 +74,7 @@ func TestFoundationEndToEnd(t *testing.T) {
 	}
 
 	// Direct invoke with a sample event, as sam local invoke -e would.
-	root, _ := dynamotest.ModuleRoot()
+	root, _ := ddbtest.ModuleRoot()
 	sample, err := os.ReadFile(filepath.Join(root, "events", "customers", "get.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"tailor/shared/platform/audit"
+	auditdb "tailor/shared/platform/audit/dynamo"
 	"tailor/shared/platform/auth"
-	"tailor/shared/platform/dynamo"
+	keysdb "tailor/shared/platform/auth/dynamo"
+	"tailor/shared/platform/ddb"
 )
 
 func init() {
@@ -70,11 +72,11 @@ func runKeys(ctx context.Context, args []string) error {
 	if *auditTable == "" {
 		*auditTable = *prefix + "AuditTable"
 	}
-	db, err := dynamo.NewClient(ctx)
+	db, err := ddb.NewClient(ctx)
 	if err != nil {
 		return err
 	}
-	keys := &keyAdmin{Keys: &dynamo.Keys{DB: db, Table: *table}, audit: &dynamo.Audit{DB: db, Table: *auditTable}}
+	keys := &keyAdmin{Keys: &keysdb.Keys{DB: db, Table: *table}, audit: &auditdb.Audit{DB: db, Table: *auditTable}}
 
 	switch sub {
 	case "create":
@@ -116,8 +118,8 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 // keyAdmin changes keys and records each change in the audit trail, as
 // the operator (no API key is involved).
 type keyAdmin struct {
-	*dynamo.Keys
-	audit *dynamo.Audit
+	*keysdb.Keys
+	audit *auditdb.Audit
 }
 
 func (k *keyAdmin) record(ctx context.Context, action audit.Action, keyID string) error {

@@ -13,9 +13,10 @@ import (
 	"testing"
 	"time"
 
+	customersdb "tailor/shared/customers/dynamo"
 	"tailor/shared/platform/auth"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb/ddbtest"
+	segmentsdb "tailor/shared/segments/dynamo"
 	"tailor/shared/segments/service"
 )
 
@@ -45,11 +46,11 @@ func TestSegmentEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	asOf := time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC)
 	recs := service.Synthetic(300, 4, asOf)
-	scores := &dynamo.CustomerScores{DB: s.Env.DB, Table: s.Env.Table("CustomersTable")}
+	scores := &segmentsdb.CustomerScores{DB: s.Env.DB, Table: s.Env.Table("CustomersTable")}
 	if err := scores.SeedAggregates(ctx, recs, 4); err != nil {
 		t.Fatal(err)
 	}
-	root, _ := dynamotest.ModuleRoot()
+	root, _ := ddbtest.ModuleRoot()
 	payload, err := os.ReadFile(filepath.Join(root, "events", "segment", "run.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +73,7 @@ func TestSegmentEndToEnd(t *testing.T) {
 		}
 	}
 
-	people := &dynamo.Customers{DB: s.Env.DB, Table: s.Env.Table("CustomersTable")}
+	people := &customersdb.Customers{DB: s.Env.DB, Table: s.Env.Table("CustomersTable")}
 	var want []string
 	for _, r := range recs {
 		c, err := people.Get(ctx, r.CustomerID)

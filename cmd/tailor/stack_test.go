@@ -19,8 +19,8 @@ import (
 
 	"tailor/shared/local/lambdahost"
 	"tailor/shared/platform/auth"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	keysdb "tailor/shared/platform/auth/dynamo"
+	"tailor/shared/platform/ddb/ddbtest"
 	"tailor/shared/platform/kmskey"
 )
 
@@ -38,7 +38,7 @@ var (
 func bootstraps(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		root, err := dynamotest.ModuleRoot()
+		root, err := ddbtest.ModuleRoot()
 		if err != nil {
 			buildErr = err
 			return
@@ -74,7 +74,7 @@ type stack struct {
 	t    testing.TB
 	URL  string
 	Srv  *lambdahost.Server
-	Env  *dynamotest.Env
+	Env  *ddbtest.Env
 	logs *syncBuffer
 	// key is sent as "Authorization: Bearer <key>" on every call; "" sends
 	// no Authorization header. startStack sets an admin key.
@@ -105,8 +105,8 @@ func (s *stack) newKey(name string, scopes ...auth.Scope) string {
 }
 
 // keys is the stack's key table.
-func (s *stack) keys() *dynamo.Keys {
-	return &dynamo.Keys{DB: s.Env.DB, Table: s.Env.Table("KeysTable")}
+func (s *stack) keys() *keysdb.Keys {
+	return &keysdb.Keys{DB: s.Env.DB, Table: s.Env.Table("KeysTable")}
 }
 
 type syncBuffer struct {
@@ -128,8 +128,8 @@ func (s *syncBuffer) String() string {
 
 func startStack(t testing.TB) *stack {
 	t.Helper()
-	env := dynamotest.New(t)
-	root, _ := dynamotest.ModuleRoot()
+	env := ddbtest.New(t)
+	root, _ := ddbtest.ModuleRoot()
 	logs := &syncBuffer{}
 	// Personal data is sealed under a key file of the test's own, as
 	// tailor serve does with .local/pii.key.

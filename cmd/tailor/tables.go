@@ -6,7 +6,8 @@ import (
 	"fmt"
 
 	"tailor/shared/local/samtemplate"
-	"tailor/shared/platform/dynamo"
+	tables "tailor/shared/local/tables"
+	"tailor/shared/platform/ddb"
 )
 
 func init() {
@@ -24,11 +25,11 @@ func runTables(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := dynamo.NewClient(ctx)
+	db, err := ddb.NewClient(ctx)
 	if err != nil {
 		return err
 	}
-	if err := dynamo.CreateTables(ctx, db, t.Tables, *prefix); err != nil {
+	if err := tables.CreateTables(ctx, db, t.Tables, *prefix); err != nil {
 		return err
 	}
 	for _, tb := range t.Tables {

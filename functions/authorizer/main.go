@@ -6,13 +6,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"tailor/shared/platform/apigw"
+	keysdb "tailor/shared/platform/auth/dynamo"
 	"tailor/shared/platform/boot"
-	"tailor/shared/platform/dynamo"
 )
 
 func main() {
 	d := boot.Start()
-	a := &apigw.Authorizer{Keys: &dynamo.Keys{DB: d.DB, Table: d.Env.Required("KEYS_TABLE")}, Log: d.Log}
+	a := &apigw.Authorizer{Keys: &keysdb.Keys{DB: d.DB, Table: d.Env.Required("KEYS_TABLE")}, Log: d.Log}
 	d.Ready()
 	lambda.Start(a.Handle)
 }

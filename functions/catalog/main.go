@@ -6,13 +6,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	catalogdb "tailor/shared/catalog/dynamo"
 	"tailor/shared/catalog/edge"
 	"tailor/shared/platform/boot"
-	"tailor/shared/platform/dynamo"
 )
 
 func main() {
 	d := boot.Start()
-	api := &edge.API{Store: &dynamo.Items{DB: d.DB, Table: d.Env.Required("ITEMS_TABLE")}, Now: time.Now}
+	api := &edge.API{Store: &catalogdb.Items{DB: d.DB, Table: d.Env.Required("ITEMS_TABLE")}, Now: time.Now}
 	lambda.Start(d.HTTP(api.Register))
 }

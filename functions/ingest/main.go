@@ -6,24 +6,25 @@ import (
 	"context"
 	"errors"
 	"os"
+	"tailor/shared/platform/kmskey"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/events/edge"
 	"tailor/shared/events/service"
 	"tailor/shared/platform/apigw"
 	"tailor/shared/platform/boot"
-	"tailor/shared/platform/dynamo"
 )
 
 func main() {
 	d := boot.Start()
-	keys := d.PIIKeys(context.Background())
-	s := &dynamo.Events{DB: d.DB, Events: d.Env.Required("EVENTS_TABLE"), Customers: d.Env.Required("CUSTOMERS_TABLE"),
+	keys := kmskey.MustOpen(context.Background(), d)
+	s := &eventsdb.Events{DB: d.DB, Events: d.Env.Required("EVENTS_TABLE"), Customers: d.Env.Required("CUSTOMERS_TABLE"),
 		Items: d.Env.Required("ITEMS_TABLE"), Retention: time.Duration(d.Env.Int("EVENT_RETENTION_DAYS", 400)) * 24 * time.Hour,
 		PII: keys.Sealer}
-	svc := &service.Service{Store: s, Now: time.Now, OwnerChanged: func(err error) bool { return errors.Is(err, dynamo.ErrOwnerChanged) },
+	svc := &service.Service{Store: s, Now: time.Now, OwnerChanged: func(err error) bool { return errors.Is(err, eventsdb.ErrOwnerChanged) },
 		Log: d.Log}
 	api := &edge.API{Service: svc, Log: d.Log, Metrics: os.Stdout}
 	inv := &edge.Invoker{HTTP: d.HTTP(func(r *apigw.Router) { api.Register(r) }), SQS: api.SQS}

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"tailor/shared/platform/boot"
-	"tailor/shared/platform/dynamo"
+	segmentsdb "tailor/shared/segments/dynamo"
 	"tailor/shared/segments/service"
 )
 
@@ -18,8 +18,8 @@ func main() {
 	d := boot.Start()
 	cfg := service.Config{Currency: os.Getenv("SEGMENT_CURRENCY"), Segments: d.Env.Int("SEGMENT_SCAN_SEGMENTS", 8)}
 	job := &service.Job{
-		Customers: &dynamo.CustomerScores{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE"), Writers: d.Env.Int("SEGMENT_WRITERS", 8)},
-		Runs:      &dynamo.SegmentRuns{DB: d.DB, Table: d.Env.Required("MODELS_TABLE")},
+		Customers: &segmentsdb.CustomerScores{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE"), Writers: d.Env.Int("SEGMENT_WRITERS", 8)},
+		Runs:      &segmentsdb.SegmentRuns{DB: d.DB, Table: d.Env.Required("MODELS_TABLE")},
 		Config:    cfg,
 		Log:       d.Log,
 		Now:       time.Now,

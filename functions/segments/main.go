@@ -5,15 +5,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"tailor/shared/platform/boot"
-	"tailor/shared/platform/dynamo"
+	segmentsdb "tailor/shared/segments/dynamo"
 	"tailor/shared/segments/edge"
 )
 
 func main() {
 	d := boot.Start()
 	api := &edge.API{
-		Runs:    &dynamo.SegmentRuns{DB: d.DB, Table: d.Env.Required("MODELS_TABLE")},
-		Members: &dynamo.CustomerScores{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE")},
+		Runs:    &segmentsdb.SegmentRuns{DB: d.DB, Table: d.Env.Required("MODELS_TABLE")},
+		Members: &segmentsdb.CustomerScores{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE")},
 	}
 	lambda.Start(d.HTTP(api.Register))
 }

@@ -11,17 +11,17 @@ import (
 	"testing"
 	"time"
 
+	catalogdb "tailor/shared/catalog/dynamo"
 	"tailor/shared/catalog/edge"
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb/ddbtest"
 )
 
 func sample(t *testing.T, name string) apigw.Event { return apigwtest.Request(t, "catalog", name) }
 
-func setup(t *testing.T) (func(apigw.Event) (int, map[string]any), *dynamo.Items, *time.Time) {
-	env := dynamotest.New(t)
-	s := &dynamo.Items{DB: env.DB, Table: env.Table("ItemsTable")}
+func setup(t *testing.T) (func(apigw.Event) (int, map[string]any), *catalogdb.Items, *time.Time) {
+	env := ddbtest.New(t)
+	s := &catalogdb.Items{DB: env.DB, Table: env.Table("ItemsTable")}
 	now := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	api := &edge.API{Store: s, Now: func() time.Time { return now }}
 	r := apigw.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)))

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	customersdb "tailor/shared/customers/dynamo"
 	"tailor/shared/customers/edge"
+	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	auditdb "tailor/shared/platform/audit/dynamo"
+	"tailor/shared/platform/ddb/ddbtest"
 )
 
 // sample loads one of the events/ files that `sam local invoke -e` uses.
@@ -22,20 +24,20 @@ func sample(t *testing.T, name string) apigw.Event { return apigwtest.Request(t,
 type harness struct {
 	t      *testing.T
 	router *apigw.Router
-	store  *dynamo.Customers
+	store  *customersdb.Customers
 	now    time.Time
 }
 
 func newHarness(t *testing.T) *harness {
-	env := dynamotest.New(t)
-	h := &harness{t: t, store: &dynamo.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
+	env := ddbtest.New(t)
+	h := &harness{t: t, store: &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
 		now: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return h.now }
 	api := &edge.API{Store: h.store, Now: clock,
-		History: &dynamo.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock},
-		Privacy: &dynamo.Privacy{DB: env.DB, Customers: env.Table("CustomersTable"), Events: env.Table("EventsTable"),
+		History: &eventsdb.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock},
+		Privacy: &customersdb.Privacy{DB: env.DB, Customers: env.Table("CustomersTable"), Events: env.Table("EventsTable"),
 			TombstoneTTL: 400 * 24 * time.Hour, People: h.store},
-		Audit: &dynamo.Audit{DB: env.DB, Table: env.Table("AuditTable"), Retention: 400 * 24 * time.Hour}}
+		Audit: &auditdb.Audit{DB: env.DB, Table: env.Table("AuditTable"), Retention: 400 * 24 * time.Hour}}
 	h.router = apigw.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	api.Register(h.router)
 	return h

@@ -10,8 +10,8 @@ import (
 
 	"tailor/shared/events/edge"
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb"
+	"tailor/shared/platform/ddb/ddbtest"
 )
 
 // BenchmarkIngest measures POST /v1/events through the handler against
@@ -26,7 +26,7 @@ import (
 func BenchmarkIngest(b *testing.B) {
 	for _, size := range []int{1, 25, 500} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
-			meter := &dynamotest.Meter{}
+			meter := &ddbtest.Meter{}
 			h := newBenchHarness(b, meter)
 			var sample apigw.Event
 			loadEvent(b, "ingest", "post.json", &sample)
@@ -87,8 +87,8 @@ func benchEvent(rng *rand.Rand, seq int) json.RawMessage {
 
 // newBenchHarness wires the ingest handler over meter and a fresh set of
 // tables with a 1,000-item catalog.
-func newBenchHarness(b *testing.B, meter *dynamotest.Meter) *apigw.Router {
-	h := newHarness(b, func(db dynamo.DB) dynamo.DB { meter.DB = db; return meter })
+func newBenchHarness(b *testing.B, meter *ddbtest.Meter) *apigw.Router {
+	h := newHarness(b, func(db ddb.DB) ddb.DB { meter.DB = db; return meter })
 	cats := map[string]string{}
 	for i := range 1000 {
 		cats[fmt.Sprintf("sku-%d", i)] = []string{"Home", "Kitchen", "Garden", "Toys"}[i%4]

@@ -20,8 +20,8 @@ import (
 	"tailor/shared/events"
 	"tailor/shared/events/edge"
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb"
+	"tailor/shared/platform/ddb/ddbtest"
 )
 
 // workload is a reproducible stream of distinct events with their
@@ -189,7 +189,7 @@ func replay(t *testing.T, h *harness, sends []json.RawMessage, clients, maxBatch
 				mu.Unlock()
 
 				body, _ := json.Marshal(edge.Request{Events: batch})
-				ctx := dynamotest.Invocation(context.Background())
+				ctx := ddbtest.Invocation(context.Background())
 				out, err := h.ingest.Serve(ctx, postEvents(sample, string(body)))
 				var resp edge.Response
 				if err == nil && out.StatusCode == 200 {
@@ -199,7 +199,7 @@ func replay(t *testing.T, h *harness, sends []json.RawMessage, clients, maxBatch
 				mu.Lock()
 				inFlight--
 				switch {
-				case dynamotest.Crashed(ctx) || err != nil || out.StatusCode != 200:
+				case ddbtest.Crashed(ctx) || err != nil || out.StatusCode != 200:
 					stats.crashed++
 					stats.resent += len(batch)
 					queue = append(queue, batch...)
@@ -404,9 +404,9 @@ func TestFaultsLoseNothingAndCountNothingTwice(t *testing.T) {
 	cs := replay(t, clean, ordered, 1, 0, 1)
 	cleanTook := time.Since(start)
 
-	var faults *dynamotest.Faults
-	faulty := newHarness(t, func(db dynamo.DB) dynamo.DB {
-		faults = dynamotest.NewFaults(db, 42)
+	var faults *ddbtest.Faults
+	faulty := newHarness(t, func(db ddb.DB) ddb.DB {
+		faults = ddbtest.NewFaults(db, 42)
 		faults.Throttle, faults.Server, faults.Lost, faults.Crash = 0.06, 0.04, 0.03, 0.002
 		return faults
 	})
@@ -425,10 +425,10 @@ func TestFaultsLoseNothingAndCountNothingTwice(t *testing.T) {
 	t.Logf("faulty: %d requests (%d without an answer), %d events resent, %d accepted, %d duplicate, %s",
 		fs.requests, fs.crashed, fs.resent, fs.accepted, fs.duplicate, faultyTook.Round(time.Millisecond))
 	t.Logf("faults: %d of %d calls (%.1f%%): throttle %d, 500 %d, timeout after write %d, crash between writes %d",
-		injected, faults.Calls(), 100*float64(injected)/float64(faults.Calls()), faults.Count(dynamotest.FaultThrottle),
-		faults.Count(dynamotest.FaultServer), faults.Count(dynamotest.FaultLost), faults.Count(dynamotest.FaultCrash))
+		injected, faults.Calls(), 100*float64(injected)/float64(faults.Calls()), faults.Count(ddbtest.FaultThrottle),
+		faults.Count(ddbtest.FaultServer), faults.Count(ddbtest.FaultLost), faults.Count(ddbtest.FaultCrash))
 
-	if float64(injected) < 0.1*float64(faults.Calls()) || faults.Count(dynamotest.FaultCrash) == 0 || faults.Count(dynamotest.FaultLost) == 0 {
+	if float64(injected) < 0.1*float64(faults.Calls()) || faults.Count(ddbtest.FaultCrash) == 0 || faults.Count(ddbtest.FaultLost) == 0 {
 		t.Errorf("too few faults to prove anything")
 	}
 	if cs.accepted != len(w.raws) || fs.accepted > len(w.raws) {

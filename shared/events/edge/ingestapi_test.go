@@ -9,60 +9,65 @@ import (
 	"log/slog"
 	"strings"
 	"tailor/shared/platform/apigw/apigwtest"
+	"tailor/shared/platform/schema"
 	"testing"
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"tailor/shared/catalog"
+	catalogdb "tailor/shared/catalog/dynamo"
+	customersdb "tailor/shared/customers/dynamo"
 	customersedge "tailor/shared/customers/edge"
 	"tailor/shared/events"
+	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/events/edge"
 	"tailor/shared/events/service"
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	auditdb "tailor/shared/platform/audit/dynamo"
+	"tailor/shared/platform/ddb"
+	"tailor/shared/platform/ddb/ddbtest"
 )
 
 var now = time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
 
 // harness is the ingest function and the customers function wired to one
-// set of fresh tables, through a dynamo.DB that tests may wrap.
+// set of fresh tables, through a ddb.DB that tests may wrap.
 type harness struct {
 	t         testing.TB
-	env       *dynamotest.Env
-	events    *dynamo.Events
+	env       *ddbtest.Env
+	events    *eventsdb.Events
 	ingest    *apigw.Router
 	customers *apigw.Router
 	api       *edge.API
 	invoker   *edge.Invoker
 }
 
-func newHarness(t testing.TB, wrap func(dynamo.DB) dynamo.DB) *harness {
+func newHarness(t testing.TB, wrap func(ddb.DB) ddb.DB) *harness {
 	t.Helper()
-	return newHarnessOn(t, dynamotest.New(t), wrap)
+	return newHarnessOn(t, ddbtest.New(t), wrap)
 }
 
-func newHarnessOn(t testing.TB, env *dynamotest.Env, wrap func(dynamo.DB) dynamo.DB) *harness {
+func newHarnessOn(t testing.TB, env *ddbtest.Env, wrap func(ddb.DB) ddb.DB) *harness {
 	t.Helper()
-	var db dynamo.DB = env.DB
+	var db ddb.DB = env.DB
 	if wrap != nil {
 		db = wrap(db)
 	}
 	clock := func() time.Time { return now }
-	es := &dynamo.Events{DB: db, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
+	es := &eventsdb.Events{DB: db, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
 		Items: env.Table("ItemsTable"), Now: clock, Backoff: time.Millisecond}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	svc := &service.Service{Store: es, Now: clock, OwnerChanged: func(err error) bool { return errors.Is(err, dynamo.ErrOwnerChanged) }}
+	svc := &service.Service{Store: es, Now: clock, OwnerChanged: func(err error) bool { return errors.Is(err, eventsdb.ErrOwnerChanged) }}
 	h := &harness{t: t, env: env, events: es, ingest: apigw.NewRouter(log), customers: apigw.NewRouter(log)}
 	h.api = &edge.API{Service: svc, Log: log}
 	h.api.Register(h.ingest)
 	h.invoker = &edge.Invoker{HTTP: h.ingest.Serve, SQS: h.api.SQS}
-	people := &dynamo.Customers{DB: env.DB, Table: env.Table("CustomersTable")}
+	people := &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable")}
 	capi := &customersedge.API{Store: people, Now: clock,
-		History: &dynamo.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock},
-		Privacy: &dynamo.Privacy{DB: env.DB, Customers: people.Table, Events: env.Table("EventsTable"), People: people},
-		Audit:   &dynamo.Audit{DB: env.DB, Table: env.Table("AuditTable")}}
+		History: &eventsdb.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock},
+		Privacy: &customersdb.Privacy{DB: env.DB, Customers: people.Table, Events: env.Table("EventsTable"), People: people},
+		Audit:   &auditdb.Audit{DB: env.DB, Table: env.Table("AuditTable")}}
 	capi.Register(h.customers)
 	return h
 }
@@ -70,7 +75,7 @@ func newHarnessOn(t testing.TB, env *dynamotest.Env, wrap func(dynamo.DB) dynamo
 // putItems stores catalog items with the given top categories.
 func (h *harness) putItems(cats map[string]string) {
 	h.t.Helper()
-	items := &dynamo.Items{DB: h.env.DB, Table: h.env.Table("ItemsTable")}
+	items := &catalogdb.Items{DB: h.env.DB, Table: h.env.Table("ItemsTable")}
 	for id, cat := range cats {
 		it, err := catalog.New(id, catalog.Input{Title: "Item " + id, Category: []string{cat}, Price: "1.00", Currency: "GBP"}, now, "")
 		if err != nil {
@@ -248,8 +253,8 @@ func TestHistoryOfCustomer(t *testing.T) {
 	}
 
 	// Expired events are never shown, even before DynamoDB deletes them.
-	hist := &dynamo.History{DB: h.env.DB, Table: h.env.Table("EventsTable"),
-		Now: func() time.Time { return now.Add(dynamo.DefaultRetention + time.Hour) }}
+	hist := &eventsdb.History{DB: h.env.DB, Table: h.env.Table("EventsTable"),
+		Now: func() time.Time { return now.Add(schema.Retention + time.Hour) }}
 	old, err := hist.List(context.Background(), "c-123", events.HistoryQuery{Limit: 10})
 	if err != nil || len(old.Events) != 0 {
 		t.Fatalf("after retention: %+v %v", old, err)
@@ -312,9 +317,9 @@ func TestSQSSample(t *testing.T) {
 }
 
 func TestSQSReportsExactlyTheFailedMessages(t *testing.T) {
-	var faults *dynamotest.Faults
-	h := newHarness(t, func(db dynamo.DB) dynamo.DB {
-		faults = dynamotest.NewFaults(db, 1)
+	var faults *ddbtest.Faults
+	h := newHarness(t, func(db ddb.DB) ddb.DB {
+		faults = ddbtest.NewFaults(db, 1)
 		return faults
 	})
 	h.events.Attempts = 1 // no internal retries: failures reach SQS
@@ -363,7 +368,7 @@ func TestSQSReportsExactlyTheFailedMessages(t *testing.T) {
 			t.Fatalf("c-%d: %v", i, agg)
 		}
 	}
-	if faults.Count(dynamotest.FaultServer) == 0 || len(pending) != 0 {
-		t.Fatalf("faults %d pending %v", faults.Count(dynamotest.FaultServer), pending)
+	if faults.Count(ddbtest.FaultServer) == 0 || len(pending) != 0 {
+		t.Fatalf("faults %d pending %v", faults.Count(ddbtest.FaultServer), pending)
 	}
 }

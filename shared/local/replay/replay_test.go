@@ -16,14 +16,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	catalogdb "tailor/shared/catalog/dynamo"
 	catalogedge "tailor/shared/catalog/edge"
+	customersdb "tailor/shared/customers/dynamo"
+	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/events/edge"
 	"tailor/shared/events/service"
 	"tailor/shared/local/dataset"
 	"tailor/shared/local/replay"
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb/ddbtest"
 )
 
 // inProcess sends requests straight to the handlers, as the local gateway
@@ -46,28 +48,28 @@ func (p *inProcess) Post(ctx context.Context, path string, body []byte) (int, []
 }
 
 type setup struct {
-	env       *dynamotest.Env
-	customers *dynamo.Customers
+	env       *ddbtest.Env
+	customers *customersdb.Customers
 	loader    *replay.Loader
 }
 
 func newSetup(t *testing.T) *setup {
-	env := dynamotest.New(t)
+	env := ddbtest.New(t)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	es := &dynamo.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
+	es := &eventsdb.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
 		Items: env.Table("ItemsTable")}
-	svc := &service.Service{Store: es, Now: time.Now, OwnerChanged: func(err error) bool { return errors.Is(err, dynamo.ErrOwnerChanged) }}
+	svc := &service.Service{Store: es, Now: time.Now, OwnerChanged: func(err error) bool { return errors.Is(err, eventsdb.ErrOwnerChanged) }}
 	ing := apigw.NewRouter(log)
 	(&edge.API{Service: svc, Log: log}).Register(ing)
 	cat := apigw.NewRouter(log)
-	(&catalogedge.API{Store: &dynamo.Items{DB: env.DB, Table: env.Table("ItemsTable")}, Now: time.Now}).Register(cat)
+	(&catalogedge.API{Store: &catalogdb.Items{DB: env.DB, Table: env.Table("ItemsTable")}, Now: time.Now}).Register(cat)
 	send := &inProcess{routers: map[string]*apigw.Router{"/v1/events": ing, "/v1/items:batch": cat}}
-	return &setup{env: env, customers: &dynamo.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
+	return &setup{env: env, customers: &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
 		loader: &replay.Loader{Send: send, Batch: 500, Senders: 4}}
 }
 
 func retailFile(t *testing.T) func() (io.ReadCloser, error) {
-	root, err := dynamotest.ModuleRoot()
+	root, err := ddbtest.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

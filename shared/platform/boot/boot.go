@@ -10,8 +10,7 @@ import (
 
 	"tailor/shared/platform/apigw"
 	"tailor/shared/platform/config"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/kmskey"
+	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/obs"
 )
 
@@ -19,7 +18,7 @@ import (
 type Deps struct {
 	Log *slog.Logger
 	Env *config.Env
-	DB  dynamo.DB
+	DB  ddb.DB
 }
 
 // Start sets up logging, reads the environment and creates the DynamoDB
@@ -28,27 +27,12 @@ type Deps struct {
 func Start() *Deps {
 	log := obs.NewLogger(os.Stdout)
 	slog.SetDefault(log)
-	db, err := dynamo.NewClient(context.Background())
+	db, err := ddb.NewClient(context.Background())
 	if err != nil {
 		log.Error("cold start failed", "error", err.Error())
 		os.Exit(1)
 	}
 	return &Deps{Log: log, Env: config.FromOS(), DB: db}
-}
-
-// PIIKeys returns the keys of personal data the environment names
-// (package kmskey: PII_KEY_FILE, or PII_KMS_KEY_ID and PII_INDEX_KEY_ID).
-// It exits when they cannot be set up: a function that handles personal
-// data must never fall back to storing it in plaintext.
-func (d *Deps) PIIKeys(ctx context.Context) *kmskey.Keys {
-	s := kmskey.Settings{KeyFile: d.Env.Optional("PII_KEY_FILE"), KMSKeyID: d.Env.Optional("PII_KMS_KEY_ID"),
-		IndexKeyID: d.Env.Optional("PII_INDEX_KEY_ID")}
-	keys, err := kmskey.Open(ctx, s)
-	if err != nil {
-		d.Log.Error("cold start failed", "error", err.Error())
-		os.Exit(1)
-	}
-	return keys
 }
 
 // Ready exits when any required setting was missing; call it after reading

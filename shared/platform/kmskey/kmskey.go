@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"tailor/shared/platform/boot"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -189,4 +190,21 @@ func EnsureFile(path string) (string, error) {
 		return "", fmt.Errorf("write PII key file: %w", err)
 	}
 	return abs, f.Close()
+}
+
+// MustOpen returns the keys of personal data d's environment names
+// (PII_KEY_FILE, or PII_KMS_KEY_ID and PII_INDEX_KEY_ID). Only a
+// function's main calls it: it exits when they cannot be set up, since a
+// function that handles personal data must never fall back to storing it
+// in plaintext. It lives here rather than in boot so that functions that
+// handle no personal data do not link the KMS client.
+func MustOpen(ctx context.Context, d *boot.Deps) *Keys {
+	s := Settings{KeyFile: d.Env.Optional("PII_KEY_FILE"), KMSKeyID: d.Env.Optional("PII_KMS_KEY_ID"),
+		IndexKeyID: d.Env.Optional("PII_INDEX_KEY_ID")}
+	keys, err := Open(ctx, s)
+	if err != nil {
+		d.Log.Error("cold start failed", "error", err.Error())
+		os.Exit(1)
+	}
+	return keys
 }

@@ -17,8 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"tailor/shared/customers"
+	customersdb "tailor/shared/customers/dynamo"
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/dynamo"
+	"tailor/shared/platform/ddb"
 	"tailor/shared/recommendations"
 	"tailor/shared/recommendations/edge"
 	"tailor/shared/recommendations/service"
@@ -28,7 +29,7 @@ import (
 
 // counter counts the DynamoDB calls of the request side by operation.
 type counter struct {
-	dynamo.DB
+	ddb.DB
 	mu sync.Mutex
 	n  map[string]int
 }
@@ -482,7 +483,7 @@ func TestFreshness(t *testing.T) {
 
 func TestPersonalizationConsentWithdrawn(t *testing.T) {
 	h := newHarness(t)
-	cs := &dynamo.Customers{DB: h.shop.Env.DB, Table: h.shop.Env.Table("CustomersTable")}
+	cs := &customersdb.Customers{DB: h.shop.Env.DB, Table: h.shop.Env.Table("CustomersTable")}
 	c, err := customers.Replace(servicetest.Customer, nil, customers.Replacement{Consent: map[string]bool{"personalization": false}}, servicetest.Now)
 	if err != nil {
 		t.Fatal(err)

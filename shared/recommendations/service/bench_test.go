@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"tailor/shared/catalog"
+	catalogdb "tailor/shared/catalog/dynamo"
+	eventsdb "tailor/shared/events/dynamo"
 	ingest "tailor/shared/events/service"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb/ddbtest"
 	"tailor/shared/recommendations"
+	recodb "tailor/shared/recommendations/dynamo"
 	"tailor/shared/recommendations/service"
 )
 
@@ -23,13 +25,13 @@ import (
 // items, the most a customer record holds of the first and more than most
 // hold of the second. It returns the request-side store over a capacity
 // meter.
-func heavyShop(b *testing.B) (*dynamo.Recommendations, *dynamotest.Meter) {
-	env := dynamotest.New(b)
+func heavyShop(b *testing.B) (*recodb.Recommendations, *ddbtest.Meter) {
+	env := ddbtest.New(b)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	rng := rand.New(rand.NewPCG(1, 2))
 	const nItems = 2000
-	items := &dynamo.Items{DB: env.DB, Table: env.Table("ItemsTable")}
+	items := &catalogdb.Items{DB: env.DB, Table: env.Table("ItemsTable")}
 	attrs := map[string]recommendations.Item{}
 	for n := range nItems {
 		id := fmt.Sprintf("sku-%05d", n)
@@ -43,7 +45,7 @@ func heavyShop(b *testing.B) (*dynamo.Recommendations, *dynamotest.Meter) {
 		if _, _, err := items.Put(ctx, it); err != nil {
 			b.Fatal(err)
 		}
-		attrs[id] = dynamo.RecoItem(it)
+		attrs[id] = recodb.RecoItem(it)
 	}
 	model := &recommendations.Model{AsOf: now, Items: map[string]recommendations.ItemModel{}}
 	for n := range nItems {
@@ -54,7 +56,7 @@ func heavyShop(b *testing.B) (*dynamo.Recommendations, *dynamotest.Meter) {
 		}
 		model.Items[id] = im
 	}
-	ts := &dynamo.Training{DB: env.DB, Events: env.Table("EventsTable"), Items: env.Table("ItemsTable"), Models: env.Table("ModelsTable")}
+	ts := &recodb.Training{DB: env.DB, Events: env.Table("EventsTable"), Items: env.Table("ItemsTable"), Models: env.Table("ModelsTable")}
 	if _, err := ts.WriteNeighbours(ctx, model, attrs, nil); err != nil {
 		b.Fatal(err)
 	}
@@ -74,9 +76,9 @@ func heavyShop(b *testing.B) (*dynamo.Recommendations, *dynamotest.Meter) {
 	if err := ts.WritePopular(ctx, lists, attrs, now); err != nil {
 		b.Fatal(err)
 	}
-	svc := &ingest.Service{Store: &dynamo.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
+	svc := &ingest.Service{Store: &eventsdb.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
 		Items: env.Table("ItemsTable")}, Now: func() time.Time { return now },
-		OwnerChanged: func(err error) bool { return errors.Is(err, dynamo.ErrOwnerChanged) }}
+		OwnerChanged: func(err error) bool { return errors.Is(err, eventsdb.ErrOwnerChanged) }}
 	var raws []json.RawMessage
 	for n := range 150 {
 		e := map[string]any{"event_id": fmt.Sprintf("h-%03d", n), "type": "view", "customer_id": "heavy",
@@ -92,8 +94,8 @@ func heavyShop(b *testing.B) (*dynamo.Recommendations, *dynamotest.Meter) {
 			b.Fatalf("event %d: %+v", o.Index, o)
 		}
 	}
-	m := &dynamotest.Meter{DB: env.DB}
-	return &dynamo.Recommendations{DB: m, Customers: env.Table("CustomersTable"), Items: env.Table("ItemsTable"),
+	m := &ddbtest.Meter{DB: env.DB}
+	return &recodb.Recommendations{DB: m, Customers: env.Table("CustomersTable"), Items: env.Table("ItemsTable"),
 		Models: env.Table("ModelsTable")}, m
 }
 

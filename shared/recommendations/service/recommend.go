@@ -35,18 +35,18 @@ import (
 	"tailor/shared/catalog"
 	"tailor/shared/customers"
 	"tailor/shared/events"
-	"tailor/shared/platform/dynamo"
 	"tailor/shared/platform/errs"
 	"tailor/shared/platform/money"
 	"tailor/shared/recommendations"
+	recodb "tailor/shared/recommendations/dynamo"
 )
 
-// Store is the storage the service reads (dynamo.Recommendations).
+// Store is the storage the service reads (recodb.Recommendations).
 type Store interface {
-	Shopper(ctx context.Context, customerID string) (dynamo.Shopper, error)
-	Lists(ctx context.Context, lists, live []string) (dynamo.Lists, error)
+	Shopper(ctx context.Context, customerID string) (recodb.Shopper, error)
+	Lists(ctx context.Context, lists, live []string) (recodb.Lists, error)
 	Live(ctx context.Context, ids []string) (map[string]catalog.Item, error)
-	Popular(ctx context.Context, keys []dynamo.PopularKey) (map[dynamo.PopularKey]dynamo.Popular, error)
+	Popular(ctx context.Context, keys []recodb.PopularKey) (map[recodb.PopularKey]recodb.Popular, error)
 }
 
 // Limits of a request.
@@ -87,11 +87,11 @@ type Service struct {
 	PopularTTL time.Duration
 
 	mu    sync.Mutex
-	cache map[dynamo.PopularKey]cachedList
+	cache map[recodb.PopularKey]cachedList
 }
 
 type cachedList struct {
-	list  dynamo.Popular
+	list  recodb.Popular
 	found bool
 	at    time.Time
 }
@@ -173,13 +173,13 @@ func (s *Service) Recommend(ctx context.Context, q Query) (List, error) {
 	}
 
 	hist, buyAgain := historyItems(in, q.Mode)
-	keys := []dynamo.PopularKey{{WindowDays: ServingWindow}, {WindowDays: BackfillWindow}}
+	keys := []recodb.PopularKey{{WindowDays: ServingWindow}, {WindowDays: BackfillWindow}}
 	for _, c := range slices.Concat(in.DeclaredCategories, topCategories(in.CategoryAffinity, fallbackCategories)) {
-		keys = append(keys, dynamo.PopularKey{WindowDays: ServingWindow, Category: c})
+		keys = append(keys, recodb.PopularKey{WindowDays: ServingWindow, Category: c})
 	}
 	var (
-		lists    dynamo.Lists
-		popular  map[dynamo.PopularKey]dynamo.Popular
+		lists    recodb.Lists
+		popular  map[recodb.PopularKey]recodb.Popular
 		popErr   error
 		wg       sync.WaitGroup
 		listsErr error
@@ -192,7 +192,7 @@ func (s *Service) Recommend(ctx context.Context, q Query) (List, error) {
 	if len(hist) > 0 {
 		lists, listsErr = s.Store.Lists(ctx, hist, buyAgain)
 	} else {
-		lists = dynamo.Lists{Models: map[string]recommendations.ItemModel{}, Trained: map[string]recommendations.Item{}, Live: map[string]catalog.Item{}}
+		lists = recodb.Lists{Models: map[string]recommendations.ItemModel{}, Trained: map[string]recommendations.Item{}, Live: map[string]catalog.Item{}}
 	}
 	wg.Wait()
 	if err := cmp.Or(listsErr, popErr); err != nil {
@@ -275,9 +275,9 @@ func (s *Service) Similar(ctx context.Context, q SimilarQuery) (SimilarList, err
 			opt.Exclude = InCart(sh.Aggregates.Recent)
 		}
 	}
-	keys := []dynamo.PopularKey{{WindowDays: BackfillWindow}, {WindowDays: ServingWindow}}
+	keys := []recodb.PopularKey{{WindowDays: BackfillWindow}, {WindowDays: ServingWindow}}
 	if top := target.TopCategory(); top != "" {
-		keys = append(keys, dynamo.PopularKey{WindowDays: ServingWindow, Category: top})
+		keys = append(keys, recodb.PopularKey{WindowDays: ServingWindow, Category: top})
 	}
 	popular, err := s.popular(ctx, keys)
 	if err != nil {
@@ -296,7 +296,7 @@ func (s *Service) Similar(ctx context.Context, q SimilarQuery) (SimilarList, err
 			pool = append(pool, it)
 		}
 	}
-	in := recommendations.SimilarInput{Item: dynamo.RecoItem(target), Neighbours: lists.Models[q.ItemID].Neighbours,
+	in := recommendations.SimilarInput{Item: recodb.RecoItem(target), Neighbours: lists.Models[q.ItemID].Neighbours,
 		Items: overlay(trained, lists.Live), Pool: pool, Purchased: purchased}
 	first := opt
 	first.Limit, first.Explain = shortlistSize(q.Limit), false
@@ -308,7 +308,7 @@ func (s *Service) Similar(ctx context.Context, q SimilarQuery) (SimilarList, err
 	in.Pool = in.Pool[:0:0]
 	for _, it := range pool {
 		if l, ok := live[it.ItemID]; ok {
-			in.Pool = append(in.Pool, dynamo.RecoItem(l))
+			in.Pool = append(in.Pool, recodb.RecoItem(l))
 		}
 	}
 	for _, r := range s.Scorer.Similar(in, opt) {
@@ -337,8 +337,8 @@ type PopularList struct {
 // under a category, from the trained list of the category's top level.
 func (s *Service) Popular(ctx context.Context, q PopularQuery) (PopularList, error) {
 	out := PopularList{WindowDays: q.WindowDays, Category: q.Category, Items: []Item{}}
-	k := dynamo.PopularKey{WindowDays: q.WindowDays, Category: recommendations.TopCategory(q.Category)}
-	lists, err := s.popular(ctx, []dynamo.PopularKey{k})
+	k := recodb.PopularKey{WindowDays: q.WindowDays, Category: recommendations.TopCategory(q.Category)}
+	lists, err := s.popular(ctx, []recodb.PopularKey{k})
 	if err != nil {
 		return out, err
 	}
@@ -403,11 +403,11 @@ func (s *Service) shortlist(ctx context.Context, recs []recommendations.Recommen
 // missing or expired ones with one call. Lists that do not exist are
 // cached as absent too, so a store without a trained model is not read on
 // every request.
-func (s *Service) popular(ctx context.Context, keys []dynamo.PopularKey) (map[dynamo.PopularKey]dynamo.Popular, error) {
+func (s *Service) popular(ctx context.Context, keys []recodb.PopularKey) (map[recodb.PopularKey]recodb.Popular, error) {
 	ttl := cmp.Or(s.PopularTTL, 5*time.Minute)
 	now := s.Now()
-	out := make(map[dynamo.PopularKey]dynamo.Popular, len(keys))
-	var missing []dynamo.PopularKey
+	out := make(map[recodb.PopularKey]recodb.Popular, len(keys))
+	var missing []recodb.PopularKey
 	s.mu.Lock()
 	for _, k := range keys {
 		c, ok := s.cache[k]
@@ -431,7 +431,7 @@ func (s *Service) popular(ctx context.Context, keys []dynamo.PopularKey) (map[dy
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cache == nil {
-		s.cache = map[dynamo.PopularKey]cachedList{}
+		s.cache = map[recodb.PopularKey]cachedList{}
 	}
 	for _, k := range missing {
 		l, found := got[k]
@@ -544,7 +544,7 @@ func overlay(trained map[string]recommendations.Item, live map[string]catalog.It
 	out := make(map[string]recommendations.Item, len(trained)+len(live))
 	maps.Copy(out, trained)
 	for id, it := range live {
-		out[id] = dynamo.RecoItem(it)
+		out[id] = recodb.RecoItem(it)
 	}
 	return out
 }
@@ -552,7 +552,7 @@ func overlay(trained map[string]recommendations.Item, live map[string]catalog.It
 func recoItems(live map[string]catalog.Item) map[string]recommendations.Item {
 	out := make(map[string]recommendations.Item, len(live))
 	for id, it := range live {
-		out[id] = dynamo.RecoItem(it)
+		out[id] = recodb.RecoItem(it)
 	}
 	return out
 }
@@ -594,14 +594,14 @@ func round(x float64) float64 {
 
 // withBackfill is the serving window's global popular list followed by the
 // items of the year-long list it lacks, best first within each.
-func withBackfill(popular map[dynamo.PopularKey]dynamo.Popular) []recommendations.ScoredItem {
-	serving := popular[dynamo.PopularKey{WindowDays: ServingWindow}].Items
+func withBackfill(popular map[recodb.PopularKey]recodb.Popular) []recommendations.ScoredItem {
+	serving := popular[recodb.PopularKey{WindowDays: ServingWindow}].Items
 	out := slices.Clone(serving)
 	seen := make(map[string]bool, len(serving))
 	for _, p := range serving {
 		seen[p.ItemID] = true
 	}
-	for _, p := range popular[dynamo.PopularKey{WindowDays: BackfillWindow}].Items {
+	for _, p := range popular[recodb.PopularKey{WindowDays: BackfillWindow}].Items {
 		if !seen[p.ItemID] {
 			out = append(out, p)
 		}

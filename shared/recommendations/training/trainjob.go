@@ -13,15 +13,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"time"
-
-	"tailor/shared/platform/dynamo"
 	"tailor/shared/platform/errs"
 	"tailor/shared/platform/obs"
 	"tailor/shared/recommendations"
+	recodb "tailor/shared/recommendations/dynamo"
+	"time"
 )
 
-// Store is the storage the job needs (dynamo.Training implements it).
+// Store is the storage the job needs (recodb.Training implements it).
 type Store interface {
 	// Interactions returns every stored history event as a training
 	// interaction.
@@ -35,7 +34,7 @@ type Store interface {
 	// WritePopular replaces the popularity lists.
 	WritePopular(ctx context.Context, lists []recommendations.PopularList, attrs map[string]recommendations.Item, asOf time.Time) error
 	// PutRun stores the run record, replacing one with the same as_of.
-	PutRun(ctx context.Context, r dynamo.Run) error
+	PutRun(ctx context.Context, r recodb.Run) error
 }
 
 // Job trains and stores the recommender's model.
@@ -94,11 +93,11 @@ func AsOf(payload []byte, now time.Time) (time.Time, error) {
 
 // Handle is the Lambda handler: it trains as of the payload's time (see
 // AsOf) and returns the run record.
-func (j *Job) Handle(ctx context.Context, payload json.RawMessage) (dynamo.Run, error) {
+func (j *Job) Handle(ctx context.Context, payload json.RawMessage) (recodb.Run, error) {
 	asOf, err := AsOf(payload, j.Now())
 	if err != nil {
 		j.Log.ErrorContext(ctx, "training not started", "error", err.Error())
-		return dynamo.Run{}, err
+		return recodb.Run{}, err
 	}
 	run, err := j.Run(ctx, asOf)
 	if err != nil {
@@ -112,9 +111,9 @@ func (j *Job) Handle(ctx context.Context, payload json.RawMessage) (dynamo.Run, 
 // and replaces the stored model. Running it again with the same asOf
 // writes the same lists: training is deterministic, every list is written
 // whole, and lists of items that dropped out are deleted.
-func (j *Job) Run(ctx context.Context, asOf time.Time) (dynamo.Run, error) {
+func (j *Job) Run(ctx context.Context, asOf time.Time) (recodb.Run, error) {
 	start := j.Now()
-	run := dynamo.Run{AsOf: asOf, StartedAt: start.UTC()}
+	run := recodb.Run{AsOf: asOf, StartedAt: start.UTC()}
 	interactions, err := j.Store.Interactions(ctx)
 	if err != nil {
 		return run, fmt.Errorf("read history: %w", err)

@@ -7,14 +7,13 @@ import (
 	"log/slog"
 	"slices"
 	"tailor/shared/platform/apigw/apigwtest"
-	"testing"
-	"time"
-
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb/ddbtest"
 	"tailor/shared/platform/errs"
+	recodb "tailor/shared/recommendations/dynamo"
 	"tailor/shared/recommendations/service/servicetest"
 	"tailor/shared/recommendations/training"
+	"testing"
+	"time"
 )
 
 func sample(t *testing.T, name string) json.RawMessage { return apigwtest.File(t, "train", name) }
@@ -58,7 +57,7 @@ func snapshot(t *testing.T, shop *servicetest.Shop) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, table := range []string{"ItemsTable", "ModelsTable"} {
-		rows, err := dynamotest.ScanAll(context.Background(), shop.Env.DB, shop.Env.Table(table))
+		rows, err := ddbtest.ScanAll(context.Background(), shop.Env.DB, shop.Env.Table(table))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,11 +83,11 @@ func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
 	// touches any more and a popularity list of a category that sold
 	// nothing this month. A run must remove both.
 	rec := shop.Recommendations(nil)
-	if err := dynamotest.PutRaw(ctx, shop.Env.DB, shop.Env.Table("ItemsTable"), map[string]any{
+	if err := ddbtest.PutRaw(ctx, shop.Env.DB, shop.Env.Table("ItemsTable"), map[string]any{
 		"pk": "I#gone", "sk": "NEIGHBOURS", "item_id": "gone", "nb": []map[string]any{{"i": servicetest.Mug, "s": 0.5}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := dynamotest.PutRaw(ctx, shop.Env.DB, shop.Env.Table("ModelsTable"), map[string]any{
+	if err := ddbtest.PutRaw(ctx, shop.Env.DB, shop.Env.Table("ModelsTable"), map[string]any{
 		"pk": "POPULAR#30d", "sk": "C#Gone", "window_days": 30, "category": "Gone", "items": []map[string]any{{"i": "gone", "s": 1}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,15 +125,15 @@ func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
 	if a := lists.Trained[servicetest.Teapot]; a.Category != "Home/Kitchen" || a.Brand != "Acme" || a.PriceMinor != 2500 {
 		t.Fatalf("teapot attributes in the list = %+v", a)
 	}
-	pop, err := rec.Popular(ctx, []dynamo.PopularKey{{WindowDays: 30}, {WindowDays: 30, Category: "Home"},
+	pop, err := rec.Popular(ctx, []recodb.PopularKey{{WindowDays: 30}, {WindowDays: 30, Category: "Home"},
 		{WindowDays: 30, Category: "Gone"}, {WindowDays: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := pop[dynamo.PopularKey{WindowDays: 30, Category: "Gone"}]; ok {
+	if _, ok := pop[recodb.PopularKey{WindowDays: 30, Category: "Gone"}]; ok {
 		t.Fatal("a stale popularity list survived the run")
 	}
-	home := pop[dynamo.PopularKey{WindowDays: 30, Category: "Home"}]
+	home := pop[recodb.PopularKey{WindowDays: 30, Category: "Home"}]
 	if len(home.Items) == 0 || home.Items[0].ItemID != servicetest.Mug || !home.AsOf.Equal(asOf) {
 		t.Fatalf("popular in Home = %+v; want the mug (ten buyers) first", home)
 	}
@@ -143,15 +142,15 @@ func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
 			t.Fatalf("popular in Home holds %s of %q", it.ItemID, home.Attrs[it.ItemID].Category)
 		}
 	}
-	if len(pop[dynamo.PopularKey{WindowDays: 30}].Items) != 14 {
-		t.Fatalf("global 30-day list = %v", pop[dynamo.PopularKey{WindowDays: 30}].Items)
+	if len(pop[recodb.PopularKey{WindowDays: 30}].Items) != 14 {
+		t.Fatalf("global 30-day list = %v", pop[recodb.PopularKey{WindowDays: 30}].Items)
 	}
 
-	runs, err := dynamotest.ScanAll(ctx, shop.Env.DB, shop.Env.Table("ModelsTable"))
+	runs, err := ddbtest.ScanAll(ctx, shop.Env.DB, shop.Env.Table("ModelsTable"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := runs[dynamotest.RowKey{PK: "RUN#train", SK: "2026-11-20T00:00:00Z"}]; !ok {
+	if _, ok := runs[ddbtest.RowKey{PK: "RUN#train", SK: "2026-11-20T00:00:00Z"}]; !ok {
 		t.Fatalf("no run record; models table holds %d rows", len(runs))
 	}
 
@@ -177,13 +176,13 @@ func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
 }
 
 func TestTrainWithoutHistoryClearsOldLists(t *testing.T) {
-	env := dynamotest.New(t)
+	env := ddbtest.New(t)
 	ctx := context.Background()
-	if err := dynamotest.PutRaw(ctx, env.DB, env.Table("ItemsTable"), map[string]any{
+	if err := ddbtest.PutRaw(ctx, env.DB, env.Table("ItemsTable"), map[string]any{
 		"pk": "I#old", "sk": "NEIGHBOURS", "item_id": "old"}); err != nil {
 		t.Fatal(err)
 	}
-	ts := &dynamo.Training{DB: env.DB, Events: env.Table("EventsTable"), Items: env.Table("ItemsTable"), Models: env.Table("ModelsTable")}
+	ts := &recodb.Training{DB: env.DB, Events: env.Table("EventsTable"), Items: env.Table("ItemsTable"), Models: env.Table("ModelsTable")}
 	job := &training.Job{Store: ts, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: time.Now}
 	run, err := job.Handle(ctx, json.RawMessage(`{}`))
 	if err != nil {
@@ -192,7 +191,7 @@ func TestTrainWithoutHistoryClearsOldLists(t *testing.T) {
 	if run.Items != 0 || run.Removed != 1 {
 		t.Fatalf("run = %+v", run)
 	}
-	rows, err := dynamotest.ScanAll(ctx, env.DB, env.Table("ItemsTable"))
+	rows, err := ddbtest.ScanAll(ctx, env.DB, env.Table("ItemsTable"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/dynamo"
 	"tailor/shared/platform/errs"
+	segmentsdb "tailor/shared/segments/dynamo"
 	"tailor/shared/segments/service"
 )
 
@@ -29,7 +29,7 @@ type Runs interface {
 // Members is the membership storage the handlers need.
 type Members interface {
 	// Members returns a page of a segment of a run, by index query.
-	Members(ctx context.Context, runID, slug string, limit int, cursor string) (dynamo.MemberPage, error)
+	Members(ctx context.Context, runID, slug string, limit int, cursor string) (segmentsdb.MemberPage, error)
 }
 
 // Page sizes of member listings.
@@ -88,10 +88,10 @@ func (a *API) list(ctx context.Context, r *apigw.Request) (*apigw.Response, erro
 
 // MembersPage is the answer of GET /v1/segments/{name}/customers.
 type MembersPage struct {
-	RunID      string          `json:"run_id"`
-	Segment    string          `json:"segment"`
-	Customers  []dynamo.Member `json:"customers"`
-	NextCursor string          `json:"next_cursor,omitempty"`
+	RunID      string              `json:"run_id"`
+	Segment    string              `json:"segment"`
+	Customers  []segmentsdb.Member `json:"customers"`
+	NextCursor string              `json:"next_cursor,omitempty"`
 }
 
 func (a *API) members(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {

@@ -19,9 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"tailor/shared/customers"
+	customersdb "tailor/shared/customers/dynamo"
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb/ddbtest"
+	segmentsdb "tailor/shared/segments/dynamo"
 	"tailor/shared/segments/edge"
 	"tailor/shared/segments/service"
 )
@@ -30,18 +31,18 @@ import (
 func sample(t *testing.T, dir, name string) []byte { return apigwtest.File(t, dir, name) }
 
 type fixture struct {
-	env       *dynamotest.Env
-	customers *dynamo.CustomerScores
-	runs      *dynamo.SegmentRuns
+	env       *ddbtest.Env
+	customers *segmentsdb.CustomerScores
+	runs      *segmentsdb.SegmentRuns
 	job       *service.Job
 	router    *apigw.Router
 }
 
 func newFixture(t *testing.T) *fixture {
-	env := dynamotest.New(t)
+	env := ddbtest.New(t)
 	f := &fixture{env: env,
-		customers: &dynamo.CustomerScores{DB: env.DB, Table: env.Table("CustomersTable")},
-		runs:      &dynamo.SegmentRuns{DB: env.DB, Table: env.Table("ModelsTable")}}
+		customers: &segmentsdb.CustomerScores{DB: env.DB, Table: env.Table("CustomersTable")},
+		runs:      &segmentsdb.SegmentRuns{DB: env.DB, Table: env.Table("ModelsTable")}}
 	f.job = &service.Job{Customers: f.customers, Runs: f.runs, Config: service.Config{Segments: 4},
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	f.router = apigw.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)))
@@ -107,7 +108,7 @@ func TestJobAndAPIAgainstDynamoDB(t *testing.T) {
 	}
 	// One customer also has a profile with personal data, written through
 	// the customers store as the API would.
-	people := &dynamo.Customers{DB: f.env.DB, Table: f.env.Table("CustomersTable")}
+	people := &customersdb.Customers{DB: f.env.DB, Table: f.env.Table("CustomersTable")}
 	c0 := &customers.Customer{ID: recs[0].CustomerID, Profile: customers.Profile{Name: "Ada Lovelace", Email: "ada@example.com"},
 		Version: 1, CreatedAt: asOf, UpdatedAt: asOf, Consent: map[string]customers.ConsentState{}, Tags: []string{"vip"}}
 	if err := people.Save(ctx, c0, 0); err != nil {

@@ -4,18 +4,17 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"tailor/shared/platform/ddb/ddbtest"
+	segmentsdb "tailor/shared/segments/dynamo"
+	"tailor/shared/segments/service"
 	"testing"
 	"time"
-
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
-	"tailor/shared/segments/service"
 )
 
 // split reads through one store and writes through another, so the
 // write-back can be metered (the meter does not Scan).
 type split struct {
-	read, write *dynamo.CustomerScores
+	read, write *segmentsdb.CustomerScores
 }
 
 func (s split) ScanSegment(ctx context.Context, seg, total int, fn func([]service.CustomerDays) error) error {
@@ -42,16 +41,16 @@ func BenchmarkJobDynamoDB100k(b *testing.B) {
 	recs := service.Synthetic(n, 2026, asOf)
 	for b.Loop() {
 		b.StopTimer()
-		env := dynamotest.New(b)
-		raw := &dynamo.CustomerScores{DB: env.DB, Table: env.Table("CustomersTable"), Writers: 8}
+		env := ddbtest.New(b)
+		raw := &segmentsdb.CustomerScores{DB: env.DB, Table: env.Table("CustomersTable"), Writers: 8}
 		seedStart := time.Now()
 		if err := raw.SeedAggregates(ctx, recs, 8); err != nil {
 			b.Fatal(err)
 		}
 		seed := time.Since(seedStart)
-		meter := &dynamotest.Meter{DB: env.DB}
-		customers := split{read: raw, write: &dynamo.CustomerScores{DB: meter, Table: env.Table("CustomersTable"), Writers: 8}}
-		job := &service.Job{Customers: customers, Runs: &dynamo.SegmentRuns{DB: env.DB, Table: env.Table("ModelsTable")},
+		meter := &ddbtest.Meter{DB: env.DB}
+		customers := split{read: raw, write: &segmentsdb.CustomerScores{DB: meter, Table: env.Table("CustomersTable"), Writers: 8}}
+		job := &service.Job{Customers: customers, Runs: &segmentsdb.SegmentRuns{DB: env.DB, Table: env.Table("ModelsTable")},
 			Config: service.Config{Segments: 8}}
 		b.StartTimer()
 		start := time.Now()

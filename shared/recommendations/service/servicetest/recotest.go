@@ -14,10 +14,13 @@ import (
 	"time"
 
 	"tailor/shared/catalog"
+	catalogdb "tailor/shared/catalog/dynamo"
 	"tailor/shared/events"
+	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/events/service"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb"
+	"tailor/shared/platform/ddb/ddbtest"
+	recodb "tailor/shared/recommendations/dynamo"
 )
 
 // Now is the shop's clock: every event happened in the 20 days before it.
@@ -124,8 +127,8 @@ func price(itemID string) string {
 
 // Shop is the seeded tables.
 type Shop struct {
-	Env    *dynamotest.Env
-	Items  *dynamo.Items
+	Env    *ddbtest.Env
+	Items  *catalogdb.Items
 	Ingest *service.Service
 }
 
@@ -133,12 +136,12 @@ type Shop struct {
 // the catalogue store and the ingest service, as the API would.
 func Seed(t testing.TB) *Shop {
 	t.Helper()
-	env := dynamotest.New(t)
-	s := &Shop{Env: env, Items: &dynamo.Items{DB: env.DB, Table: env.Table("ItemsTable")}}
-	es := &dynamo.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
+	env := ddbtest.New(t)
+	s := &Shop{Env: env, Items: &catalogdb.Items{DB: env.DB, Table: env.Table("ItemsTable")}}
+	es := &eventsdb.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
 		Items: env.Table("ItemsTable")}
 	s.Ingest = &service.Service{Store: es, Now: func() time.Time { return Now },
-		OwnerChanged: func(err error) bool { return errors.Is(err, dynamo.ErrOwnerChanged) }}
+		OwnerChanged: func(err error) bool { return errors.Is(err, eventsdb.ErrOwnerChanged) }}
 	for _, in := range Items() {
 		s.PutItem(t, in)
 	}
@@ -178,16 +181,16 @@ func (s *Shop) Send(t testing.TB, evs ...map[string]any) {
 }
 
 // Training is the training store over the shop's tables.
-func (s *Shop) Training() *dynamo.Training {
-	return &dynamo.Training{DB: s.Env.DB, Events: s.Env.Table("EventsTable"), Items: s.Env.Table("ItemsTable"),
+func (s *Shop) Training() *recodb.Training {
+	return &recodb.Training{DB: s.Env.DB, Events: s.Env.Table("EventsTable"), Items: s.Env.Table("ItemsTable"),
 		Models: s.Env.Table("ModelsTable"), Segments: 3}
 }
 
 // Recommendations is the request-side store over the shop's tables.
-func (s *Shop) Recommendations(db dynamo.DB) *dynamo.Recommendations {
+func (s *Shop) Recommendations(db ddb.DB) *recodb.Recommendations {
 	if db == nil {
 		db = s.Env.DB
 	}
-	return &dynamo.Recommendations{DB: db, Customers: s.Env.Table("CustomersTable"), Items: s.Env.Table("ItemsTable"),
+	return &recodb.Recommendations{DB: db, Customers: s.Env.Table("CustomersTable"), Items: s.Env.Table("ItemsTable"),
 		Models: s.Env.Table("ModelsTable")}
 }

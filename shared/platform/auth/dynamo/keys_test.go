@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"tailor/shared/platform/auth"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	keysdb "tailor/shared/platform/auth/dynamo"
+	"tailor/shared/platform/ddb/ddbtest"
 	"tailor/shared/platform/errs"
 )
 
 func TestKeysLifecycle(t *testing.T) {
-	env := dynamotest.New(t)
-	s := &dynamo.Keys{DB: env.DB, Table: env.Table("KeysTable")}
+	env := ddbtest.New(t)
+	s := &keysdb.Keys{DB: env.DB, Table: env.Table("KeysTable")}
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"tailor/shared/platform/schema"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"tailor/shared/customers"
+	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
 	"tailor/shared/platform/pii"
 )
@@ -26,7 +28,7 @@ import (
 // associated data; the email is also stored as its keyed hash, attribute
 // email_idx, which index email-index serves. See docs/security.md.
 type Customers struct {
-	DB    DB
+	DB    ddb.DB
 	Table string
 	// PII seals and opens personal fields. Every function wires it; nil
 	// keeps them in plaintext, which only tests written before encryption
@@ -42,7 +44,6 @@ const EmailIndex = "email-index"
 const (
 	attrPII      = "pii"
 	attrEmailIdx = "email_idx"
-	attrErasedAt = "erased_at"
 )
 
 // personal is the sealed part of a profile.
@@ -65,15 +66,6 @@ func splitProfile(p customers.Profile) (customers.Profile, personal) {
 // customerAAD binds a customer's envelope to the customer's id, so an
 // envelope copied onto another record does not open.
 func customerAAD(customerID string) []byte { return []byte("customer/" + customerID) }
-
-const skProfile = "PROFILE"
-
-func customerKey(customerID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		attrPK: &types.AttributeValueMemberS{Value: "C#" + customerID},
-		attrSK: &types.AttributeValueMemberS{Value: skProfile},
-	}
-}
 
 // customerItem is the stored shape of a customer record.
 type customerItem struct {
@@ -113,10 +105,10 @@ func (it customerItem) customer() *customers.Customer {
 // clients.
 func (s *Customers) Get(ctx context.Context, customerID string) (*customers.Customer, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.Table, Key: customerKey(customerID), ConsistentRead: aws.Bool(true),
+		TableName: &s.Table, Key: schema.CustomerKey(customerID), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return nil, classify("get customer "+customerID, err)
+		return nil, ddb.Classify("get customer "+customerID, err)
 	}
 	if len(out.Item) == 0 {
 		return nil, &errs.Error{Op: "get customer " + customerID, Kind: errs.NotFound,
@@ -210,27 +202,27 @@ func (s *Customers) Save(ctx context.Context, c *customers.Customer, expected in
 	if expected > 0 {
 		cond = expression.Name("version").Equal(expression.Value(expected))
 	}
-	cond = cond.And(expression.Name(attrErasedAt).AttributeNotExists())
+	cond = cond.And(expression.Name(schema.AttrErasedAt).AttributeNotExists())
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
 	if err != nil {
 		return fmt.Errorf("%s: build expression: %w", op, err)
 	}
 	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.Table, Key: customerKey(c.ID),
+		TableName: &s.Table, Key: schema.CustomerKey(c.ID),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		if _, erased := ccf.Item[attrErasedAt]; erased {
+		if _, erased := ccf.Item[schema.AttrErasedAt]; erased {
 			return &errs.Error{Op: op, Kind: errs.Conflict, Err: customers.ErrErased,
 				Detail: fmt.Sprintf("customer %s was erased; only an admin key can create it again", c.ID)}
 		}
 		return &errs.Error{Op: op, Kind: errs.Precondition,
 			Detail: fmt.Sprintf("customer %s has changed since version %d", c.ID, expected)}
 	}
-	return classify(op, err)
+	return ddb.Classify(op, err)
 }
 
 // FindByEmail returns the customers whose email is email (compared in
@@ -253,15 +245,15 @@ func (s *Customers) FindByEmail(ctx context.Context, email string) ([]*customers
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values(), Limit: aws.Int32(20)})
 	if err != nil {
-		return nil, classify("find customers by email", err)
+		return nil, ddb.Classify("find customers by email", err)
 	}
 	found := []*customers.Customer{}
 	for _, it := range out.Items {
-		pk, _ := it[attrPK].(*types.AttributeValueMemberS)
-		if pk == nil || !strings.HasPrefix(pk.Value, pfxCustomer) {
+		pk, _ := it[ddb.AttrPK].(*types.AttributeValueMemberS)
+		if pk == nil || !strings.HasPrefix(pk.Value, schema.PfxCustomer) {
 			continue
 		}
-		c, err := s.Get(ctx, strings.TrimPrefix(pk.Value, pfxCustomer))
+		c, err := s.Get(ctx, strings.TrimPrefix(pk.Value, schema.PfxCustomer))
 		if errs.Is(err, errs.NotFound) {
 			continue
 		}

@@ -1,4 +1,4 @@
-package dynamotest
+package ddbtest
 
 import (
 	"context"
@@ -10,8 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"tailor/shared/platform/dynamo"
+	"tailor/shared/platform/ddb"
 )
 
 // ErrCrashed is what every call of a crashed invocation returns: the
@@ -28,12 +27,12 @@ const (
 	faultKinds
 )
 
-// Faults wraps a dynamo.DB and injects failures with the given rates per
+// Faults wraps a ddb.DB and injects failures with the given rates per
 // call (0..1, checked in this order; their sum is the fault rate).
 // DynamoDB Local never throttles or fails on its own, so this is how tests
 // reach the retry paths. It is safe for concurrent use.
 type Faults struct {
-	DB dynamo.DB
+	DB ddb.DB
 	// Throttle and Server apply to every call; Lost and Crash to writes
 	// only, and both let the write through before failing.
 	Throttle, Server, Lost, Crash float64
@@ -47,7 +46,7 @@ type Faults struct {
 
 // NewFaults wraps db with a seeded random source, so a failing run can be
 // repeated.
-func NewFaults(db dynamo.DB, seed uint64) *Faults {
+func NewFaults(db ddb.DB, seed uint64) *Faults {
 	return &Faults{DB: db, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 }
 
@@ -144,50 +143,50 @@ func call[In, Out any](f *Faults, ctx context.Context, write bool, in In, opts [
 	return out, nil
 }
 
-// GetItem implements dynamo.DB.
+// GetItem implements ddb.DB.
 func (f *Faults) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	return call(f, ctx, false, in, o, f.DB.GetItem)
 }
 
-// PutItem implements dynamo.DB.
+// PutItem implements ddb.DB.
 func (f *Faults) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	return call(f, ctx, true, in, o, f.DB.PutItem)
 }
 
-// UpdateItem implements dynamo.DB.
+// UpdateItem implements ddb.DB.
 func (f *Faults) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	return call(f, ctx, true, in, o, f.DB.UpdateItem)
 }
 
-// DeleteItem implements dynamo.DB.
+// DeleteItem implements ddb.DB.
 func (f *Faults) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	return call(f, ctx, true, in, o, f.DB.DeleteItem)
 }
 
-// Query implements dynamo.DB.
+// Query implements ddb.DB.
 func (f *Faults) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	return call(f, ctx, false, in, o, f.DB.Query)
 }
 
-// BatchGetItem implements dynamo.DB.
+// BatchGetItem implements ddb.DB.
 func (f *Faults) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	return call(f, ctx, false, in, o, f.DB.BatchGetItem)
 }
 
-// BatchWriteItem implements dynamo.DB.
+// BatchWriteItem implements ddb.DB.
 func (f *Faults) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	return call(f, ctx, true, in, o, f.DB.BatchWriteItem)
 }
 
-// TransactWriteItems implements dynamo.DB.
+// TransactWriteItems implements ddb.DB.
 func (f *Faults) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	return call(f, ctx, true, in, o, f.DB.TransactWriteItems)
 }
 
-// Meter wraps a dynamo.DB and sums the capacity DynamoDB reports for every
+// Meter wraps a ddb.DB and sums the capacity DynamoDB reports for every
 // call (it asks for ReturnConsumedCapacity TOTAL). Safe for concurrent use.
 type Meter struct {
-	DB dynamo.DB
+	DB ddb.DB
 
 	mu    sync.Mutex
 	read  float64
@@ -260,7 +259,7 @@ func total(cs []types.ConsumedCapacity, write bool) []types.ConsumedCapacity {
 	return out
 }
 
-// GetItem implements dynamo.DB.
+// GetItem implements ddb.DB.
 func (m *Meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
 	out, err := m.DB.GetItem(ctx, in, o...)
@@ -270,7 +269,7 @@ func (m *Meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...fun
 	return out, err
 }
 
-// PutItem implements dynamo.DB.
+// PutItem implements ddb.DB.
 func (m *Meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
 	out, err := m.DB.PutItem(ctx, in, o...)
@@ -281,7 +280,7 @@ func (m *Meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...fun
 	return out, err
 }
 
-// UpdateItem implements dynamo.DB.
+// UpdateItem implements ddb.DB.
 func (m *Meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
 	out, err := m.DB.UpdateItem(ctx, in, o...)
@@ -292,7 +291,7 @@ func (m *Meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o 
 	return out, err
 }
 
-// DeleteItem implements dynamo.DB.
+// DeleteItem implements ddb.DB.
 func (m *Meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
 	out, err := m.DB.DeleteItem(ctx, in, o...)
@@ -303,7 +302,7 @@ func (m *Meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o 
 	return out, err
 }
 
-// Query implements dynamo.DB.
+// Query implements ddb.DB.
 func (m *Meter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
 	out, err := m.DB.Query(ctx, in, o...)
@@ -313,7 +312,7 @@ func (m *Meter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*d
 	return out, err
 }
 
-// BatchGetItem implements dynamo.DB.
+// BatchGetItem implements ddb.DB.
 func (m *Meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
 	out, err := m.DB.BatchGetItem(ctx, in, o...)
@@ -323,7 +322,7 @@ func (m *Meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput
 	return out, err
 }
 
-// BatchWriteItem implements dynamo.DB.
+// BatchWriteItem implements ddb.DB.
 func (m *Meter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
 	out, err := m.DB.BatchWriteItem(ctx, in, o...)
@@ -334,7 +333,7 @@ func (m *Meter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemI
 	return out, err
 }
 
-// TransactWriteItems implements dynamo.DB.
+// TransactWriteItems implements ddb.DB.
 func (m *Meter) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
 	out, err := m.DB.TransactWriteItems(ctx, in, o...)

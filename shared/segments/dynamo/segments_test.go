@@ -3,16 +3,15 @@ package dynamo_test
 import (
 	"bytes"
 	"context"
-	"testing"
-
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	"tailor/shared/platform/ddb/ddbtest"
 	"tailor/shared/platform/errs"
+	segmentsdb "tailor/shared/segments/dynamo"
+	"testing"
 )
 
 func TestSegmentRunBlobs(t *testing.T) {
-	env := dynamotest.New(t)
-	runs := &dynamo.SegmentRuns{DB: env.DB, Table: env.Table("ModelsTable")}
+	env := ddbtest.New(t)
+	runs := &segmentsdb.SegmentRuns{DB: env.DB, Table: env.Table("ModelsTable")}
 	ctx := context.Background()
 	big := bytes.Repeat([]byte("0123456789"), 50_000) // several chunks
 	for name, data := range map[string][]byte{"summary/0000": big, "summary/0001": []byte("b"), "state": []byte("s")} {

@@ -11,19 +11,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"tailor/shared/customers"
+	customersdb "tailor/shared/customers/dynamo"
 	"tailor/shared/events"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	eventsdb "tailor/shared/events/dynamo"
+	"tailor/shared/platform/ddb"
+	"tailor/shared/platform/ddb/ddbtest"
 )
 
-func newEvents(t *testing.T) (*dynamo.Events, *dynamo.Customers, *dynamo.History) {
+var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+func newEvents(t *testing.T) (*eventsdb.Events, *customersdb.Customers, *eventsdb.History) {
 	t.Helper()
-	env := dynamotest.New(t)
+	env := ddbtest.New(t)
 	now := func() time.Time { return t0 }
-	s := &dynamo.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
+	s := &eventsdb.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
 		Items: env.Table("ItemsTable"), Now: now, Backoff: time.Millisecond}
-	return s, &dynamo.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
-		&dynamo.History{DB: env.DB, Table: env.Table("EventsTable"), Now: now}
+	return s, &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
+		&eventsdb.History{DB: env.DB, Table: env.Table("EventsTable"), Now: now}
 }
 
 func purchase(id, cust, order string, minutes int, qty, price int64) events.Event {
@@ -81,7 +85,7 @@ func TestAppendIsExactlyOnce(t *testing.T) {
 // failing makes one kind of call fail once, as a process dying right
 // before it would.
 type failing struct {
-	dynamo.DB
+	ddb.DB
 	updates int
 }
 
@@ -146,7 +150,7 @@ func TestLinkMergesOnceAndFinishesAnInterruptedMove(t *testing.T) {
 		t.Fatalf("history %+v %v", page, err)
 	}
 	// The visitor's record is gone: later visitor events must go to c-1.
-	if _, err := s.Append(ctx, visitor, []events.Event{{ID: "late", Type: events.View, AnonymousID: "a-1", ItemID: "x", Quantity: 1, Time: t0}}); !errors.Is(err, dynamo.ErrOwnerChanged) {
+	if _, err := s.Append(ctx, visitor, []events.Event{{ID: "late", Type: events.View, AnonymousID: "a-1", ItemID: "x", Quantity: 1, Time: t0}}); !errors.Is(err, eventsdb.ErrOwnerChanged) {
 		t.Fatalf("a write to the linked visitor: %v", err)
 	}
 }

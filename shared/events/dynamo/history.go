@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"tailor/shared/platform/schema"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"tailor/shared/events"
+	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
 	"tailor/shared/platform/id"
 	"tailor/shared/platform/pii"
@@ -21,7 +23,7 @@ import (
 // History reads a customer's event history (events table,
 // pk=H#C#<customer_id>, sk=<fixed-width time>#<event_id>).
 type History struct {
-	DB    DB
+	DB    ddb.DB
 	Table string
 	// Now is the clock that decides what has expired; time.Now when nil.
 	Now func() time.Time
@@ -44,7 +46,7 @@ func encodeCursor(lek map[string]types.AttributeValue) (string, error) {
 	if err := attributevalue.UnmarshalMap(lek, &c); err != nil {
 		return "", fmt.Errorf("encode cursor: %w", err)
 	}
-	return sealCursor(c), nil
+	return ddb.SealCursor(c), nil
 }
 
 // decodeCursor checks that s is a cursor this query could have produced:
@@ -52,14 +54,14 @@ func encodeCursor(lek map[string]types.AttributeValue) (string, error) {
 func decodeCursor(s, pk string) (map[string]types.AttributeValue, error) {
 	bad := errs.E(errs.Invalid, "cursor is not valid; use next_cursor of a previous page of the same customer")
 	var c cursor
-	if !openCursor(s, &c) || c.PK != pk {
+	if !ddb.OpenCursor(s, &c) || c.PK != pk {
 		return nil, bad
 	}
 	ts, eventID, ok := strings.Cut(c.SK, "#")
 	if _, err := events.ParseSortKeyTime(ts); !ok || err != nil || !id.Valid(eventID) {
 		return nil, bad
 	}
-	return key(c.PK, c.SK), nil
+	return ddb.Key(c.PK, c.SK), nil
 }
 
 // List returns one page of the customer's history, newest first. Items
@@ -67,8 +69,8 @@ func decodeCursor(s, pk string) (map[string]types.AttributeValue, error) {
 // them.
 func (s *History) List(ctx context.Context, customerID string, q events.HistoryQuery) (events.HistoryPage, error) {
 	op := "list history of customer " + customerID
-	pk := pfxHistory + pfxCustomer + customerID
-	kc := expression.Key(attrPK).Equal(expression.Value(pk))
+	pk := schema.PfxHistory + schema.PfxCustomer + customerID
+	kc := expression.Key(ddb.AttrPK).Equal(expression.Value(pk))
 	lo, hi := "", ""
 	if !q.From.IsZero() {
 		lo = events.SortKeyTime(q.From)
@@ -79,11 +81,11 @@ func (s *History) List(ctx context.Context, customerID string, q events.HistoryQ
 	}
 	switch {
 	case lo != "" && hi != "":
-		kc = kc.And(expression.Key(attrSK).Between(expression.Value(lo), expression.Value(hi)))
+		kc = kc.And(expression.Key(ddb.AttrSK).Between(expression.Value(lo), expression.Value(hi)))
 	case lo != "":
-		kc = kc.And(expression.Key(attrSK).GreaterThanEqual(expression.Value(lo)))
+		kc = kc.And(expression.Key(ddb.AttrSK).GreaterThanEqual(expression.Value(lo)))
 	case hi != "":
-		kc = kc.And(expression.Key(attrSK).LessThan(expression.Value(hi)))
+		kc = kc.And(expression.Key(ddb.AttrSK).LessThan(expression.Value(hi)))
 	}
 	now := time.Now()
 	if s.Now != nil {
@@ -115,7 +117,7 @@ func (s *History) List(ctx context.Context, customerID string, q events.HistoryQ
 		in.Limit = aws.Int32(int32(q.Limit - len(page.Events)))
 		out, err := s.DB.Query(ctx, in)
 		if err != nil {
-			return events.HistoryPage{}, classify(op, err)
+			return events.HistoryPage{}, ddb.Classify(op, err)
 		}
 		for _, it := range out.Items {
 			var r record

@@ -16,10 +16,10 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
+	"tailor/shared/platform/schema"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +30,7 @@ import (
 
 	"tailor/shared/catalog"
 	"tailor/shared/customers"
+	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
 	"tailor/shared/recommendations"
 )
@@ -42,13 +43,6 @@ const (
 	pfxCategory  = "C#"
 	pkTrainRuns  = "RUN#train"
 )
-
-// Scanner is a DB that can also Scan. Only batch jobs are given one, so
-// request handlers cannot scan by construction.
-type Scanner interface {
-	DB
-	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
-}
 
 // attrEntry is one item of a stored list: its id and score, and the
 // attributes it had when the list was trained (category path, brand,
@@ -120,7 +114,7 @@ func (k PopularKey) key() map[string]types.AttributeValue {
 	if k.Category != "" {
 		sk = pfxCategory + k.Category
 	}
-	return key(fmt.Sprintf("%s%dd", pfxPopularL, k.WindowDays), sk)
+	return ddb.Key(fmt.Sprintf("%s%dd", pfxPopularL, k.WindowDays), sk)
 }
 
 // Popular is a stored popularity list with the training-time attributes
@@ -149,7 +143,7 @@ type Run struct {
 // history and the catalogue and writes neighbour lists, popularity lists
 // and run records. Safe for concurrent use.
 type Training struct {
-	DB     Scanner
+	DB     ddb.Scanner
 	Events string // EventsTable
 	Items  string // ItemsTable
 	Models string // ModelsTable
@@ -190,14 +184,14 @@ type historyRow struct {
 // after they are read, so the Scan pays for them (docs/benchmarks.md).
 func (s *Training) Interactions(ctx context.Context) ([]recommendations.Interaction, error) {
 	expr, err := expression.NewBuilder().
-		WithFilter(expression.Name(attrPK).BeginsWith(pfxHistory)).
-		WithProjection(expression.NamesList(expression.Name(attrPK), expression.Name("type"), expression.Name("item_id"),
+		WithFilter(expression.Name(ddb.AttrPK).BeginsWith(schema.PfxHistory)).
+		WithProjection(expression.NamesList(expression.Name(ddb.AttrPK), expression.Name("type"), expression.Name("item_id"),
 			expression.Name("quantity"), expression.Name("ts"))).Build()
 	if err != nil {
 		return nil, fmt.Errorf("scan history: build expression: %w", err)
 	}
 	parts := make([][]recommendations.Interaction, s.segments())
-	err = parallelScan(ctx, s.DB, &dynamodb.ScanInput{TableName: &s.Events, FilterExpression: expr.Filter(),
+	err = ddb.ParallelScan(ctx, s.DB, &dynamodb.ScanInput{TableName: &s.Events, FilterExpression: expr.Filter(),
 		ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()},
 		s.segments(), func(seg int, items []map[string]types.AttributeValue) error {
 			for _, it := range items {
@@ -208,7 +202,7 @@ func (s *Training) Interactions(ctx context.Context) ([]recommendations.Interact
 				if r.ItemID == "" {
 					continue
 				}
-				parts[seg] = append(parts[seg], recommendations.Interaction{CustomerID: strings.TrimPrefix(r.PK, pfxHistory),
+				parts[seg] = append(parts[seg], recommendations.Interaction{CustomerID: strings.TrimPrefix(r.PK, schema.PfxHistory),
 					ItemID: r.ItemID, Type: recommendations.EventType(r.Type), Time: r.Time, Quantity: r.Quantity})
 			}
 			return nil
@@ -234,7 +228,7 @@ type catalogRow struct {
 // catalogue item, and the ids of the items that have a neighbour list now
 // (so a run can remove the lists of items that dropped out of the model).
 func (s *Training) Catalog(ctx context.Context) (map[string]recommendations.Item, []string, error) {
-	proj := expression.NamesList(expression.Name(attrPK), expression.Name(attrSK), expression.Name("item_id"),
+	proj := expression.NamesList(expression.Name(ddb.AttrPK), expression.Name(ddb.AttrSK), expression.Name("item_id"),
 		expression.Name("category"), expression.Name("brand"), expression.Name("price_minor"), expression.Name("in_stock"))
 	expr, err := expression.NewBuilder().WithProjection(proj).Build()
 	if err != nil {
@@ -245,7 +239,7 @@ func (s *Training) Catalog(ctx context.Context) (map[string]recommendations.Item
 		listed []string
 	}
 	parts := make([]part, s.segments())
-	err = parallelScan(ctx, s.DB, &dynamodb.ScanInput{TableName: &s.Items, ProjectionExpression: expr.Projection(),
+	err = ddb.ParallelScan(ctx, s.DB, &dynamodb.ScanInput{TableName: &s.Items, ProjectionExpression: expr.Projection(),
 		ExpressionAttributeNames: expr.Names()}, s.segments(), func(seg int, items []map[string]types.AttributeValue) error {
 		for _, it := range items {
 			var r catalogRow
@@ -254,7 +248,7 @@ func (s *Training) Catalog(ctx context.Context) (map[string]recommendations.Item
 			}
 			id := strings.TrimPrefix(r.PK, "I#")
 			switch r.SK {
-			case skItem:
+			case schema.SkItem:
 				parts[seg].items = append(parts[seg].items, RecoItem(catalog.Item{ID: id, Category: r.Category,
 					Brand: r.Brand, PriceMinor: r.PriceMinor, InStock: r.InStock}))
 			case skNeighbours:
@@ -309,10 +303,10 @@ func (s *Training) WriteNeighbours(ctx context.Context, m *recommendations.Model
 	}
 	for _, id := range stale {
 		if _, kept := m.Items[id]; !kept {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key("I#"+id, skNeighbours)}})
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: ddb.Key("I#"+id, skNeighbours)}})
 		}
 	}
-	return pairs, batchWriteAll(ctx, s.DB, s.Items, reqs, s.writers())
+	return pairs, ddb.Retry{}.BatchWrite(ctx, s.DB, s.Items, reqs, s.writers())
 }
 
 // WritePopular replaces the popularity lists: it writes every list of
@@ -324,7 +318,7 @@ func (s *Training) WritePopular(ctx context.Context, lists []recommendations.Pop
 	windows := map[int]bool{}
 	for _, l := range lists {
 		k := PopularKey{l.WindowDays, l.Category}.key()
-		row := popularItem{PK: k[attrPK].(*types.AttributeValueMemberS).Value, SK: k[attrSK].(*types.AttributeValueMemberS).Value,
+		row := popularItem{PK: k[ddb.AttrPK].(*types.AttributeValueMemberS).Value, SK: k[ddb.AttrSK].(*types.AttributeValueMemberS).Value,
 			WindowDays: l.WindowDays, Category: l.Category, AsOf: asOf.UTC(), Items: make([]attrEntry, 0, len(l.Items))}
 		for _, it := range l.Items {
 			row.Items = append(row.Items, newEntry(it.ItemID, it.Score, attrs))
@@ -345,17 +339,17 @@ func (s *Training) WritePopular(ctx context.Context, lists []recommendations.Pop
 		}
 		for _, sk := range sks {
 			if !written[pk+"|"+sk] {
-				reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(pk, sk)}})
+				reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: ddb.Key(pk, sk)}})
 			}
 		}
 	}
-	return batchWriteAll(ctx, s.DB, s.Models, reqs, s.writers())
+	return ddb.Retry{}.BatchWrite(ctx, s.DB, s.Models, reqs, s.writers())
 }
 
 // listKeys returns the sort keys stored under pk in the models table.
 func (s *Training) listKeys(ctx context.Context, pk string) ([]string, error) {
-	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(pk))).
-		WithProjection(expression.NamesList(expression.Name(attrSK))).Build()
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(ddb.AttrPK).Equal(expression.Value(pk))).
+		WithProjection(expression.NamesList(expression.Name(ddb.AttrSK))).Build()
 	if err != nil {
 		return nil, fmt.Errorf("list %s: build expression: %w", pk, err)
 	}
@@ -365,10 +359,10 @@ func (s *Training) listKeys(ctx context.Context, pk string) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, classify("list "+pk, err)
+			return nil, ddb.Classify("list "+pk, err)
 		}
 		for _, it := range page.Items {
-			if sk, ok := it[attrSK].(*types.AttributeValueMemberS); ok {
+			if sk, ok := it[ddb.AttrSK].(*types.AttributeValueMemberS); ok {
 				out = append(out, sk.Value)
 			}
 		}
@@ -383,16 +377,16 @@ func (s *Training) PutRun(ctx context.Context, r Run) error {
 	if err != nil {
 		return fmt.Errorf("encode run: %w", err)
 	}
-	av[attrPK] = &types.AttributeValueMemberS{Value: pkTrainRuns}
-	av[attrSK] = &types.AttributeValueMemberS{Value: r.AsOf.UTC().Format(time.RFC3339)}
+	av[ddb.AttrPK] = &types.AttributeValueMemberS{Value: pkTrainRuns}
+	av[ddb.AttrSK] = &types.AttributeValueMemberS{Value: r.AsOf.UTC().Format(time.RFC3339)}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Models, Item: av})
-	return classify("put training run", err)
+	return ddb.Classify("put training run", err)
 }
 
 // Recommendations is the request side of the recommender's data: one
 // customer record read and BatchGetItem calls by key. It never scans.
 type Recommendations struct {
-	DB        DB
+	DB        ddb.DB
 	Customers string // CustomersTable
 	Items     string // ItemsTable
 	Models    string // ModelsTable
@@ -411,15 +405,15 @@ type Shopper struct {
 func (s *Recommendations) Shopper(ctx context.Context, customerID string) (Shopper, error) {
 	op := "read customer " + customerID
 	proj := expression.NamesList(expression.Name("agg.recent"), expression.Name("agg.purchased"),
-		expression.Name("agg.affinity"), expression.Name("consent"), expression.Name(attrPK))
+		expression.Name("agg.affinity"), expression.Name("consent"), expression.Name(ddb.AttrPK))
 	expr, err := expression.NewBuilder().WithProjection(proj).Build()
 	if err != nil {
 		return Shopper{}, fmt.Errorf("%s: build projection: %w", op, err)
 	}
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Customers, Key: customerKey(customerID),
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Customers, Key: schema.CustomerKey(customerID),
 		ConsistentRead: aws.Bool(true), ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names()})
 	if err != nil {
-		return Shopper{}, classify(op, err)
+		return Shopper{}, ddb.Classify(op, err)
 	}
 	if len(out.Item) == 0 {
 		return Shopper{}, &errs.Error{Op: op, Kind: errs.NotFound, Detail: fmt.Sprintf("customer %s does not exist", customerID)}
@@ -457,17 +451,17 @@ func (s *Recommendations) Lists(ctx context.Context, lists, live []string) (List
 	out := Lists{Models: map[string]recommendations.ItemModel{}, Trained: map[string]recommendations.Item{}, Live: map[string]catalog.Item{}}
 	keys := make([]map[string]types.AttributeValue, 0, len(lists)+len(live))
 	for _, id := range lists {
-		keys = append(keys, key("I#"+id, skNeighbours))
+		keys = append(keys, ddb.Key("I#"+id, skNeighbours))
 	}
 	for _, id := range live {
-		keys = append(keys, itemKey(id))
+		keys = append(keys, schema.ItemKey(id))
 	}
-	rows, err := batchGetAll(ctx, s.DB, s.Items, dedupKeys(keys))
+	rows, err := ddb.Retry{}.BatchGet(ctx, s.DB, ddb.Get{Table: s.Items, Keys: keys})
 	if err != nil {
 		return out, err
 	}
 	for _, row := range rows {
-		sk, _ := row[attrSK].(*types.AttributeValueMemberS)
+		sk, _ := row[ddb.AttrSK].(*types.AttributeValueMemberS)
 		if sk == nil {
 			continue
 		}
@@ -489,7 +483,7 @@ func (s *Recommendations) Lists(ctx context.Context, lists, live []string) (List
 			self := n.Self
 			self.ID = n.ItemID
 			out.Trained[n.ItemID] = self.item()
-		case skItem:
+		case schema.SkItem:
 			var it catalog.Item
 			if err := attributevalue.UnmarshalMap(row, &it); err != nil {
 				return out, fmt.Errorf("decode item: %w", err)
@@ -517,7 +511,7 @@ func (s *Recommendations) Popular(ctx context.Context, keys []PopularKey) (map[P
 	for _, k := range keys {
 		ks = append(ks, k.key())
 	}
-	rows, err := batchGetAll(ctx, s.DB, s.Models, dedupKeys(ks))
+	rows, err := ddb.Retry{}.BatchGet(ctx, s.DB, ddb.Get{Table: s.Models, Keys: ks})
 	if err != nil {
 		return nil, err
 	}
@@ -534,102 +528,4 @@ func (s *Recommendations) Popular(ctx context.Context, keys []PopularKey) (map[P
 		out[PopularKey{p.WindowDays, p.Category}] = l
 	}
 	return out, nil
-}
-
-// dedupKeys drops repeated keys; BatchGetItem rejects duplicates.
-func dedupKeys(keys []map[string]types.AttributeValue) []map[string]types.AttributeValue {
-	seen := make(map[string]bool, len(keys))
-	out := keys[:0]
-	for _, k := range keys {
-		id := k[attrPK].(*types.AttributeValueMemberS).Value + "\x00" + k[attrSK].(*types.AttributeValueMemberS).Value
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// retryAttempts bounds the tries of one batch call with unprocessed items.
-const retryAttempts = 8
-
-// backoff waits before retry attempt n (1-based): full jitter on an
-// exponential base of 20 ms, at most 2 s, or until ctx ends.
-func backoff(ctx context.Context, n int) error {
-	const base = 20 * time.Millisecond
-	d := min(base<<min(n, 7), 2*time.Second)
-	t := time.NewTimer(rand.N(d) + base/2)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// batchGetAll reads keys from table in calls of batchGetLimit keys,
-// retrying unprocessed keys with backoff.
-func batchGetAll(ctx context.Context, db DB, table string, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	var out []map[string]types.AttributeValue
-	for chunk := range slices.Chunk(keys, batchGetLimit) {
-		req := map[string]types.KeysAndAttributes{table: {Keys: chunk}}
-		for attempt := 1; len(req) > 0; attempt++ {
-			res, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			err = classify("batch get "+table, err)
-			if err == nil {
-				out = append(out, res.Responses[table]...)
-				if req = res.UnprocessedKeys; len(req) == 0 {
-					break
-				}
-			} else if !retriable(ctx, err) {
-				return nil, err
-			}
-			if attempt >= retryAttempts {
-				return nil, fmt.Errorf("batch get %s: gave up after %d attempts: %w", table, attempt, errRetry)
-			}
-			if err := backoff(ctx, attempt); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
-}
-
-// parallelScan scans in with the given number of segments at once and
-// hands each page's items to page along with its segment number; page is
-// called concurrently for different segments, never for the same one.
-func parallelScan(ctx context.Context, db Scanner, in *dynamodb.ScanInput, segments int,
-	page func(seg int, items []map[string]types.AttributeValue) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, segments)
-	for seg := range segments {
-		go func() {
-			si := *in
-			si.Segment, si.TotalSegments = aws.Int32(int32(seg)), aws.Int32(int32(segments))
-			p := dynamodb.NewScanPaginator(db, &si)
-			for p.HasMorePages() {
-				out, err := p.NextPage(ctx)
-				if err != nil {
-					errc <- classify("scan "+aws.ToString(in.TableName), err)
-					cancel()
-					return
-				}
-				if err := page(seg, out.Items); err != nil {
-					errc <- err
-					cancel()
-					return
-				}
-			}
-			errc <- nil
-		}()
-	}
-	var first error
-	for range segments {
-		if err := <-errc; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"tailor/shared/platform/auth"
+	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
 )
 
@@ -23,7 +24,7 @@ import (
 //
 // Only hashes are stored; see auth.Record.
 type Keys struct {
-	DB    DB
+	DB    ddb.DB
 	Table string
 }
 
@@ -31,8 +32,8 @@ const skKey = "KEY"
 
 func keyKey(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		attrPK: &types.AttributeValueMemberS{Value: "K#" + id},
-		attrSK: &types.AttributeValueMemberS{Value: skKey},
+		ddb.AttrPK: &types.AttributeValueMemberS{Value: "K#" + id},
+		ddb.AttrSK: &types.AttributeValueMemberS{Value: skKey},
 	}
 }
 
@@ -44,7 +45,7 @@ func (s *Keys) Get(ctx context.Context, keyID string) (auth.Record, error) {
 	op := "get key " + keyID
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: keyKey(keyID), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return auth.Record{}, classify(op, err)
+		return auth.Record{}, ddb.Classify(op, err)
 	}
 	if len(out.Item) == 0 {
 		return auth.Record{}, &errs.Error{Op: op, Kind: errs.NotFound, Detail: fmt.Sprintf("key %s does not exist", keyID)}
@@ -66,16 +67,16 @@ func (s *Keys) Create(ctx context.Context, r auth.Record) error {
 	for k, v := range keyKey(r.ID) {
 		item[k] = v
 	}
-	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(ddb.AttrPK))).Build()
 	if err != nil {
 		return fmt.Errorf("%s: build expression: %w", op, err)
 	}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: item,
 		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names()})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return &errs.Error{Op: op, Kind: errs.Conflict, Detail: fmt.Sprintf("key %s already exists", r.ID)}
 	}
-	return classify(op, err)
+	return ddb.Classify(op, err)
 }
 
 // Revoke marks the key revoked at the given time and returns the record.
@@ -86,7 +87,7 @@ func (s *Keys) Revoke(ctx context.Context, keyID string, at time.Time) (auth.Rec
 	update := expression.Set(expression.Name("revoked_at"),
 		expression.IfNotExists(expression.Name("revoked_at"), expression.Value(at.UTC())))
 	expr, err := expression.NewBuilder().WithUpdate(update).
-		WithCondition(expression.AttributeExists(expression.Name(attrPK))).Build()
+		WithCondition(expression.AttributeExists(expression.Name(ddb.AttrPK))).Build()
 	if err != nil {
 		return auth.Record{}, fmt.Errorf("%s: build expression: %w", op, err)
 	}
@@ -94,11 +95,11 @@ func (s *Keys) Revoke(ctx context.Context, keyID string, at time.Time) (auth.Rec
 		TableName: &s.Table, Key: keyKey(keyID), UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ReturnValues: types.ReturnValueAllNew,
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return auth.Record{}, &errs.Error{Op: op, Kind: errs.NotFound, Detail: fmt.Sprintf("key %s does not exist", keyID)}
 	}
 	if err != nil {
-		return auth.Record{}, classify(op, err)
+		return auth.Record{}, ddb.Classify(op, err)
 	}
 	var r auth.Record
 	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
@@ -120,7 +121,7 @@ func (s *Keys) List(ctx context.Context) ([]auth.Record, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, classify("list keys", err)
+			return nil, ddb.Classify("list keys", err)
 		}
 		var recs []auth.Record
 		if err := attributevalue.UnmarshalListOfMaps(page.Items, &recs); err != nil {

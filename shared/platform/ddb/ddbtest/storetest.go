@@ -1,7 +1,7 @@
 // Package storetest gives tests a real DynamoDB (DynamoDB Local, started by
 // `make test`) with the tables of template.yaml created under a prefix of
 // their own, so test packages can run in parallel against one server.
-package dynamotest
+package ddbtest
 
 import (
 	"context"
@@ -16,7 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"tailor/shared/local/samtemplate"
-	"tailor/shared/platform/dynamo"
+	tables "tailor/shared/local/tables"
+	"tailor/shared/platform/ddb"
 )
 
 // Env is a set of fresh tables on the local server.
@@ -54,18 +55,18 @@ func New(t testing.TB) *Env {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db, err := dynamo.NewClient(ctx)
+	db, err := ddb.NewClient(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	prefix := fmt.Sprintf("t%d-%d-%d-", os.Getpid(), time.Now().UnixNano()%1e6, seq.Add(1))
-	if err := dynamo.CreateTables(ctx, db, tpl.Tables, prefix); err != nil {
+	if err := tables.CreateTables(ctx, db, tpl.Tables, prefix); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := dynamo.DeleteTables(ctx, db, tpl.Tables, prefix); err != nil {
+		if err := tables.DeleteTables(ctx, db, tpl.Tables, prefix); err != nil {
 			t.Errorf("clean up tables: %v", err)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"tailor/shared/events"
+	"tailor/shared/platform/ddb"
 )
 
 // DayCounts returns every item's counters for one UTC day, optionally of
@@ -23,7 +24,7 @@ func (s *Events) DayCounts(ctx context.Context, day time.Time, category string) 
 	sums := map[string]*events.ItemCounts{}
 	for shard := range Shards {
 		pk := fmt.Sprintf("%s%s#%d", pfxPopular, events.Day(day), shard)
-		b := expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(pk)))
+		b := expression.NewBuilder().WithKeyCondition(expression.Key(ddb.AttrPK).Equal(expression.Value(pk)))
 		if category != "" {
 			b = b.WithFilter(expression.Name("category").Equal(expression.Value(category)))
 		}
@@ -36,7 +37,7 @@ func (s *Events) DayCounts(ctx context.Context, day time.Time, category string) 
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, classify("read popularity counters of "+events.Day(day), err)
+				return nil, ddb.Classify("read popularity counters of "+events.Day(day), err)
 			}
 			for _, it := range page.Items {
 				var c events.ItemCounts

@@ -7,17 +7,18 @@ import (
 	"time"
 
 	"tailor/shared/catalog"
+	catalogdb "tailor/shared/catalog/dynamo"
 	"tailor/shared/customers"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	customersdb "tailor/shared/customers/dynamo"
+	"tailor/shared/platform/ddb/ddbtest"
 	"tailor/shared/platform/errs"
 )
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 
 func TestCustomersVersioning(t *testing.T) {
-	env := dynamotest.New(t)
-	s := &dynamo.Customers{DB: env.DB, Table: env.Table("CustomersTable")}
+	env := ddbtest.New(t)
+	s := &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable")}
 	ctx := context.Background()
 
 	if _, err := s.Get(ctx, "c-1"); !errs.Is(err, errs.NotFound) {
@@ -56,8 +57,8 @@ func TestCustomersVersioning(t *testing.T) {
 }
 
 func TestItemsKeepCreatedAt(t *testing.T) {
-	env := dynamotest.New(t)
-	s := &dynamo.Items{DB: env.DB, Table: env.Table("ItemsTable")}
+	env := ddbtest.New(t)
+	s := &catalogdb.Items{DB: env.DB, Table: env.Table("ItemsTable")}
 	ctx := context.Background()
 	it, err := catalog.New("sku-1", catalog.Input{Title: "Mug", Category: []string{"Home", "Kitchen"}, Brand: "Acme",
 		Price: "12.50", Currency: "GBP", Tags: []string{"gift"}}, t0, "")

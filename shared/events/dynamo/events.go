@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"tailor/shared/platform/schema"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,7 @@ import (
 
 	"tailor/shared/customers"
 	"tailor/shared/events"
+	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
 	"tailor/shared/platform/pii"
 )
@@ -30,7 +32,7 @@ import (
 // not at all, and its event record (conditioned on not existing) makes any
 // second copy a no-op.
 type Events struct {
-	DB        DB
+	DB        ddb.DB
 	Events    string // EventsTable
 	Customers string // CustomersTable
 	Items     string // ItemsTable
@@ -53,42 +55,22 @@ type Events struct {
 // are spread over.
 const Shards = 8
 
-// DefaultRetention is the default lifetime of raw events (400 days).
-const DefaultRetention = 400 * 24 * time.Hour
-
-// maxTxItems is DynamoDB's limit on items per transaction.
-const maxTxItems = 100
-
 // ErrOwnerChanged says an anonymous visitor was linked to a customer while
 // its events were being written; the caller resolves the owner again.
 var ErrOwnerChanged = errors.New("anonymous id was linked to a customer meanwhile")
 
 // Key prefixes of ingestion's items.
 const (
-	pfxEvent    = "E#"
-	pfxHistory  = "H#"
-	pfxAlias    = "A#"
-	pfxAnon     = "N#"
-	pfxCustomer = "C#"
-	pfxPopular  = "P#"
-	skEvent     = "EVENT"
-	skAlias     = "ALIAS"
+	pfxPopular = "P#"
 )
 
 // ownerKey is the partition key of an owner's aggregates record. Anonymous
 // visitors use N#, which no customer id can collide with.
 func ownerKey(o events.Owner) string {
 	if o.Anonymous() {
-		return pfxAnon + o.AnonymousID
+		return schema.PfxAnon + o.AnonymousID
 	}
-	return pfxCustomer + o.CustomerID
-}
-
-func key(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		attrPK: &types.AttributeValueMemberS{Value: pk},
-		attrSK: &types.AttributeValueMemberS{Value: sk},
-	}
+	return schema.PfxCustomer + o.CustomerID
 }
 
 // record is the stored form of an event: the event record (pk=E#id) and
@@ -115,47 +97,20 @@ func (s *Events) now() time.Time {
 	return time.Now().UTC()
 }
 
+// retry paces and bounds the retries of one write.
+func (s *Events) retry() ddb.Retry { return ddb.Retry{Attempts: s.Attempts, Base: s.Backoff} }
+
 func (s *Events) retention() time.Duration {
 	if s.Retention > 0 {
 		return s.Retention
 	}
-	return DefaultRetention
+	return schema.Retention
 }
 
 // expiresAt is the TTL of what is written now. Retention counts from
 // receipt, not from the event's time, so that replaying old data keeps its
 // de-duplication records for the whole retention.
 func (s *Events) expiresAt(now time.Time) int64 { return now.Add(s.retention()).Unix() }
-
-// sleep waits before retry attempt n (1-based) with full jitter.
-func (s *Events) sleep(ctx context.Context, n int) error {
-	base := s.Backoff
-	if base <= 0 {
-		base = 20 * time.Millisecond
-	}
-	d := base << min(n, 6)
-	d = min(d, 2*time.Second)
-	t := time.NewTimer(rand.N(d) + base/2)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func (s *Events) attempts() int {
-	if s.Attempts > 0 {
-		return s.Attempts
-	}
-	return 8
-}
-
-// retriable reports whether a failed call may succeed when repeated.
-func retriable(ctx context.Context, err error) bool {
-	return ctx.Err() == nil && errs.Is(err, errs.Transient)
-}
 
 // aggState is an owner's aggregates and their version; erased marks a
 // customer's tombstone.
@@ -227,15 +182,15 @@ func erasedError(pk string) error {
 // readAggregates reads an owner's aggregates with a strongly consistent
 // read, as they feed a conditional write.
 func (s *Events) readAggregates(ctx context.Context, pk string) (aggState, error) {
-	proj := expression.NamesList(expression.Name("agg"), expression.Name("agg_version"), expression.Name(attrErasedAt))
+	proj := expression.NamesList(expression.Name("agg"), expression.Name("agg_version"), expression.Name(schema.AttrErasedAt))
 	expr, err := expression.NewBuilder().WithProjection(proj).Build()
 	if err != nil {
 		return aggState{}, fmt.Errorf("build projection: %w", err)
 	}
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Customers, Key: key(pk, skProfile),
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Customers, Key: ddb.Key(pk, schema.SkProfile),
 		ConsistentRead: aws.Bool(true), ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names()})
 	if err != nil {
-		return aggState{}, classify("read aggregates "+pk, err)
+		return aggState{}, ddb.Classify("read aggregates "+pk, err)
 	}
 	var it aggItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
@@ -273,12 +228,12 @@ func (s *Events) aggUpdate(o events.Owner, pk string, cur aggState, next *custom
 	}
 	// The tombstone of an erased customer stops every write, including
 	// one whose read came just before the erasure.
-	cond := versionCondition(cur.version).And(expression.Name(attrErasedAt).AttributeNotExists())
+	cond := versionCondition(cur.version).And(expression.Name(schema.AttrErasedAt).AttributeNotExists())
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build aggregates update: %w", err)
 	}
-	return &types.Update{TableName: &s.Customers, Key: key(pk, skProfile), UpdateExpression: expr.Update(),
+	return &types.Update{TableName: &s.Customers, Key: ddb.Key(pk, schema.SkProfile), UpdateExpression: expr.Update(),
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
 }
 
@@ -337,7 +292,7 @@ func nextChunk(evs []events.Event, fixed int) []events.Event {
 	n := fixed
 	for i, e := range evs {
 		c := cost(e, seen)
-		if n+c > maxTxItems {
+		if n+c > ddb.MaxTxItems {
 			return evs[:i]
 		}
 		n += c
@@ -381,11 +336,11 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 			chunk = kept
 			switch {
 			case err == nil:
-			case errors.Is(err, errRetry) || retriable(ctx, err):
-				if attempt >= s.attempts() {
+			case errors.Is(err, ddb.ErrRetry) || ddb.Retriable(ctx, err):
+				if s.retry().Exhausted(attempt) {
 					return status, fmt.Errorf("append events of %s: gave up after %d attempts: %w", ownerKey(owner), attempt, err)
 				}
-				if err := s.sleep(ctx, attempt); err != nil {
+				if err := s.retry().Wait(ctx, attempt); err != nil {
 					return status, err
 				}
 			default:
@@ -396,12 +351,9 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 	return status, nil
 }
 
-// errRetry marks a lost optimistic race: read again and retry.
-var errRetry = &errs.Error{Kind: errs.Transient, Detail: "concurrent update; retry"}
-
 // tryChunk runs one read-fold-write of chunk. It returns the statuses it
 // settled (all Accepted on success; Duplicate/Rejected for event records
-// found to exist) and errRetry when the rest must be tried again.
+// found to exist) and ddb.ErrRetry when the rest must be tried again.
 func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []events.Event) (map[string]events.Status, error) {
 	pk := ownerKey(owner)
 	cur, err := s.readAggregates(ctx, pk)
@@ -416,7 +368,7 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 		next.Apply(e)
 	}
 	now := s.now()
-	items := make([]types.TransactWriteItem, 0, maxTxItems)
+	items := make([]types.TransactWriteItem, 0, ddb.MaxTxItems)
 	upd, err := s.aggUpdate(owner, pk, cur, next)
 	if err != nil {
 		return nil, err
@@ -433,7 +385,7 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 		items = append(items, types.TransactWriteItem{ConditionCheck: check})
 	}
 	eventBase := len(items)
-	notExists, err := expression.NewBuilder().WithCondition(expression.Name(attrPK).AttributeNotExists()).Build()
+	notExists, err := expression.NewBuilder().WithCondition(expression.Name(ddb.AttrPK).AttributeNotExists()).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build condition: %w", err)
 	}
@@ -442,13 +394,13 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 		if err != nil {
 			return nil, err
 		}
-		rec := record{PK: pfxEvent + e.ID, SK: skEvent, Event: stored, Owner: pk, Hash: e.Hash(), Sealed: sealed,
+		rec := record{PK: schema.PfxEvent + e.ID, SK: schema.SkEvent, Event: stored, Owner: pk, Hash: e.Hash(), Sealed: sealed,
 			ReceivedAt: now, ExpiresAt: s.expiresAt(now)}
 		av, err := attributevalue.MarshalMap(rec)
 		if err != nil {
 			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
 		}
-		rec.PK, rec.SK = pfxHistory+pk, historySK(e)
+		rec.PK, rec.SK = schema.PfxHistory+pk, historySK(e)
 		hist, err := attributevalue.MarshalMap(rec)
 		if err != nil {
 			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
@@ -478,11 +430,11 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 	}
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
-		return nil, classify("write events of "+pk, err)
+		return nil, ddb.Classify("write events of "+pk, err)
 	}
 	reasons := tce.CancellationReasons
 	if len(reasons) != len(items) {
-		return nil, errRetry
+		return nil, ddb.ErrRetry
 	}
 	done := map[string]events.Status{}
 	for i, e := range chunk {
@@ -506,7 +458,7 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 			return done, fmt.Errorf("write events of %s: transaction cancelled: %s: %s", pk, aws.ToString(r.Code), aws.ToString(r.Message))
 		}
 	}
-	return done, errRetry
+	return done, ddb.ErrRetry
 }
 
 func (s *Events) counterUpdate(k counterKey, c *counter, shard int, now time.Time) (*types.Update, error) {
@@ -525,15 +477,15 @@ func (s *Events) counterUpdate(k counterKey, c *counter, shard int, now time.Tim
 	if err != nil {
 		return nil, fmt.Errorf("build counter update: %w", err)
 	}
-	return &types.Update{TableName: &s.Events, Key: key(fmt.Sprintf("%s%s#%d", pfxPopular, k.day, shard), k.item),
+	return &types.Update{TableName: &s.Events, Key: ddb.Key(fmt.Sprintf("%s%s#%d", pfxPopular, k.day, shard), k.item),
 		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
 }
 
 func (s *Events) aliasAbsent(anonID string) (*types.ConditionCheck, error) {
-	expr, err := expression.NewBuilder().WithCondition(expression.Name(attrPK).AttributeNotExists()).Build()
+	expr, err := expression.NewBuilder().WithCondition(expression.Name(ddb.AttrPK).AttributeNotExists()).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build condition: %w", err)
 	}
-	return &types.ConditionCheck{TableName: &s.Customers, Key: key(pfxAlias+anonID, skAlias),
+	return &types.ConditionCheck{TableName: &s.Customers, Key: ddb.Key(schema.PfxAlias+anonID, schema.SkAlias),
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names()}, nil
 }

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"tailor/shared/platform/schema"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -10,29 +11,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"tailor/shared/catalog"
+	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
 )
 
 // Items is the catalog table.
 type Items struct {
-	DB    DB
+	DB    ddb.DB
 	Table string
-}
-
-const skItem = "ITEM"
-
-func itemKey(itemID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		attrPK: &types.AttributeValueMemberS{Value: "I#" + itemID},
-		attrSK: &types.AttributeValueMemberS{Value: skItem},
-	}
 }
 
 // Get returns the item, or a NotFound error.
 func (s *Items) Get(ctx context.Context, itemID string) (catalog.Item, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: itemKey(itemID)})
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: schema.ItemKey(itemID)})
 	if err != nil {
-		return catalog.Item{}, classify("get item "+itemID, err)
+		return catalog.Item{}, ddb.Classify("get item "+itemID, err)
 	}
 	if len(out.Item) == 0 {
 		return catalog.Item{}, &errs.Error{Op: "get item " + itemID, Kind: errs.NotFound,
@@ -73,12 +66,12 @@ func (s *Items) Put(ctx context.Context, it catalog.Item) (catalog.Item, bool, e
 		return it, false, fmt.Errorf("%s: build expression: %w", op, err)
 	}
 	out, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.Table, Key: itemKey(it.ID), UpdateExpression: expr.Update(),
+		TableName: &s.Table, Key: schema.ItemKey(it.ID), UpdateExpression: expr.Update(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValues: types.ReturnValueAllOld,
 	})
 	if err != nil {
-		return it, false, classify(op, err)
+		return it, false, ddb.Classify(op, err)
 	}
 	if len(out.Attributes) == 0 {
 		return it, true, nil
@@ -93,10 +86,10 @@ func (s *Items) Put(ctx context.Context, it catalog.Item) (catalog.Item, bool, e
 // Delete removes the item; a missing item is a NotFound error.
 func (s *Items) Delete(ctx context.Context, itemID string) error {
 	out, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &s.Table, Key: itemKey(itemID), ReturnValues: types.ReturnValueAllOld,
+		TableName: &s.Table, Key: schema.ItemKey(itemID), ReturnValues: types.ReturnValueAllOld,
 	})
 	if err != nil {
-		return classify("delete item "+itemID, err)
+		return ddb.Classify("delete item "+itemID, err)
 	}
 	if len(out.Attributes) == 0 {
 		return &errs.Error{Op: "delete item " + itemID, Kind: errs.NotFound, Detail: fmt.Sprintf("item %s does not exist", itemID)}

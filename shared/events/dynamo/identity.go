@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"tailor/shared/platform/schema"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"tailor/shared/events"
+	"tailor/shared/platform/ddb"
 )
 
 // alias is the stored link from an anonymous id to a customer
@@ -36,56 +38,18 @@ type linkItem struct {
 	LinkedAt time.Time `dynamodbav:"linked_at"`
 }
 
-const pfxLink = "L#"
-
-// batchGetLimit is DynamoDB's limit on keys per BatchGetItem.
-const batchGetLimit = 100
-
-// batchGet reads keys from table, retrying unprocessed keys with backoff.
-func (s *Events) batchGet(ctx context.Context, table string, keys []map[string]types.AttributeValue, consistent bool,
-	proj *expression.Expression) ([]map[string]types.AttributeValue, error) {
-	var out []map[string]types.AttributeValue
-	for chunk := range slices.Chunk(keys, batchGetLimit) {
-		ka := types.KeysAndAttributes{Keys: chunk, ConsistentRead: aws.Bool(consistent)}
-		if proj != nil {
-			ka.ProjectionExpression, ka.ExpressionAttributeNames = proj.Projection(), proj.Names()
-		}
-		req := map[string]types.KeysAndAttributes{table: ka}
-		for attempt := 1; len(req) > 0; attempt++ {
-			res, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			err = classify("batch get "+table, err)
-			if err == nil {
-				out = append(out, res.Responses[table]...)
-				req = res.UnprocessedKeys
-				if len(req) == 0 {
-					break
-				}
-			} else if !retriable(ctx, err) {
-				return nil, err
-			}
-			if attempt >= s.attempts() {
-				return nil, fmt.Errorf("batch get %s: gave up after %d attempts: %w", table, attempt, errRetry)
-			}
-			if err := s.sleep(ctx, attempt); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
-}
-
 // Categories returns the top category of each known item; unknown items
 // are absent from the result.
 func (s *Events) Categories(ctx context.Context, itemIDs []string) (map[string]string, error) {
 	keys := make([]map[string]types.AttributeValue, 0, len(itemIDs))
 	for _, id := range itemIDs {
-		keys = append(keys, itemKey(id))
+		keys = append(keys, schema.ItemKey(id))
 	}
 	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name("item_id"), expression.Name("category"))).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build projection: %w", err)
 	}
-	items, err := s.batchGet(ctx, s.Items, keys, false, &proj)
+	items, err := s.retry().BatchGet(ctx, s.DB, ddb.Get{Table: s.Items, Keys: keys, Projection: &proj})
 	if err != nil {
 		return nil, err
 	}
@@ -111,9 +75,9 @@ func (s *Events) Categories(ctx context.Context, itemIDs []string) (map[string]s
 func (s *Events) Resolve(ctx context.Context, anonIDs []string) (map[string]string, error) {
 	keys := make([]map[string]types.AttributeValue, 0, len(anonIDs))
 	for _, a := range anonIDs {
-		keys = append(keys, key(pfxAlias+a, skAlias))
+		keys = append(keys, ddb.Key(schema.PfxAlias+a, schema.SkAlias))
 	}
-	items, err := s.batchGet(ctx, s.Customers, keys, true, nil)
+	items, err := s.retry().BatchGet(ctx, s.DB, ddb.Get{Table: s.Customers, Keys: keys, Consistent: true})
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +87,7 @@ func (s *Events) Resolve(ctx context.Context, anonIDs []string) (map[string]stri
 		if err := attributevalue.UnmarshalMap(it, &a); err != nil {
 			return nil, fmt.Errorf("decode alias: %w", err)
 		}
-		anon := a.PK[len(pfxAlias):]
+		anon := a.PK[len(schema.PfxAlias):]
 		out[anon] = a.CustomerID
 		if !a.Moved {
 			if err := s.moveHistory(ctx, anon, a.CustomerID); err != nil {
@@ -144,9 +108,9 @@ func (s *Events) Resolve(ctx context.Context, anonIDs []string) (map[string]stri
 func (s *Events) Link(ctx context.Context, anonID, customerID string) (string, error) {
 	op := fmt.Sprintf("link anonymous id to customer %s", customerID)
 	for attempt := 1; ; attempt++ {
-		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Customers, Key: key(pfxAlias+anonID, skAlias),
+		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Customers, Key: ddb.Key(schema.PfxAlias+anonID, schema.SkAlias),
 			ConsistentRead: aws.Bool(true)})
-		if err = classify(op, err); err == nil {
+		if err = ddb.Classify(op, err); err == nil {
 			var a alias
 			if len(out.Item) > 0 {
 				if err := attributevalue.UnmarshalMap(out.Item, &a); err != nil {
@@ -162,20 +126,20 @@ func (s *Events) Link(ctx context.Context, anonID, customerID string) (string, e
 				return customerID, s.moveHistory(ctx, anonID, customerID)
 			}
 		}
-		if !errors.Is(err, errRetry) && !retriable(ctx, err) {
+		if !errors.Is(err, ddb.ErrRetry) && !ddb.Retriable(ctx, err) {
 			return "", err
 		}
-		if attempt >= s.attempts() {
+		if s.retry().Exhausted(attempt) {
 			return "", fmt.Errorf("%s: gave up after %d attempts: %w", op, attempt, err)
 		}
-		if err := s.sleep(ctx, attempt); err != nil {
+		if err := s.retry().Wait(ctx, attempt); err != nil {
 			return "", err
 		}
 	}
 }
 
 func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
-	anonPK, custPK := pfxAnon+anonID, pfxCustomer+customerID
+	anonPK, custPK := schema.PfxAnon+anonID, schema.PfxCustomer+customerID
 	anon, err := s.readAggregates(ctx, anonPK)
 	if err != nil {
 		return err
@@ -193,17 +157,17 @@ func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 	if err != nil {
 		return err
 	}
-	av, err := attributevalue.MarshalMap(alias{PK: pfxAlias + anonID, SK: skAlias, CustomerID: customerID, LinkedAt: s.now()})
+	av, err := attributevalue.MarshalMap(alias{PK: schema.PfxAlias + anonID, SK: schema.SkAlias, CustomerID: customerID, LinkedAt: s.now()})
 	if err != nil {
 		return fmt.Errorf("encode alias: %w", err)
 	}
-	notExists, err := expression.NewBuilder().WithCondition(expression.Name(attrPK).AttributeNotExists()).Build()
+	notExists, err := expression.NewBuilder().WithCondition(expression.Name(ddb.AttrPK).AttributeNotExists()).Build()
 	if err != nil {
 		return fmt.Errorf("build condition: %w", err)
 	}
 	// The link record under the customer lets erasure find every alias
 	// that points at the customer without a scan.
-	link, err := attributevalue.MarshalMap(linkItem{PK: pfxLink + customerID, SK: anonID, LinkedAt: s.now()})
+	link, err := attributevalue.MarshalMap(linkItem{PK: schema.PfxLink + customerID, SK: anonID, LinkedAt: s.now()})
 	if err != nil {
 		return fmt.Errorf("encode link: %w", err)
 	}
@@ -218,34 +182,31 @@ func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 		return fmt.Errorf("build condition: %w", err)
 	}
 	if anon.version > 0 {
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Customers, Key: key(anonPK, skProfile),
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Customers, Key: ddb.Key(anonPK, schema.SkProfile),
 			ConditionExpression: anonVersion.Condition(), ExpressionAttributeNames: anonVersion.Names(),
 			ExpressionAttributeValues: anonVersion.Values()}})
 	} else {
 		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.Customers,
-			Key: key(anonPK, skProfile), ConditionExpression: anonVersion.Condition(), ExpressionAttributeNames: anonVersion.Names()}})
+			Key: ddb.Key(anonPK, schema.SkProfile), ConditionExpression: anonVersion.Condition(), ExpressionAttributeNames: anonVersion.Names()}})
 	}
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
 		// The alias appeared, or either side's aggregates moved on: read
 		// everything again.
-		return errRetry
+		return ddb.ErrRetry
 	}
-	return classify("link anonymous id to customer "+customerID, err)
+	return ddb.Classify("link anonymous id to customer "+customerID, err)
 }
-
-// batchWriteLimit is DynamoDB's limit on requests per BatchWriteItem.
-const batchWriteLimit = 25
 
 // moveHistory copies the anonymous visitor's history items under the
 // customer and deletes the originals, then marks the alias as moved. Every
 // step is idempotent (a copy overwrites itself, a delete of nothing is a
 // no-op), so a crash part way is finished by whichever call comes next.
 func (s *Events) moveHistory(ctx context.Context, anonID, customerID string) error {
-	from := pfxHistory + pfxAnon + anonID
-	to := pfxHistory + pfxCustomer + customerID
-	cond := expression.Key(attrPK).Equal(expression.Value(from))
+	from := schema.PfxHistory + schema.PfxAnon + anonID
+	to := schema.PfxHistory + schema.PfxCustomer + customerID
+	cond := expression.Key(ddb.AttrPK).Equal(expression.Value(from))
 	expr, err := expression.NewBuilder().WithKeyCondition(cond).Build()
 	if err != nil {
 		return fmt.Errorf("build key condition: %w", err)
@@ -255,7 +216,7 @@ func (s *Events) moveHistory(ctx context.Context, anonID, customerID string) err
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return classify("read anonymous history", err)
+			return ddb.Classify("read anonymous history", err)
 		}
 		// All copies of a page are written before any original is deleted:
 		// a crash in between leaves an item twice (the next call finishes
@@ -266,52 +227,29 @@ func (s *Events) moveHistory(ctx context.Context, anonID, customerID string) err
 			for k, v := range it {
 				moved[k] = v
 			}
-			moved[attrPK] = &types.AttributeValueMemberS{Value: to}
-			moved["owner"] = &types.AttributeValueMemberS{Value: pfxCustomer + customerID}
+			moved[ddb.AttrPK] = &types.AttributeValueMemberS{Value: to}
+			moved["owner"] = &types.AttributeValueMemberS{Value: schema.PfxCustomer + customerID}
 			puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: moved}})
 			dels = append(dels, types.WriteRequest{DeleteRequest: &types.DeleteRequest{
-				Key: map[string]types.AttributeValue{attrPK: it[attrPK], attrSK: it[attrSK]}}})
+				Key: map[string]types.AttributeValue{ddb.AttrPK: it[ddb.AttrPK], ddb.AttrSK: it[ddb.AttrSK]}}})
 		}
 		for _, reqs := range [][]types.WriteRequest{puts, dels} {
-			for chunk := range slices.Chunk(reqs, batchWriteLimit) {
-				if err := s.batchWrite(ctx, chunk); err != nil {
+			for chunk := range slices.Chunk(reqs, ddb.BatchWriteLimit) {
+				if err := s.retry().BatchWrite(ctx, s.DB, s.Events, chunk, 1); err != nil {
 					return err
 				}
 			}
 		}
 	}
 	upd, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("moved"), expression.Value(true))).
-		WithCondition(expression.Name(attrPK).AttributeExists()).Build()
+		WithCondition(expression.Name(ddb.AttrPK).AttributeExists()).Build()
 	if err != nil {
 		return fmt.Errorf("build update: %w", err)
 	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Customers, Key: key(pfxAlias+anonID, skAlias),
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Customers, Key: ddb.Key(schema.PfxAlias+anonID, schema.SkAlias),
 		UpdateExpression: upd.Update(), ConditionExpression: upd.Condition(), ExpressionAttributeNames: upd.Names(),
 		ExpressionAttributeValues: upd.Values()})
-	return classify("mark alias moved", err)
-}
-
-// batchWrite runs write requests, retrying unprocessed ones with backoff.
-func (s *Events) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
-	req := map[string][]types.WriteRequest{s.Events: reqs}
-	for attempt := 1; ; attempt++ {
-		out, err := s.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
-		err = classify("move history", err)
-		if err == nil {
-			if len(out.UnprocessedItems) == 0 {
-				return nil
-			}
-			req = out.UnprocessedItems
-		} else if !retriable(ctx, err) {
-			return err
-		}
-		if attempt >= s.attempts() {
-			return fmt.Errorf("move history: gave up after %d attempts: %w", attempt, errRetry)
-		}
-		if err := s.sleep(ctx, attempt); err != nil {
-			return err
-		}
-	}
+	return ddb.Classify("mark alias moved", err)
 }
 
 // Seen returns the content hash of each of eventIDs that is already stored.
@@ -322,13 +260,13 @@ func (s *Events) batchWrite(ctx context.Context, reqs []types.WriteRequest) erro
 func (s *Events) Seen(ctx context.Context, eventIDs []string) (map[string]string, error) {
 	keys := make([]map[string]types.AttributeValue, 0, len(eventIDs))
 	for _, id := range eventIDs {
-		keys = append(keys, key(pfxEvent+id, skEvent))
+		keys = append(keys, ddb.Key(schema.PfxEvent+id, schema.SkEvent))
 	}
 	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name("event_id"), expression.Name("hash"))).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build projection: %w", err)
 	}
-	items, err := s.batchGet(ctx, s.Events, keys, true, &proj)
+	items, err := s.retry().BatchGet(ctx, s.DB, ddb.Get{Table: s.Events, Keys: keys, Consistent: true, Projection: &proj})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"tailor/shared/events"
 	"tailor/shared/platform/audit"
+	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
 )
 
@@ -26,7 +27,7 @@ import (
 // same key; no role may update or delete them (template.yaml), and they
 // expire by TTL (expires_at).
 type Audit struct {
-	DB    DB
+	DB    ddb.DB
 	Table string
 	// Retention is how long entries stay; 400 days when 0.
 	Retention time.Duration
@@ -62,16 +63,16 @@ func (s *Audit) Record(ctx context.Context, e audit.Entry) error {
 	if err != nil {
 		return fmt.Errorf("record audit entry: %w", err)
 	}
-	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(ddb.AttrPK))).Build()
 	if err != nil {
 		return fmt.Errorf("record audit entry: build expression: %w", err)
 	}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: av,
 		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names()})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return nil
 	}
-	return classify("record audit entry", err)
+	return ddb.Classify("record audit entry", err)
 }
 
 // auditCursor is the decoded form of an audit page cursor.
@@ -84,7 +85,7 @@ type auditCursor struct {
 
 // List returns one page of entries, newest first, by target or by key.
 func (s *Audit) List(ctx context.Context, q audit.Query) (audit.Page, error) {
-	pkName, skName, pk, index := attrPK, attrSK, "T#"+q.Target, ""
+	pkName, skName, pk, index := ddb.AttrPK, ddb.AttrSK, "T#"+q.Target, ""
 	if q.Target == "" {
 		pkName, skName, pk, index = "key_pk", "key_sk", "K#"+q.KeyID, AuditKeyIndex
 	}
@@ -118,7 +119,7 @@ func (s *Audit) List(ctx context.Context, q audit.Query) (audit.Page, error) {
 	}
 	out, err := s.DB.Query(ctx, in)
 	if err != nil {
-		return audit.Page{}, classify("list audit entries", err)
+		return audit.Page{}, ddb.Classify("list audit entries", err)
 	}
 	page := audit.Page{Entries: []audit.Entry{}}
 	for _, it := range out.Items {
@@ -134,7 +135,7 @@ func (s *Audit) List(ctx context.Context, q audit.Query) (audit.Page, error) {
 		if err := attributevalue.UnmarshalMap(out.LastEvaluatedKey, &c); err != nil {
 			return audit.Page{}, fmt.Errorf("list audit entries: cursor: %w", err)
 		}
-		page.Next = sealCursor(c)
+		page.Next = ddb.SealCursor(c)
 	}
 	return page, nil
 }
@@ -144,14 +145,14 @@ func (s *Audit) List(ctx context.Context, q audit.Query) (audit.Page, error) {
 func decodeAuditCursor(s, pkName, pk string) (map[string]types.AttributeValue, error) {
 	bad := errs.E(errs.Invalid, "cursor is not valid; use next_cursor of a previous page of the same query")
 	var c auditCursor
-	if !openCursor(s, &c) || !strings.HasPrefix(c.PK, "T#") || c.SK == "" {
+	if !ddb.OpenCursor(s, &c) || !strings.HasPrefix(c.PK, "T#") || c.SK == "" {
 		return nil, bad
 	}
 	lek := map[string]types.AttributeValue{
-		attrPK: &types.AttributeValueMemberS{Value: c.PK},
-		attrSK: &types.AttributeValueMemberS{Value: c.SK},
+		ddb.AttrPK: &types.AttributeValueMemberS{Value: c.PK},
+		ddb.AttrSK: &types.AttributeValueMemberS{Value: c.SK},
 	}
-	if pkName == attrPK {
+	if pkName == ddb.AttrPK {
 		if c.PK != pk {
 			return nil, bad
 		}

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"tailor/shared/platform/schema"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -32,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"tailor/shared/customers"
+	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
 	"tailor/shared/segments/service"
 )
@@ -52,16 +54,10 @@ const (
 	blobChunk = 300 << 10
 )
 
-// scanCaller is the Scan call, which only batch jobs make; the client
-// behind DB has it.
-type scanCaller interface {
-	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
-}
-
 // CustomerScores is the customers table as the segment job and the
 // segments API see it: purchase days in, scores out, members by segment.
 type CustomerScores struct {
-	DB    DB
+	DB    ddb.DB
 	Table string
 	// Writers bounds concurrent UpdateItem calls of one WriteScores; 8
 	// when 0.
@@ -81,14 +77,14 @@ type daysItem struct {
 // ScanSegment reads one parallel-scan segment of customer records,
 // projecting only the id and the purchase days.
 func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn func([]service.CustomerDays) error) error {
-	sc, ok := s.DB.(scanCaller)
+	sc, ok := s.DB.(ddb.Scanner)
 	if !ok {
 		return fmt.Errorf("scan customers: the database client cannot Scan")
 	}
 	op := fmt.Sprintf("scan customers segment %d/%d", seg, total)
 	expr, err := expression.NewBuilder().
-		WithFilter(expression.Name(attrPK).BeginsWith(pfxCustomer)).
-		WithProjection(expression.NamesList(expression.Name(attrPK), expression.Name("agg.days"))).Build()
+		WithFilter(expression.Name(ddb.AttrPK).BeginsWith(schema.PfxCustomer)).
+		WithProjection(expression.NamesList(expression.Name(ddb.AttrPK), expression.Name("agg.days"))).Build()
 	if err != nil {
 		return fmt.Errorf("%s: build expression: %w", op, err)
 	}
@@ -99,7 +95,7 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return classify(op, err)
+			return ddb.Classify(op, err)
 		}
 		page := make([]service.CustomerDays, 0, len(out.Items))
 		for _, it := range out.Items {
@@ -107,7 +103,7 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 			if err := attributevalue.UnmarshalMap(it, &d); err != nil {
 				return fmt.Errorf("%s: decode: %w", op, err)
 			}
-			page = append(page, service.CustomerDays{CustomerID: strings.TrimPrefix(d.PK, pfxCustomer), Days: d.Agg.Days})
+			page = append(page, service.CustomerDays{CustomerID: strings.TrimPrefix(d.PK, schema.PfxCustomer), Days: d.Agg.Days})
 		}
 		if err := fn(page); err != nil {
 			return err
@@ -183,7 +179,7 @@ func (s *CustomerScores) writeOne(ctx context.Context, cs service.CustomerScores
 	upd := expression.Set(expression.Name(attrScores), expression.Value(av)).
 		Set(expression.Name(attrSegPK), expression.Value(SegmentKey(cs.Scores.RunID, cs.Scores.Segment))).
 		Set(expression.Name(attrSegSK), expression.Value(cs.CustomerID))
-	cond := expression.Name(attrPK).AttributeExists().And(expression.Or(
+	cond := expression.Name(ddb.AttrPK).AttributeExists().And(expression.Or(
 		expression.Name(attrScores).AttributeNotExists(),
 		expression.Name(attrScores+".as_of").LessThanEqual(expression.Value(cs.Scores.AsOf)).
 			And(expression.Name(attrScores).NotEqual(expression.Value(av)))))
@@ -191,14 +187,14 @@ func (s *CustomerScores) writeOne(ctx context.Context, cs service.CustomerScores
 	if err != nil {
 		return false, fmt.Errorf("%s: build expression: %w", op, err)
 	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Table, Key: customerKey(cs.CustomerID),
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Table, Key: schema.CustomerKey(cs.CustomerID),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {
-		return false, classify(op, err)
+		return false, ddb.Classify(op, err)
 	}
 	return true, nil
 }
@@ -249,11 +245,11 @@ func (s *CustomerScores) Members(ctx context.Context, runID, slug string, limit 
 		}
 		in.ExclusiveStartKey = map[string]types.AttributeValue{
 			attrSegPK: &types.AttributeValueMemberS{Value: segKey}, attrSegSK: &types.AttributeValueMemberS{Value: c.ID},
-			attrPK: &types.AttributeValueMemberS{Value: pfxCustomer + c.ID}, attrSK: &types.AttributeValueMemberS{Value: skProfile}}
+			ddb.AttrPK: &types.AttributeValueMemberS{Value: schema.PfxCustomer + c.ID}, ddb.AttrSK: &types.AttributeValueMemberS{Value: schema.SkProfile}}
 	}
 	out, err := s.DB.Query(ctx, in)
 	if err != nil {
-		return MemberPage{}, classify(op, err)
+		return MemberPage{}, ddb.Classify(op, err)
 	}
 	page := MemberPage{Members: make([]Member, 0, len(out.Items))}
 	for _, it := range out.Items {
@@ -264,7 +260,7 @@ func (s *CustomerScores) Members(ctx context.Context, runID, slug string, limit 
 		page.Members = append(page.Members, Member{CustomerID: m.ID, Scores: m.Scores})
 	}
 	if lek, ok := out.LastEvaluatedKey[attrSegSK].(*types.AttributeValueMemberS); ok {
-		page.Next = sealCursor(memberCursor{Key: segKey, ID: lek.Value})
+		page.Next = ddb.SealCursor(memberCursor{Key: segKey, ID: lek.Value})
 	}
 	return page, nil
 }
@@ -272,7 +268,7 @@ func (s *CustomerScores) Members(ctx context.Context, runID, slug string, limit 
 func decodeMemberCursor(s, segKey string) (memberCursor, error) {
 	bad := errs.E(errs.Invalid, "cursor is not valid; use next_cursor of a previous page of the same segment")
 	var c memberCursor
-	if !openCursor(s, &c) || c.Key != segKey || customers.ValidateID(c.ID) != nil {
+	if !ddb.OpenCursor(s, &c) || c.Key != segKey || customers.ValidateID(c.ID) != nil {
 		return memberCursor{}, bad
 	}
 	return c, nil
@@ -282,7 +278,7 @@ func decodeMemberCursor(s, segKey string) (memberCursor, error) {
 // see it: run records, the latest-run pointer, segment summaries and a
 // fanned-out run's intermediate results.
 type SegmentRuns struct {
-	DB    DB
+	DB    ddb.DB
 	Table string
 }
 
@@ -322,7 +318,7 @@ func (s *SegmentRuns) put(ctx context.Context, op string, v any, cond *expressio
 		in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expr.Condition(), expr.Names(), expr.Values()
 	}
 	_, err = s.DB.PutItem(ctx, in)
-	return classify(op, err)
+	return ddb.Classify(op, err)
 }
 
 // Run returns a run record, or a NotFound error.
@@ -343,9 +339,9 @@ func (s *SegmentRuns) Run(ctx context.Context, runID string) (service.Record, er
 }
 
 func (s *SegmentRuns) get(ctx context.Context, op, pk, sk string) (*runItem, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: ddb.Key(pk, sk), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, ddb.Classify(op, err)
 	}
 	if len(out.Item) == 0 {
 		return nil, nil
@@ -373,9 +369,9 @@ func (s *SegmentRuns) Latest(ctx context.Context) (service.Record, error) {
 // SetLatest points the latest run at runID unless a run of a later as-of
 // date is already latest.
 func (s *SegmentRuns) SetLatest(ctx context.Context, runID, asOf string) error {
-	cond := expression.Name(attrPK).AttributeNotExists().Or(expression.Name("as_of").LessThanEqual(expression.Value(asOf)))
+	cond := expression.Name(ddb.AttrPK).AttributeNotExists().Or(expression.Name("as_of").LessThanEqual(expression.Value(asOf)))
 	err := s.put(ctx, "set latest segment run "+runID, runItem{PK: pkSegmentRuns, SK: skLatest, RunID: runID, AsOf: asOf}, &cond)
-	if errs.Is(err, errs.Other) && conditionFailed(err) {
+	if errs.Is(err, errs.Other) && ddb.ConditionFailed(err) {
 		return nil
 	}
 	return err
@@ -398,11 +394,11 @@ func (s *SegmentRuns) SaveSegments(ctx context.Context, runID string, sums []ser
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
-		item[attrPK] = &types.AttributeValueMemberS{Value: pfxSegmentSums + runID}
-		item[attrSK] = &types.AttributeValueMemberS{Value: sum.Segment}
+		item[ddb.AttrPK] = &types.AttributeValueMemberS{Value: pfxSegmentSums + runID}
+		item[ddb.AttrSK] = &types.AttributeValueMemberS{Value: sum.Segment}
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
-	return batchWriteAll(ctx, s.DB, s.Table, reqs, 1)
+	return ddb.Retry{}.BatchWrite(ctx, s.DB, s.Table, reqs, 1)
 }
 
 type blobItem struct {
@@ -434,10 +430,10 @@ func (s *SegmentRuns) PutBlob(ctx context.Context, runID, name string, data []by
 // with prefix. Deleting what is already gone is not an error.
 func (s *SegmentRuns) DeleteBlobs(ctx context.Context, runID, prefix string) error {
 	op := "delete " + prefix + "* of segment run " + runID
-	kc := expression.Key(attrPK).Equal(expression.Value(blobPK(runID))).
-		And(expression.Key(attrSK).BeginsWith(pfxBlob + prefix))
+	kc := expression.Key(ddb.AttrPK).Equal(expression.Value(blobPK(runID))).
+		And(expression.Key(ddb.AttrSK).BeginsWith(pfxBlob + prefix))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).
-		WithProjection(expression.NamesList(expression.Name(attrPK), expression.Name(attrSK))).Build()
+		WithProjection(expression.NamesList(expression.Name(ddb.AttrPK), expression.Name(ddb.AttrSK))).Build()
 	if err != nil {
 		return fmt.Errorf("%s: build expression: %w", op, err)
 	}
@@ -449,21 +445,21 @@ func (s *SegmentRuns) DeleteBlobs(ctx context.Context, runID, prefix string) err
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return classify(op, err)
+			return ddb.Classify(op, err)
 		}
 		for _, it := range out.Items {
 			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: it}})
 		}
 	}
-	return batchWriteAll(ctx, s.DB, s.Table, reqs, 1)
+	return ddb.Retry{}.BatchWrite(ctx, s.DB, s.Table, reqs, 1)
 }
 
 // GetBlob reads an intermediate result back (strongly consistent: another
 // invocation may have written it a moment ago). A missing one is NotFound.
 func (s *SegmentRuns) GetBlob(ctx context.Context, runID, name string) ([]byte, error) {
 	op := "get " + name + " of segment run " + runID
-	kc := expression.Key(attrPK).Equal(expression.Value(blobPK(runID))).
-		And(expression.Key(attrSK).BeginsWith(pfxBlob + name + "#"))
+	kc := expression.Key(ddb.AttrPK).Equal(expression.Value(blobPK(runID))).
+		And(expression.Key(ddb.AttrSK).BeginsWith(pfxBlob + name + "#"))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return nil, fmt.Errorf("%s: build expression: %w", op, err)
@@ -475,7 +471,7 @@ func (s *SegmentRuns) GetBlob(ctx context.Context, runID, name string) ([]byte, 
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, classify(op, err)
+			return nil, ddb.Classify(op, err)
 		}
 		for _, it := range out.Items {
 			var b blobItem
@@ -522,13 +518,13 @@ func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []service.Cust
 			SK         string                `dynamodbav:"sk"`
 			CustomerID string                `dynamodbav:"customer_id"`
 			Agg        *customers.Aggregates `dynamodbav:"agg"`
-		}{pfxCustomer + r.CustomerID, skProfile, r.CustomerID, agg})
+		}{schema.PfxCustomer + r.CustomerID, schema.SkProfile, r.CustomerID, agg})
 		if err != nil {
 			return fmt.Errorf("seed customer %s: %w", r.CustomerID, err)
 		}
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
-	chunks := slices.Collect(slices.Chunk(reqs, batchWriteLimit*40))
+	chunks := slices.Collect(slices.Chunk(reqs, ddb.BatchWriteLimit*40))
 	errsOut := make([]error, len(chunks))
 	sem := make(chan struct{}, max(workers, 1))
 	var wg sync.WaitGroup
@@ -538,7 +534,7 @@ func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []service.Cust
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			errsOut[i] = batchWriteAll(ctx, s.DB, s.Table, c, 1)
+			errsOut[i] = ddb.Retry{}.BatchWrite(ctx, s.DB, s.Table, c, 1)
 		}()
 	}
 	wg.Wait()

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"tailor/shared/platform/schema"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"tailor/shared/customers"
+	"tailor/shared/platform/ddb"
 )
 
 // Privacy erases customers and lists what links to them. Everything
@@ -33,7 +35,7 @@ import (
 // never customers; audit entries name the customer id only and stay
 // until their TTL (docs/security.md).
 type Privacy struct {
-	DB        DB
+	DB        ddb.DB
 	Customers string // CustomersTable
 	Events    string // EventsTable
 	// TombstoneTTL is how long an erased customer's tombstone refuses
@@ -55,16 +57,16 @@ func (p *Privacy) FindByEmail(ctx context.Context, email string) ([]*customers.C
 // ClearTombstone removes an erased customer's tombstone, so the customer
 // can be created again; it does nothing to a record that is not one.
 func (p *Privacy) ClearTombstone(ctx context.Context, customerID string) error {
-	cond, err := expression.NewBuilder().WithCondition(expression.AttributeExists(expression.Name(attrErasedAt))).Build()
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeExists(expression.Name(schema.AttrErasedAt))).Build()
 	if err != nil {
 		return fmt.Errorf("build condition: %w", err)
 	}
-	_, err = p.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &p.Customers, Key: customerKey(customerID),
+	_, err = p.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &p.Customers, Key: schema.CustomerKey(customerID),
 		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names()})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return nil
 	}
-	return classify("clear tombstone of customer "+customerID, err)
+	return ddb.Classify("clear tombstone of customer "+customerID, err)
 }
 
 func (p *Privacy) now() time.Time {
@@ -87,19 +89,19 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 	now := p.now()
 	ttl := p.TombstoneTTL
 	if ttl <= 0 {
-		ttl = DefaultRetention
+		ttl = schema.Retention
 	}
 	tomb, err := attributevalue.MarshalMap(struct {
 		PK        string    `dynamodbav:"pk"`
 		SK        string    `dynamodbav:"sk"`
 		ErasedAt  time.Time `dynamodbav:"erased_at"`
 		ExpiresAt int64     `dynamodbav:"expires_at"`
-	}{pfxCustomer + customerID, skProfile, now, now.Add(ttl).Unix()})
+	}{schema.PfxCustomer + customerID, schema.SkProfile, now, now.Add(ttl).Unix()})
 	if err != nil {
 		return n, fmt.Errorf("%s: %w", op, err)
 	}
 	if _, err := p.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &p.Customers, Item: tomb}); err != nil {
-		return n, classify(op+": tombstone", err)
+		return n, ddb.Classify(op+": tombstone", err)
 	}
 
 	linked, err := p.Aliases(ctx, customerID)
@@ -109,7 +111,7 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 	anons := slices.Clone(linked)
 	// Anonymous ids met in the history cover aliases linked before link
 	// records existed.
-	hist, err := p.queryKeys(ctx, p.Events, pfxHistory+pfxCustomer+customerID, "event_id", "anonymous_id")
+	hist, err := p.queryKeys(ctx, p.Events, schema.PfxHistory+schema.PfxCustomer+customerID, "event_id", "anonymous_id")
 	if err != nil {
 		return n, fmt.Errorf("%s: %w", op, err)
 	}
@@ -130,7 +132,7 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 			n.Aliases++
 		}
 		// History that a crash left under the anonymous id.
-		left, err := p.queryKeys(ctx, p.Events, pfxHistory+pfxAnon+a, "event_id")
+		left, err := p.queryKeys(ctx, p.Events, schema.PfxHistory+schema.PfxAnon+a, "event_id")
 		if err != nil {
 			return n, fmt.Errorf("%s: %w", op, err)
 		}
@@ -144,11 +146,11 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 	var keys []map[string]types.AttributeValue
 	seen := map[string]bool{}
 	for _, h := range hist {
-		keys = append(keys, key(h.pk, h.sk))
+		keys = append(keys, ddb.Key(h.pk, h.sk))
 		n.HistoryItems++
 		if id := h.attrs["event_id"]; id != "" && !seen[id] {
 			seen[id] = true
-			keys = append(keys, key(pfxEvent+id, skEvent))
+			keys = append(keys, ddb.Key(schema.PfxEvent+id, schema.SkEvent))
 			n.EventRecords++
 		}
 	}
@@ -159,7 +161,7 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 	// aliases.
 	var links []map[string]types.AttributeValue
 	for _, a := range anons {
-		links = append(links, key(pfxLink+customerID, a))
+		links = append(links, ddb.Key(schema.PfxLink+customerID, a))
 	}
 	if err := p.deleteAll(ctx, p.Customers, links); err != nil {
 		return n, fmt.Errorf("%s: %w", op, err)
@@ -169,7 +171,7 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 
 // Aliases returns the anonymous ids linked to the customer.
 func (p *Privacy) Aliases(ctx context.Context, customerID string) ([]string, error) {
-	items, err := p.queryKeys(ctx, p.Customers, pfxLink+customerID)
+	items, err := p.queryKeys(ctx, p.Customers, schema.PfxLink+customerID)
 	if err != nil {
 		return nil, fmt.Errorf("aliases of customer %s: %w", customerID, err)
 	}
@@ -186,12 +188,12 @@ func (p *Privacy) deleteAlias(ctx context.Context, anonID, customerID string) (b
 	if err != nil {
 		return false, fmt.Errorf("build condition: %w", err)
 	}
-	_, err = p.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &p.Customers, Key: key(pfxAlias+anonID, skAlias),
+	_, err = p.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &p.Customers, Key: ddb.Key(schema.PfxAlias+anonID, schema.SkAlias),
 		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return false, nil
 	}
-	return err == nil, classify("delete alias", err)
+	return err == nil, ddb.Classify("delete alias", err)
 }
 
 type keyed struct {
@@ -202,11 +204,11 @@ type keyed struct {
 // queryKeys reads every item of partition pk (all pages, consistent),
 // projecting the keys and the named string attributes.
 func (p *Privacy) queryKeys(ctx context.Context, table, pk string, attrs ...string) ([]keyed, error) {
-	names := []expression.NameBuilder{expression.Name(attrPK), expression.Name(attrSK)}
+	names := []expression.NameBuilder{expression.Name(ddb.AttrPK), expression.Name(ddb.AttrSK)}
 	for _, a := range attrs {
 		names = append(names, expression.Name(a))
 	}
-	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(pk))).
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(ddb.AttrPK).Equal(expression.Value(pk))).
 		WithProjection(expression.NamesList(names[0], names[1:]...)).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build query: %w", err)
@@ -218,7 +220,7 @@ func (p *Privacy) queryKeys(ctx context.Context, table, pk string, attrs ...stri
 	for pg.HasMorePages() {
 		page, err := pg.NextPage(ctx)
 		if err != nil {
-			return nil, classify("query "+strings.SplitN(pk, "#", 2)[0]+"# items", err)
+			return nil, ddb.Classify("query "+strings.SplitN(pk, "#", 2)[0]+"# items", err)
 		}
 		for _, it := range page.Items {
 			k := keyed{attrs: map[string]string{}}
@@ -228,9 +230,9 @@ func (p *Privacy) queryKeys(ctx context.Context, table, pk string, attrs ...stri
 					continue
 				}
 				switch name {
-				case attrPK:
+				case ddb.AttrPK:
 					k.pk = s.Value
-				case attrSK:
+				case ddb.AttrSK:
 					k.sk = s.Value
 				default:
 					k.attrs[name] = s.Value
@@ -245,7 +247,7 @@ func (p *Privacy) queryKeys(ctx context.Context, table, pk string, attrs ...stri
 // deleteAll deletes keys from table in batches of 25, retrying
 // unprocessed keys with backoff.
 func (p *Privacy) deleteAll(ctx context.Context, table string, keys []map[string]types.AttributeValue) error {
-	for chunk := range slices.Chunk(keys, batchWriteLimit) {
+	for chunk := range slices.Chunk(keys, ddb.BatchWriteLimit) {
 		reqs := make([]types.WriteRequest, len(chunk))
 		for i, k := range chunk {
 			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
@@ -253,18 +255,18 @@ func (p *Privacy) deleteAll(ctx context.Context, table string, keys []map[string
 		req := map[string][]types.WriteRequest{table: reqs}
 		for attempt := 1; len(req) > 0; attempt++ {
 			out, err := p.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
-			err = classify("delete items", err)
+			err = ddb.Classify("delete items", err)
 			switch {
 			case err == nil:
 				req = out.UnprocessedItems
-			case !retriable(ctx, err):
+			case !ddb.Retriable(ctx, err):
 				return err
 			}
 			if len(req) == 0 {
 				break
 			}
 			if attempt >= 8 {
-				return fmt.Errorf("delete items: gave up after %d attempts: %w", attempt, errors.Join(err, errRetry))
+				return fmt.Errorf("delete items: gave up after %d attempts: %w", attempt, errors.Join(err, ddb.ErrRetry))
 			}
 			t := time.NewTimer(time.Duration(rand.N(20<<min(attempt, 6))) * time.Millisecond)
 			select {

@@ -1,4 +1,4 @@
-package dynamotest
+package ddbtest
 
 import (
 	"context"

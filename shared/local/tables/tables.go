@@ -1,4 +1,4 @@
-package dynamo
+package tables
 
 import (
 	"context"

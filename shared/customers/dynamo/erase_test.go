@@ -14,16 +14,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"tailor/shared/customers"
+	customersdb "tailor/shared/customers/dynamo"
 	"tailor/shared/events"
-	"tailor/shared/platform/dynamo"
-	"tailor/shared/platform/dynamo/dynamotest"
+	eventsdb "tailor/shared/events/dynamo"
+	"tailor/shared/platform/ddb"
+	"tailor/shared/platform/ddb/ddbtest"
 	"tailor/shared/platform/pii"
 )
 
 // crashingDB fails every BatchWriteItem after the first n, as if the
 // function died part way through an erasure.
 type crashingDB struct {
-	dynamo.DB
+	ddb.DB
 	n, calls atomic.Int64
 }
 
@@ -44,7 +46,7 @@ func testKeys(t *testing.T) (*pii.Sealer, *pii.Index) {
 }
 
 // scanFor returns every item of every table whose text holds any needle.
-func scanFor(t *testing.T, env *dynamotest.Env, needles ...string) []string {
+func scanFor(t *testing.T, env *ddbtest.Env, needles ...string) []string {
 	t.Helper()
 	var out []string
 	for _, tbl := range env.Template.Tables {
@@ -77,12 +79,12 @@ func aws(s string) *string { return &s }
 // history; running it again removes the rest, and a third run finds
 // nothing to do. A replayed event then stores nothing.
 func TestErasureResumesAfterACrash(t *testing.T) {
-	env := dynamotest.New(t)
+	env := ddbtest.New(t)
 	ctx := context.Background()
 	sealer, index := testKeys(t)
-	es := &dynamo.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
+	es := &eventsdb.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
 		Items: env.Table("ItemsTable"), Backoff: time.Millisecond, PII: sealer}
-	people := &dynamo.Customers{DB: env.DB, Table: env.Table("CustomersTable"), PII: sealer, Index: index}
+	people := &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable"), PII: sealer, Index: index}
 	c, _ := customers.Replace("c-erase", nil, customers.Replacement{Profile: customers.Profile{Name: "Mary Somerville",
 		Email: "mary@example.org"}}, time.Now())
 	if err := people.Save(ctx, c, 0); err != nil {
@@ -115,7 +117,7 @@ func TestErasureResumesAfterACrash(t *testing.T) {
 
 	crash := &crashingDB{DB: env.DB}
 	crash.n.Store(2)
-	p := &dynamo.Privacy{DB: crash, Customers: env.Table("CustomersTable"), Events: env.Table("EventsTable")}
+	p := &customersdb.Privacy{DB: crash, Customers: env.Table("CustomersTable"), Events: env.Table("EventsTable")}
 	if _, err := p.Erase(ctx, "c-erase"); err == nil {
 		t.Fatal("the crashing erasure succeeded")
 	}

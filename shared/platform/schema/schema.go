@@ -1,0 +1,51 @@
+// Package schema is the key layout of the items that more than one
+// feature's adapter reads or writes: the customer record (profile,
+// aggregates and scores live on one item), history and event records
+// (written by ingestion, moved on identity merge, deleted by erasure),
+// aliases and catalogue rows. A feature's own items keep their keys in
+// the feature's dynamo package; only the shared ones are here, so that no
+// adapter has to import another feature's adapter.
+package schema
+
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"tailor/shared/platform/ddb"
+)
+
+// Partition key prefixes and sort keys of the shared items.
+const (
+	PfxCustomer = "C#" // Customers: the customer record, pk=C#<customer_id> sk=PROFILE
+	PfxAnon     = "N#" // Customers: an anonymous visitor's aggregates, pk=N#<anonymous_id> sk=PROFILE
+	PfxAlias    = "A#" // Customers: anonymous id -> customer, pk=A#<anonymous_id> sk=ALIAS
+	PfxLink     = "L#" // Customers: a customer's merged anonymous ids, pk=L#<customer_id> sk=<anonymous_id>
+	PfxEvent    = "E#" // Events: an event record (de-duplication), pk=E#<event_id> sk=EVENT
+	PfxHistory  = "H#" // Events: an owner's history, pk=H#C#<customer_id> | H#N#<anonymous_id>, sk=<time>#<event_id>
+	PfxItem     = "I#" // Items: a catalogue row, pk=I#<item_id> sk=ITEM
+	SkProfile   = "PROFILE"
+	SkAlias     = "ALIAS"
+	SkEvent     = "EVENT"
+	SkItem      = "ITEM"
+)
+
+// AttrErasedAt marks a customer record as the tombstone of an erased
+// customer; ingestion refuses events for it and creation waits for it to
+// be cleared.
+const AttrErasedAt = "erased_at"
+
+// Retention is the default lifetime (TTL) of event records and history:
+// 400 days. An erased customer's tombstone lives as long, so no replayed
+// event can outlive it.
+const Retention = 400 * 24 * time.Hour
+
+// CustomerKey is the key of a customer record.
+func CustomerKey(customerID string) map[string]types.AttributeValue {
+	return ddb.Key(PfxCustomer+customerID, SkProfile)
+}
+
+// ItemKey is the key of a catalogue row.
+func ItemKey(itemID string) map[string]types.AttributeValue {
+	return ddb.Key(PfxItem+itemID, SkItem)
+}

@@ -28,7 +28,7 @@ export AWS_EC2_METADATA_DISABLED := true
 
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: all build build-local validate lint db-up db-down tables run key test test-go tools java ddb-install tailor sam-build sam-local-api clean
+.PHONY: all build build-local validate lint db-up db-down tables run key test test-unit test-go tools java ddb-install tailor sam-build sam-local-api clean
 
 all: build
 
@@ -124,12 +124,17 @@ key: tailor
 	@AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor keys create \
 	  --name "$(or $(NAME),local $(SCOPES))" --scopes "$(SCOPES)" --table-prefix $(TABLE_PREFIX)
 
-## test: lint, then every Go test against a DynamoDB Local of its own; stops it afterwards.
+## test: lint, then every Go test, including those tagged dynamodb (contract suites on
+## DynamoDB Local, end-to-end through tailor serve), against a DynamoDB Local of its own;
+## stops it afterwards. test-unit: the tests that need no database (go test ./...).
 test: validate
 	@$(MAKE) --no-print-directory db-up DDB_PORT=$(TEST_DDB_PORT)
 	@status=0; \
-	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(TEST_DDB_PORT) $(GO) test -count=1 -timeout 20m ./... || status=$$?; \
+	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(TEST_DDB_PORT) $(GO) test -count=1 -timeout 20m -tags dynamodb ./... || status=$$?; \
 	$(MAKE) --no-print-directory db-down DDB_PORT=$(TEST_DDB_PORT); exit $$status
+
+test-unit:
+	$(GO) test -count=1 ./...
 
 ## sam-build / sam-local-api: for machines with SAM CLI and Docker.
 sam-build:

@@ -14,13 +14,12 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"tailor/shared/platform/awsenv"
 	"tailor/shared/platform/errs"
 )
 
@@ -28,15 +27,11 @@ import (
 // per request) and returns a DynamoDB client. AWS_ENDPOINT_URL_DYNAMODB
 // points it at DynamoDB Local with no code branch.
 func NewClient(ctx context.Context) (*dynamodb.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(func() aws.Retryer {
-		// Throttling and 5xx are retried with jittered backoff; the caller's
-		// context deadline bounds the total.
-		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 5 })
-	}))
+	cfg, err := awsenv.Config(ctx, 5)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	return dynamodb.NewFromConfig(cfg), nil
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint("DYNAMODB") }), nil
 }
 
 // DB is the part of the DynamoDB client that request paths use; tests wrap

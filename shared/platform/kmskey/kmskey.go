@@ -20,10 +20,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"tailor/shared/platform/awsenv"
 	"tailor/shared/platform/boot"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
@@ -57,11 +57,12 @@ func Open(ctx context.Context, s Settings) (*Keys, error) {
 	if s.KMSKeyID == "" {
 		return nil, errors.New("personal data keys: set PII_KMS_KEY_ID (and PII_INDEX_KEY_ID where look-ups are made), or PII_KEY_FILE for a local key file")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsenv.Config(ctx, 5)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	k := &KMS{Client: kms.NewFromConfig(cfg), KeyID: s.KMSKeyID, IndexKeyID: s.IndexKeyID}
+	client := kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = awsenv.Endpoint("KMS") })
+	k := &KMS{Client: client, KeyID: s.KMSKeyID, IndexKeyID: s.IndexKeyID}
 	keys := &Keys{Sealer: pii.NewSealer(k)}
 	if s.IndexKeyID != "" {
 		// A function that only seals (ingest) has no index key.

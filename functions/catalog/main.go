@@ -8,11 +8,13 @@ import (
 
 	catalogdb "tailor/shared/catalog/dynamo"
 	"tailor/shared/catalog/edge"
+	"tailor/shared/catalog/service"
 	"tailor/shared/platform/boot"
 )
 
 func main() {
 	d := boot.Start()
-	api := &edge.API{Store: &catalogdb.Items{DB: d.DB, Table: d.Env.Required("ITEMS_TABLE")}, Now: time.Now}
+	items := &catalogdb.Items{DB: d.DB, Table: d.Env.Required("ITEMS_TABLE")}
+	api := &edge.API{Service: &service.Service{Items: items, Now: time.Now}}
 	lambda.Start(d.HTTP(api.Register))
 }

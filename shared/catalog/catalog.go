@@ -69,9 +69,12 @@ const (
 	MaxTitleLen      = 300
 	MaxCategoryDepth = 6
 	MaxCategoryLen   = 100
-	MaxBrandLen      = 100
-	MaxTags          = 30
-	MaxBatch         = 1000
+	// MaxCategoryPathLen bounds a category path written with "/": the
+	// names of MaxCategoryDepth levels and their separators.
+	MaxCategoryPathLen = MaxCategoryDepth * (MaxCategoryLen + 1)
+	MaxBrandLen        = 100
+	MaxTags            = 30
+	MaxBatch           = 1000
 )
 
 var tagRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_:.-]{0,63}$`)
@@ -102,7 +105,7 @@ func New(itemID string, in Input, now time.Time, prefix string) (Item, error) {
 		v.Add(prefix+"category", "at most %d levels", MaxCategoryDepth)
 	default:
 		for i, c := range in.Category {
-			v.Check(text(c, MaxCategoryLen) && !strings.Contains(c, "#"), fmt.Sprintf("%scategory[%d]", prefix, i),
+			v.Check(validCategoryName(c), fmt.Sprintf("%scategory[%d]", prefix, i),
 				"must be printable text of at most %d characters without #", MaxCategoryLen)
 		}
 	}
@@ -141,6 +144,31 @@ func New(itemID string, in Input, now time.Time, prefix string) (Item, error) {
 	}
 	return Item{ID: itemID, Title: in.Title, Category: in.Category, Brand: in.Brand, PriceMinor: minor,
 		Currency: in.Currency, Tags: tags, InStock: inStock, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// ValidCategory reports whether path names a category the way filters
+// do: category names joined by "/", broadest first, such as "Home" or
+// "Home/Kitchen", which is matched against an item's Category joined the
+// same way. Every name between the separators must be one New accepts in
+// an item's Category, so a path with an empty name ("Home//Bath", a
+// leading or trailing "/") is invalid, and the path holds at most
+// MaxCategoryPathLen characters.
+func ValidCategory(path string) bool {
+	if utf8.RuneCountInString(path) > MaxCategoryPathLen {
+		return false
+	}
+	for name := range strings.SplitSeq(path, "/") {
+		if !validCategoryName(name) {
+			return false
+		}
+	}
+	return true
+}
+
+// validCategoryName is the rule for one name of an item's category path:
+// printable text without "#", which separates the parts of table keys.
+func validCategoryName(name string) bool {
+	return text(name, MaxCategoryLen) && !strings.Contains(name, "#")
 }
 
 func text(s string, max int) bool {

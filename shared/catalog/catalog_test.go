@@ -75,3 +75,39 @@ func TestItemJSONKeepsPriceExact(t *testing.T) {
 		t.Fatalf("minor units leaked: %s", b)
 	}
 }
+
+func TestValidCategory(t *testing.T) {
+	long := strings.Repeat("a", MaxCategoryLen)
+	deep := strings.TrimSuffix(strings.Repeat(long+"/", MaxCategoryDepth), "/")
+	for _, c := range []struct {
+		path string
+		ok   bool
+	}{
+		{"Home", true},
+		{"Home/Kitchen", true},
+		{"Garden & Patio/Tools", true},
+		{long, true},
+		{deep, true},
+		{"", false},
+		{" ", false},
+		{"Home#1", false},
+		{"Home//Bath", false},
+		{"/Home", false},
+		{"Home/", false},
+		{"Home/ /Bath", false},
+		{long + "a", false},
+		{deep + "/a", false},
+		{"Home/\x00", false},
+		{"Home/\xff", false},
+	} {
+		if got := ValidCategory(c.path); got != c.ok {
+			t.Errorf("ValidCategory(%q) = %v, want %v", c.path, got, c.ok)
+		}
+	}
+	// Every name New accepts is a valid one-level path.
+	for _, name := range []string{"Home", "Kitchen & Dining", long} {
+		if _, err := New("sku-1", Input{Title: "Mug", Category: []string{name}, Price: "1", Currency: "GBP"}, now, ""); err != nil || !ValidCategory(name) {
+			t.Errorf("name %q: New %v, ValidCategory %v", name, err, ValidCategory(name))
+		}
+	}
+}

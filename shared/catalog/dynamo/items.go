@@ -1,9 +1,13 @@
+// Package dynamo stores catalog items on DynamoDB, implementing the Items
+// port of package service. It imports only the catalog domain and platform
+// packages. Access pattern:
+//
+//	item by id (catalog API)  pk=I#<item_id>  sk=ITEM  GetItem, UpdateItem, DeleteItem
 package dynamo
 
 import (
 	"context"
 	"fmt"
-	"tailor/shared/platform/schema"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -13,6 +17,7 @@ import (
 	"tailor/shared/catalog"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
+	"tailor/shared/platform/schema"
 )
 
 // Items is the catalog table.

@@ -1,25 +1,17 @@
-// Package catalogapi serves /v1/items: single and batch upserts, reads and
-// deletes of catalog items. It holds no business rules of its own.
+// Package edge serves /v1/items: single and batch upserts, reads and
+// deletes of catalog items. It decodes and validates requests, calls
+// package service and encodes the answers; it holds no catalog rules.
 package edge
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"sync"
-	"time"
 
 	"tailor/shared/catalog"
+	"tailor/shared/catalog/service"
 	"tailor/shared/platform/apigw"
 	"tailor/shared/platform/errs"
 )
-
-// Store is the storage the handlers need.
-type Store interface {
-	Get(ctx context.Context, itemID string) (catalog.Item, error)
-	Put(ctx context.Context, it catalog.Item) (catalog.Item, bool, error)
-	Delete(ctx context.Context, itemID string) error
-}
 
 // Body limits: one item, and a batch of catalog.MaxBatch items.
 const (
@@ -27,14 +19,9 @@ const (
 	MaxBatchBody = 4 << 20
 )
 
-// batchWorkers bounds concurrent writes of one batch, keeping a 1000-item
-// batch well inside the function timeout without bursting the table.
-const batchWorkers = 16
-
 // API holds the handlers' dependencies.
 type API struct {
-	Store Store
-	Now   func() time.Time
+	Service *service.Service
 }
 
 // Register adds the routes to r.
@@ -50,7 +37,7 @@ func (a *API) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error
 	if err := catalog.ValidateID(id); err != nil {
 		return nil, err
 	}
-	it, err := a.Store.Get(ctx, id)
+	it, err := a.Service.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -66,11 +53,7 @@ func (a *API) put(ctx context.Context, r *apigw.Request) (*apigw.Response, error
 	if err := r.DecodeJSON(&in, MaxItemBody); err != nil {
 		return nil, err
 	}
-	it, err := catalog.New(id, in, a.Now().UTC(), "")
-	if err != nil {
-		return nil, err
-	}
-	stored, created, err := a.Store.Put(ctx, it)
+	stored, created, err := a.Service.Put(ctx, id, in)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +69,7 @@ func (a *API) delete(ctx context.Context, r *apigw.Request) (*apigw.Response, er
 	if err := catalog.ValidateID(id); err != nil {
 		return nil, err
 	}
-	if err := a.Store.Delete(ctx, id); err != nil {
+	if err := a.Service.Delete(ctx, id); err != nil {
 		return nil, err
 	}
 	return apigw.NoContent(), nil
@@ -115,89 +98,34 @@ type BatchResponse struct {
 	Results  []Outcome `json:"results"`
 }
 
-// batch validates every entry, writes the valid ones, and answers 200 with
-// a per-entry outcome. Invalid entries ("rejected") never stop valid ones;
-// entries whose write failed ("failed") can be retried as they are.
+// batch answers 200 with a per-entry outcome (service.Batch): invalid
+// entries ("rejected") never stop valid ones; entries whose write failed
+// ("failed") can be retried as they are.
 func (a *API) batch(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var req BatchRequest
 	if err := r.DecodeJSON(&req, MaxBatchBody); err != nil {
 		return nil, err
 	}
-	switch {
-	case req.Items == nil:
+	if req.Items == nil {
 		var v errs.Validator
 		v.Add("items", "is required: an array of 1 to %d items", catalog.MaxBatch)
 		return nil, v.Err()
-	case len(req.Items) == 0:
-		var v errs.Validator
-		v.Add("items", "must hold 1 to %d items", catalog.MaxBatch)
-		return nil, v.Err()
-	case len(req.Items) > catalog.MaxBatch:
-		return nil, errs.E(errs.TooLarge, fmt.Sprintf("a batch holds at most %d items; got %d", catalog.MaxBatch, len(req.Items)))
 	}
-	now := a.Now().UTC()
-	out := BatchResponse{Results: make([]Outcome, len(req.Items))}
-	valid := make([]catalog.Item, len(req.Items))
-	ok := make([]bool, len(req.Items))
-	seen := map[string]int{}
-	for i, in := range req.Items {
-		res := &out.Results[i]
-		res.Index, res.ItemID = i, in.ItemID
-		it, err := catalog.New(in.ItemID, in.Input, now, fmt.Sprintf("items[%d].", i))
-		if first, dup := seen[in.ItemID]; dup && err == nil {
-			err = errs.E(errs.Invalid, fmt.Sprintf("item_id repeats entry %d of this batch", first))
-		}
-		if err != nil {
-			res.Status = "rejected"
-			res.Detail, res.Errors = describe(err)
-			continue
-		}
-		seen[in.ItemID] = i
-		valid[i], ok[i] = it, true
+	res, err := a.Service.Batch(ctx, req.Items)
+	if err != nil {
+		return nil, err
 	}
-	var wg sync.WaitGroup
-	jobs := make(chan int)
-	for w := 0; w < batchWorkers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				_, created, err := a.Store.Put(ctx, valid[i])
-				res := &out.Results[i]
-				switch {
-				case err != nil:
-					res.Status, res.Detail = "failed", "not stored; retry this entry"
-				case created:
-					res.Status = "created"
-				default:
-					res.Status = "updated"
-				}
-			}
-		}()
-	}
-	for i := range req.Items {
-		if ok[i] {
-			jobs <- i
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	for _, res := range out.Results {
-		switch res.Status {
-		case "created":
-			out.Created++
-		case "updated":
-			out.Updated++
-		case "rejected":
-			out.Rejected++
-		case "failed":
-			out.Failed++
+	out := BatchResponse{Created: res.Created, Updated: res.Updated, Rejected: res.Rejected, Failed: res.Failed,
+		Results: make([]Outcome, len(res.Outcomes))}
+	for i, o := range res.Outcomes {
+		out.Results[i] = Outcome{Index: o.Index, ItemID: o.ItemID, Status: string(o.Status)}
+		switch o.Status {
+		case service.Rejected:
+			p := apigw.ProblemFor(o.Err)
+			out.Results[i].Detail, out.Results[i].Errors = p.Detail, p.Errors
+		case service.Failed:
+			out.Results[i].Detail = "not stored; retry this entry"
 		}
 	}
 	return apigw.JSON(http.StatusOK, out), nil
-}
-
-func describe(err error) (string, []errs.FieldError) {
-	p := apigw.ProblemFor(err)
-	return p.Detail, p.Errors
 }

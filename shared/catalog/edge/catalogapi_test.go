@@ -11,19 +11,18 @@ import (
 	"testing"
 	"time"
 
-	catalogdb "tailor/shared/catalog/dynamo"
 	"tailor/shared/catalog/edge"
+	"tailor/shared/catalog/memory"
+	"tailor/shared/catalog/service"
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/ddb/ddbtest"
 )
 
 func sample(t *testing.T, name string) apigw.Event { return apigwtest.Request(t, "catalog", name) }
 
-func setup(t *testing.T) (func(apigw.Event) (int, map[string]any), *catalogdb.Items, *time.Time) {
-	env := ddbtest.New(t)
-	s := &catalogdb.Items{DB: env.DB, Table: env.Table("ItemsTable")}
+func setup(t *testing.T) (func(apigw.Event) (int, map[string]any), *memory.Items, *time.Time) {
+	s := &memory.Items{}
 	now := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	api := &edge.API{Store: s, Now: func() time.Time { return now }}
+	api := &edge.API{Service: &service.Service{Items: s, Now: func() time.Time { return now }}}
 	r := apigw.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	api.Register(r)
 	do := func(ev apigw.Event) (int, map[string]any) {

@@ -3,8 +3,8 @@
 // key is hashed and checked, and the principal a checked key becomes.
 //
 // It is a domain package: it does no I/O and imports no AWS package. The
-// authorizer and the router (package apigw) apply these rules; package store
-// keeps key records.
+// authorizer and the router (package apigw) apply these rules; a KeyStore
+// (package dynamo, or package memory in tests) keeps key records.
 package auth
 
 import (

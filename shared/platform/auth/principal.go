@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"tailor/shared/platform/errs"
 )
@@ -96,6 +97,23 @@ func PrincipalFromContext(m map[string]any) Principal {
 // error; any other error means the answer is not known.
 type KeyLookup interface {
 	Get(ctx context.Context, keyID string) (Record, error)
+}
+
+// KeyStore keeps key records: the authorizer looks keys up, and the
+// operator's tool (tailor keys) creates, revokes and lists them. Package
+// dynamo implements it on DynamoDB and package memory in memory; both are
+// safe for concurrent use.
+type KeyStore interface {
+	KeyLookup
+	// Create stores a new record; an existing id is an errs.Conflict
+	// error and leaves the stored record as it was.
+	Create(ctx context.Context, r Record) error
+	// Revoke marks the key revoked at the given time and returns the
+	// record. Revoking a revoked key keeps the first time; an unknown key
+	// is an errs.NotFound error.
+	Revoke(ctx context.Context, keyID string, at time.Time) (Record, error)
+	// List returns every record, oldest first.
+	List(ctx context.Context) ([]Record, error)
 }
 
 // Authenticate turns an Authorization header into a principal. A key that

@@ -8,9 +8,8 @@ import "sort"
 // without a line here makes it unreachable (and fails the route tests), never
 // open.
 var routeScopes = map[string]Scope{
-	// Customers. The record holds profile fields; Part B of the security
-	// work redacts them unless the key also holds pii:read. Erasing a
-	// customer is an admin action.
+	// Customers. The record holds profile fields, redacted unless the key
+	// also holds pii:read. Erasing a customer is an admin action.
 	"PUT /v1/customers/{id}":    CustomersWrite,
 	"PATCH /v1/customers/{id}":  CustomersWrite,
 	"GET /v1/customers/{id}":    CustomersRead,

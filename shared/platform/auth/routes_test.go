@@ -26,7 +26,7 @@ func TestEveryTemplateRouteHasAScope(t *testing.T) {
 	}
 	for _, r := range routes {
 		if _, ok := RequiredScope(r.Key()); !ok {
-			t.Errorf("route %s (%s) has no scope: add %q: <Scope> to routeScopes in shared/auth/routes.go", r.Key(), r.FunctionID, r.Key())
+			t.Errorf("route %s (%s) has no scope: add %q: <Scope> to routeScopes in shared/platform/auth/routes.go", r.Key(), r.FunctionID, r.Key())
 		}
 		if r.Authorizer == "" {
 			t.Errorf("route %s (%s) is not behind the API key authorizer", r.Key(), r.FunctionID)

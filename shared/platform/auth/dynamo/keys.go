@@ -1,3 +1,5 @@
+// Package dynamo stores API key records on DynamoDB, an auth.KeyStore. It
+// imports only the auth domain and platform packages.
 package dynamo
 
 import (

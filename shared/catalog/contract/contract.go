@@ -1,0 +1,209 @@
+// Package contract is the one test suite every implementation of the
+// catalog's storage ports must pass: package memory runs it without a
+// database and package dynamo against DynamoDB Local, so the two are proven
+// to behave alike.
+package contract
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"tailor/shared/catalog"
+	"tailor/shared/catalog/service"
+	"tailor/shared/platform/errs"
+)
+
+// Stores are the ports under test, all empty when open returns them.
+type Stores struct {
+	Items service.Items
+}
+
+// Run runs the suite; open is called once per subtest for fresh stores.
+func Run(t *testing.T, open func(t *testing.T) Stores) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s Stores)
+	}{
+		{"GetMissing", getMissing},
+		{"PutCreatesThenUpdatesKeepingCreatedAt", putKeepsCreatedAt},
+		{"PutWithoutTags", putWithoutTags},
+		{"DeleteThenPutCreatesAgain", deleteThenPut},
+		{"ItemsAreIndependent", itemsAreIndependent},
+		{"ConcurrentPutsCreateOnce", concurrentPuts},
+		{"ReadsAreCopies", readsAreCopies},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
+	}
+}
+
+var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+func item(t *testing.T, itemID string, at time.Time) catalog.Item {
+	t.Helper()
+	it, err := catalog.New(itemID, catalog.Input{Title: "Mug", Category: []string{"Home", "Kitchen"}, Brand: "Acme",
+		Price: "12.50", Currency: "GBP", Tags: []string{"gift", "sale"}}, at, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
+// equal compares every stored field of two items.
+func equal(a, b catalog.Item) bool {
+	return a.ID == b.ID && a.Title == b.Title && slices.Equal(a.Category, b.Category) && a.Brand == b.Brand &&
+		a.PriceMinor == b.PriceMinor && a.Currency == b.Currency && slices.Equal(a.Tags, b.Tags) &&
+		a.InStock == b.InStock && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+}
+
+func getMissing(t *testing.T, s Stores) {
+	ctx := context.Background()
+	if _, err := s.Items.Get(ctx, "sku-none"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("get missing: %v, want not found", err)
+	}
+	if err := s.Items.Delete(ctx, "sku-none"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("delete missing: %v, want not found", err)
+	}
+}
+
+func putKeepsCreatedAt(t *testing.T, s Stores) {
+	ctx := context.Background()
+	it := item(t, "sku-1", t0)
+	stored, created, err := s.Items.Put(ctx, it)
+	if err != nil || !created || !equal(stored, it) {
+		t.Fatalf("first put: %+v created=%v err=%v", stored, created, err)
+	}
+	got, err := s.Items.Get(ctx, "sku-1")
+	if err != nil || !equal(got, it) {
+		t.Fatalf("get after create: %+v %v, want %+v", got, err, it)
+	}
+
+	later := it
+	later.Title, later.Brand, later.InStock, later.PriceMinor = "Big mug", "", false, 1399
+	later.Category, later.Tags = []string{"Home"}, []string{"new"}
+	later.CreatedAt, later.UpdatedAt = t0.Add(time.Hour), t0.Add(time.Hour)
+	stored, created, err = s.Items.Put(ctx, later)
+	want := later
+	want.CreatedAt = t0
+	if err != nil || created || !equal(stored, want) {
+		t.Fatalf("second put: %+v created=%v err=%v, want %+v", stored, created, err, want)
+	}
+	got, err = s.Items.Get(ctx, "sku-1")
+	if err != nil || !equal(got, want) || got.Brand != "" {
+		t.Fatalf("get after update: %+v %v, want %+v", got, err, want)
+	}
+}
+
+func putWithoutTags(t *testing.T, s Stores) {
+	ctx := context.Background()
+	it := item(t, "sku-2", t0)
+	it.Tags = []string{}
+	if _, _, err := s.Items.Put(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Items.Get(ctx, "sku-2")
+	if err != nil || got.Tags == nil || len(got.Tags) != 0 {
+		t.Fatalf("empty tags read back as %#v (%v); want an empty, non-nil list", got.Tags, err)
+	}
+	it.Tags = nil
+	if _, created, err := s.Items.Put(ctx, it); err != nil || created {
+		t.Fatalf("put without tags: created=%v err=%v", created, err)
+	}
+	got, err = s.Items.Get(ctx, "sku-2")
+	if err != nil || got.Tags == nil || len(got.Tags) != 0 {
+		t.Fatalf("absent tags read back as %#v (%v); want an empty, non-nil list", got.Tags, err)
+	}
+}
+
+func deleteThenPut(t *testing.T, s Stores) {
+	ctx := context.Background()
+	if _, _, err := s.Items.Put(ctx, item(t, "sku-3", t0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Items.Delete(ctx, "sku-3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Items.Delete(ctx, "sku-3"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("second delete: %v, want not found", err)
+	}
+	if _, err := s.Items.Get(ctx, "sku-3"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("get deleted: %v, want not found", err)
+	}
+	again := item(t, "sku-3", t0.Add(24*time.Hour))
+	stored, created, err := s.Items.Put(ctx, again)
+	if err != nil || !created || !stored.CreatedAt.Equal(again.CreatedAt) {
+		t.Fatalf("put after delete: %+v created=%v err=%v; a deleted item's CreatedAt must not return", stored, created, err)
+	}
+}
+
+func itemsAreIndependent(t *testing.T, s Stores) {
+	ctx := context.Background()
+	a, b := item(t, "sku-a", t0), item(t, "sku-b", t0.Add(time.Minute))
+	b.Title = "Bowl"
+	for _, it := range []catalog.Item{a, b} {
+		if _, created, err := s.Items.Put(ctx, it); err != nil || !created {
+			t.Fatalf("put %s: created=%v err=%v", it.ID, created, err)
+		}
+	}
+	if err := s.Items.Delete(ctx, "sku-a"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Items.Get(ctx, "sku-b"); err != nil || !equal(got, b) {
+		t.Fatalf("sku-b after deleting sku-a: %+v %v", got, err)
+	}
+}
+
+func concurrentPuts(t *testing.T, s Stores) {
+	ctx := context.Background()
+	const writers = 8
+	var wg sync.WaitGroup
+	createdBy := make([]bool, writers)
+	failures := make([]error, writers)
+	for w := range writers {
+		it := item(t, "sku-race", t0.Add(time.Duration(w)*time.Minute))
+		wg.Go(func() { _, createdBy[w], failures[w] = s.Items.Put(ctx, it) })
+	}
+	wg.Wait()
+	n := 0
+	for w := range writers {
+		if failures[w] != nil {
+			t.Fatalf("writer %d: %v", w, failures[w])
+		}
+		if createdBy[w] {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d of %d concurrent puts of one new item reported created, want exactly 1", n, writers)
+	}
+	got, err := s.Items.Get(ctx, "sku-race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for w := range writers {
+		if createdBy[w] && !got.CreatedAt.Equal(t0.Add(time.Duration(w)*time.Minute)) {
+			t.Fatalf("created_at %v is not the creating writer's (%d)", got.CreatedAt, w)
+		}
+	}
+}
+
+func readsAreCopies(t *testing.T, s Stores) {
+	ctx := context.Background()
+	it := item(t, "sku-4", t0)
+	if _, _, err := s.Items.Put(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	it.Tags[0], it.Category[0] = "changed", "Changed"
+	got, err := s.Items.Get(ctx, "sku-4")
+	if err != nil || got.Tags[0] != "gift" || got.Category[0] != "Home" {
+		t.Fatalf("the store shares the written item's slices: %+v %v", got, err)
+	}
+	got.Tags[0] = "changed"
+	again, err := s.Items.Get(ctx, "sku-4")
+	if err != nil || again.Tags[0] != "gift" {
+		t.Fatalf("the store shares a read item's slices: %+v %v", again, err)
+	}
+}

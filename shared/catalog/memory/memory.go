@@ -1,0 +1,83 @@
+// Package memory keeps catalog items in memory, with the semantics of
+// package dynamo (the contract suite in package contract holds both to
+// them). It is for tests and local runs; nothing is persisted.
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"tailor/shared/catalog"
+	"tailor/shared/platform/errs"
+)
+
+// Items is the catalog table in memory. The zero value is empty and ready;
+// it is safe for concurrent use.
+type Items struct {
+	mu    sync.Mutex
+	items map[string]catalog.Item
+}
+
+// Get returns the item, or a NotFound error.
+func (s *Items) Get(_ context.Context, itemID string) (catalog.Item, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.items[itemID]
+	if !ok {
+		return catalog.Item{}, &errs.Error{Op: "get item " + itemID, Kind: errs.NotFound,
+			Detail: fmt.Sprintf("item %s does not exist", itemID)}
+	}
+	it = clone(it)
+	if it.Tags == nil {
+		it.Tags = []string{}
+	}
+	return it, nil
+}
+
+// Put creates or replaces the item, keeping the CreatedAt of an existing
+// item, and returns the stored item and whether it was new.
+func (s *Items) Put(_ context.Context, it catalog.Item) (catalog.Item, bool, error) {
+	it = clone(it)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.items == nil {
+		s.items = map[string]catalog.Item{}
+	}
+	old, exists := s.items[it.ID]
+	if !exists {
+		s.items[it.ID] = it
+		return clone(it), true, nil
+	}
+	// As in package dynamo: the stored created_at is never overwritten, and
+	// the answer carries it unless it is the zero time.
+	stored := it
+	stored.CreatedAt = old.CreatedAt
+	s.items[it.ID] = stored
+	if !old.CreatedAt.IsZero() {
+		it.CreatedAt = old.CreatedAt
+	}
+	return clone(it), false, nil
+}
+
+// Delete removes the item; a missing item is a NotFound error.
+func (s *Items) Delete(_ context.Context, itemID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.items[itemID]; !ok {
+		return &errs.Error{Op: "delete item " + itemID, Kind: errs.NotFound, Detail: fmt.Sprintf("item %s does not exist", itemID)}
+	}
+	delete(s.items, itemID)
+	return nil
+}
+
+// clone copies the item's slices, so neither the caller nor the store sees
+// the other's later changes, and drops the clock readings DynamoDB does not
+// store.
+func clone(it catalog.Item) catalog.Item {
+	it.Category = slices.Clone(it.Category)
+	it.Tags = slices.Clone(it.Tags)
+	it.CreatedAt, it.UpdatedAt = it.CreatedAt.Round(0), it.UpdatedAt.Round(0)
+	return it
+}

@@ -540,12 +540,11 @@ func (f *filter) discoverOK(id string) bool {
 	return !f.purchased[id] && f.allowed(id)
 }
 
-// underAny reports whether path equals one of the prefixes or lies below it
-// (whole segments only: "home" covers "home/kitchen", not "homeware").
+// underAny reports whether path lies under one of the prefixes (see
+// UnderCategory); empty prefixes cover nothing.
 func underAny(path string, prefixes []string) bool {
 	for _, p := range prefixes {
-		p = strings.Trim(p, "/")
-		if p != "" && (path == p || strings.HasPrefix(path, p+"/")) {
+		if strings.Trim(p, "/") != "" && UnderCategory(path, p) {
 			return true
 		}
 	}

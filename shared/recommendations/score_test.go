@@ -15,7 +15,7 @@ func plainScorer() Scorer {
 	return Scorer{EventWeights: map[EventType]float64{View: 1, AddToCart: 3, Purchase: 5, Refund: -5}, MixWeight: 0.5, DefaultRepeatRate: 0.2}
 }
 
-func catalog(specs ...string) map[string]Item {
+func shelf(specs ...string) map[string]Item {
 	// spec "id:category:price" with an optional "!" suffix for out of stock.
 	items := map[string]Item{}
 	for _, s := range specs {
@@ -69,7 +69,7 @@ func baseInput() Input {
 			"h1": {ItemID: "h1", Neighbours: []Neighbour{{"a", 0.5}, {"b", 0.4}}, RepeatRate: 0.5},
 			"h2": {ItemID: "h2", Neighbours: []Neighbour{{"b", 0.9}, {"c", 0.8}, {"h1", 0.1}}},
 		},
-		Items: catalog("a:home/kitchen:500", "b:home/bath:1500", "c:garden:2500", "h1:home:1000", "h2:garden:800",
+		Items: shelf("a:home/kitchen:500", "b:home/bath:1500", "c:garden:2500", "h1:home:1000", "h2:garden:800",
 			"p1:toys:100", "p2:garden/tools:100", "p3:home:100"),
 		Popular:           []ScoredItem{{"p1", 9}, {"p2", 8}, {"p3", 7}, {"a", 6}},
 		PopularByCategory: map[string][]ScoredItem{"garden": {{"p2", 8}, {"c", 1}}, "home": {{"p3", 7}}},
@@ -175,7 +175,7 @@ func TestScoreBackfillAndColdStart(t *testing.T) {
 			in.Popular = []ScoredItem{{"p1", 1}}
 		}, 3, []string{"p1", "a", "b"}, []ReasonKind{ReasonPopular, ReasonCatalogFill, ReasonCatalogFill}},
 		{"short list when the catalogue is exhausted", func(in *Input) {
-			in.Items = catalog("a:home:1", "b:home:1!")
+			in.Items = shelf("a:home:1", "b:home:1!")
 			in.Recent, in.Purchases = nil, nil
 		}, 5, []string{"a"}, []ReasonKind{ReasonPopular}},
 	}
@@ -222,7 +222,7 @@ func TestDiversity(t *testing.T) {
 		Recent: []Event{{ItemID: "h1", Type: Purchase, Time: now}},
 		ItemModels: map[string]ItemModel{"h1": {Neighbours: []Neighbour{
 			{"k1", 0.9}, {"k2", 0.8}, {"k3", 0.7}, {"k4", 0.6}, {"k5", 0.5}, {"g1", 0.2}, {"g2", 0.1}}}},
-		Items: catalog("k1:home/kitchen:1", "k2:home/kitchen:1", "k3:home:1", "k4:home/bath:1", "k5:home:1",
+		Items: shelf("k1:home/kitchen:1", "k2:home/kitchen:1", "k3:home:1", "k4:home/bath:1", "k5:home:1",
 			"g1:garden:1", "g2:garden:1", "x1::1", "x2::1"),
 	}
 	tests := []struct {
@@ -235,9 +235,9 @@ func TestDiversity(t *testing.T) {
 		{"off", 0, 0, nil, []string{"k1", "k2", "k3", "k4", "k5", "g1", "g2"}},
 		{"at most 2 home items in the first 4", 2, 4, nil, []string{"k1", "k2", "g1", "g2", "k3", "k4", "k5"}},
 		{"at most 3 in the first 5", 3, 5, nil, []string{"k1", "k2", "k3", "g1", "g2", "k4", "k5"}},
-		{"no alternatives: order kept", 2, 4, catalog("k1:home:1", "k2:home:1", "k3:home:1", "k4:home:1", "k5:home:1"),
+		{"no alternatives: order kept", 2, 4, shelf("k1:home:1", "k2:home:1", "k3:home:1", "k4:home:1", "k5:home:1"),
 			[]string{"k1", "k2", "k3", "k4", "k5"}},
-		{"uncategorised items are not capped", 1, 4, catalog("k1::1", "k2::1", "k3::1", "k4::1", "k5::1", "g1:garden:1", "g2:garden:1"),
+		{"uncategorised items are not capped", 1, 4, shelf("k1::1", "k2::1", "k3::1", "k4::1", "k5::1", "g1:garden:1", "g2:garden:1"),
 			[]string{"k1", "k2", "k3", "k4", "k5", "g1", "g2"}},
 	}
 	for _, tt := range tests {
@@ -270,7 +270,7 @@ func TestBuyAgain(t *testing.T) {
 			{ItemID: "gone", Count: 9, Last: now},
 		},
 		ItemModels: map[string]ItemModel{"p1": {RepeatRate: 0.5}, "p2": {RepeatRate: 0.5, Neighbours: []Neighbour{{"n1", 1}}}},
-		Items:      catalog("p1::1", "p2::1", "p3::1", "n1::1", "gone::1!"),
+		Items:      shelf("p1::1", "p2::1", "p3::1", "n1::1", "gone::1!"),
 	}
 	s := plainScorer()
 	s.BuyAgainHalfLife = 60 * 24 * time.Hour
@@ -300,7 +300,7 @@ func TestMixed(t *testing.T) {
 			"p1": {RepeatRate: 0.25},
 			"p2": {RepeatRate: 0.5, Neighbours: []Neighbour{{"n1", 1}}},
 		},
-		Items: catalog("p1::1", "p2::1", "n1::1"),
+		Items: shelf("p1::1", "p2::1", "n1::1"),
 	}
 	tests := []struct {
 		mix  float64

@@ -28,7 +28,7 @@ func TestAttributeSimilarity(t *testing.T) {
 }
 
 func TestSimilar(t *testing.T) {
-	items := catalog("t:home/kitchen:1000", "n1:home/kitchen:900", "n2:garden:100", "n3:home:5000!", "f1:home/kitchen:1000", "f2:home/bath:1000", "f3:toys:1")
+	items := shelf("t:home/kitchen:1000", "n1:home/kitchen:900", "n2:garden:100", "n3:home:5000!", "f1:home/kitchen:1000", "f2:home/bath:1000", "f3:toys:1")
 	pool := []Item{items["t"], items["f1"], items["f2"], items["f3"], items["n1"]}
 	tests := []struct {
 		name       string
@@ -72,7 +72,7 @@ func TestSimilar(t *testing.T) {
 }
 
 func TestSimilarByAttributesIsANeighbourList(t *testing.T) {
-	items := catalog("t:home/kitchen:1000", "a:home/kitchen:1000", "b:home:1000", "c:toys:99999")
+	items := shelf("t:home/kitchen:1000", "a:home/kitchen:1000", "b:home:1000", "c:toys:99999")
 	got := SimilarByAttributes(items["t"], []Item{items["c"], items["b"], items["a"], items["t"]}, 5)
 	// a: 0.6 + 0.15, b: 0.6·1/2 + 0.15, c: nothing shared.
 	if len(got) != 2 || got[0].ItemID != "a" || got[1].ItemID != "b" || math.Abs(got[0].Score-0.75) > 1e-9 || math.Abs(got[1].Score-0.45) > 1e-9 {

@@ -125,17 +125,17 @@ type Model struct {
 }
 
 // ErrNoData is returned when training finds no usable interactions.
-var ErrNoData = errors.New("reco: no interactions with positive weight")
+var ErrNoData = errors.New("recommendations: no interactions with positive weight")
 
 // Train builds neighbour lists, repeat rates and popularity lists from the
 // interactions. attrs supplies item categories for per-category popularity;
 // it may be nil. Interactions after cfg.AsOf are ignored.
 func Train(interactions []Interaction, attrs map[string]Item, cfg TrainConfig) (*Model, error) {
 	if cfg.Neighbours <= 0 {
-		return nil, fmt.Errorf("reco: train: Neighbours must be positive, got %d", cfg.Neighbours)
+		return nil, fmt.Errorf("recommendations: train: Neighbours must be positive, got %d", cfg.Neighbours)
 	}
 	if cfg.Shrinkage < 0 || cfg.HalfLife < 0 || cfg.MaxHistory < 0 {
-		return nil, errors.New("reco: train: Shrinkage, HalfLife and MaxHistory must not be negative")
+		return nil, errors.New("recommendations: train: Shrinkage, HalfLife and MaxHistory must not be negative")
 	}
 	m := buildMatrix(interactions, cfg)
 	if len(m.itemIDs) == 0 {

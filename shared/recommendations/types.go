@@ -1,6 +1,9 @@
 package recommendations
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // EventType is the kind of interaction a customer had with an item; the
 // values match the event wire format.
@@ -51,6 +54,14 @@ func TopCategory(path string) string {
 		}
 	}
 	return path
+}
+
+// UnderCategory reports whether a category path equals prefix or lies
+// below it, on whole segments ("Home" covers "Home/Kitchen", not
+// "Homeware"). Slashes around prefix are ignored; "" covers every path.
+func UnderCategory(path, prefix string) bool {
+	prefix = strings.Trim(prefix, "/")
+	return prefix == "" || path == prefix || strings.HasPrefix(path, prefix+"/")
 }
 
 // Neighbour is one entry of an item's neighbour list.

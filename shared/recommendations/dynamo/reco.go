@@ -1,6 +1,5 @@
-package dynamo
-
-// The recommender's data. Access patterns:
+// Package dynamo stores the recommender's data in DynamoDB. Access
+// patterns:
 //
 //	an item and its neighbour list       Items   pk=I#<item_id>  sk=ITEM / sk=NEIGHBOURS (one BatchGetItem)
 //	popular items of a window            Models  pk=POPULAR#<days>d  sk=ALL
@@ -10,16 +9,14 @@ package dynamo
 // Requests read these by key only. The nightly training reads its input by
 // parallel Scan (history items of the events table, the catalogue) and
 // writes with BatchWriteItem.
+package dynamo
 
 import (
 	"context"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
-	"tailor/shared/platform/schema"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,6 +29,7 @@ import (
 	"tailor/shared/customers"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
+	"tailor/shared/platform/schema"
 	"tailor/shared/recommendations"
 )
 
@@ -58,26 +56,13 @@ type attrEntry struct {
 
 func newEntry(id string, score float64, attrs map[string]recommendations.Item) attrEntry {
 	a := attrs[id]
-	return attrEntry{ID: id, Score: round6(score), Cat: a.Category, Brand: a.Brand, Price: a.PriceMinor}
+	return attrEntry{ID: id, Score: recommendations.Round6(score), Cat: a.Category, Brand: a.Brand, Price: a.PriceMinor}
 }
 
 // item is the entry's training-time attributes. InStock is true: stock is
 // only known from the live row, which the request reads afterwards.
 func (e attrEntry) item() recommendations.Item {
 	return recommendations.Item{ItemID: e.ID, Category: e.Cat, Brand: e.Brand, PriceMinor: e.Price, InStock: true}
-}
-
-// round6 keeps six significant digits, which is all the ranking needs and
-// keeps list items small.
-func round6(x float64) float64 {
-	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
-		return 0
-	}
-	r, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 6, 64), 64)
-	if err != nil {
-		return x
-	}
-	return r
 }
 
 // neighboursItem is the stored form of an item's trained model.
@@ -102,41 +87,31 @@ type popularItem struct {
 	Items      []attrEntry `dynamodbav:"items"`
 }
 
-// PopularKey names one popularity list: a window in days and a top-level
-// category ("" for the whole catalogue).
-type PopularKey struct {
-	WindowDays int
-	Category   string
-}
+// popularPK is the partition key of a window's popularity lists.
+func popularPK(windowDays int) string { return fmt.Sprintf("%s%dd", pfxPopularL, windowDays) }
 
-func (k PopularKey) key() map[string]types.AttributeValue {
-	sk := skPopularAll
-	if k.Category != "" {
-		sk = pfxCategory + k.Category
+// popularSK is the sort key of a category's list ("" for the whole
+// catalogue).
+func popularSK(category string) string {
+	if category == "" {
+		return skPopularAll
 	}
-	return ddb.Key(fmt.Sprintf("%s%dd", pfxPopularL, k.WindowDays), sk)
+	return pfxCategory + category
 }
 
-// Popular is a stored popularity list with the training-time attributes
-// of its items (InStock true; see Recommendations.Live for live rows).
-type Popular struct {
-	Items []recommendations.ScoredItem
-	Attrs map[string]recommendations.Item
-	AsOf  time.Time
-}
-
-// Run is the record of one training run.
-type Run struct {
-	AsOf         time.Time     `dynamodbav:"as_of" json:"as_of"`
-	StartedAt    time.Time     `dynamodbav:"started_at" json:"started_at"`
-	Duration     time.Duration `dynamodbav:"-" json:"-"`
-	DurationMS   int64         `dynamodbav:"duration_ms" json:"duration_ms"`
-	Interactions int           `dynamodbav:"interactions" json:"interactions"`
-	Catalog      int           `dynamodbav:"catalog_items" json:"catalog_items"`
-	Items        int           `dynamodbav:"items" json:"items"`
-	Pairs        int           `dynamodbav:"pairs" json:"pairs"`
-	PopularLists int           `dynamodbav:"popular_lists" json:"popular_lists"`
-	Removed      int           `dynamodbav:"stale_removed" json:"stale_removed"`
+// runItem is the stored form of a training run record.
+type runItem struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	AsOf         time.Time `dynamodbav:"as_of"`
+	StartedAt    time.Time `dynamodbav:"started_at"`
+	DurationMS   int64     `dynamodbav:"duration_ms"`
+	Interactions int       `dynamodbav:"interactions"`
+	Catalog      int       `dynamodbav:"catalog_items"`
+	Items        int       `dynamodbav:"items"`
+	Pairs        int       `dynamodbav:"pairs"`
+	PopularLists int       `dynamodbav:"popular_lists"`
+	Removed      int       `dynamodbav:"stale_removed"`
 }
 
 // Training is the storage side of the nightly training job: it scans the
@@ -249,8 +224,8 @@ func (s *Training) Catalog(ctx context.Context) (map[string]recommendations.Item
 			id := strings.TrimPrefix(r.PK, "I#")
 			switch r.SK {
 			case schema.SkItem:
-				parts[seg].items = append(parts[seg].items, RecoItem(catalog.Item{ID: id, Category: r.Category,
-					Brand: r.Brand, PriceMinor: r.PriceMinor, InStock: r.InStock}))
+				parts[seg].items = append(parts[seg].items, recommendations.CatalogItem(catalog.Item{ID: id,
+					Category: r.Category, Brand: r.Brand, PriceMinor: r.PriceMinor, InStock: r.InStock}))
 			case skNeighbours:
 				parts[seg].listed = append(parts[seg].listed, id)
 			}
@@ -272,13 +247,6 @@ func (s *Training) Catalog(ctx context.Context) (map[string]recommendations.Item
 	return attrs, listed, nil
 }
 
-// RecoItem turns a catalogue item into the attributes the recommender
-// uses: the category path joined with "/", most general first.
-func RecoItem(it catalog.Item) recommendations.Item {
-	return recommendations.Item{ItemID: it.ID, Category: strings.Join(it.Category, "/"), Brand: it.Brand,
-		PriceMinor: it.PriceMinor, InStock: it.InStock}
-}
-
 // WriteNeighbours writes the neighbour list of every item of the model
 // (overwriting the previous run's) and deletes the lists of the items in
 // stale. attrs supplies the training-time attributes stored with each
@@ -289,7 +257,7 @@ func (s *Training) WriteNeighbours(ctx context.Context, m *recommendations.Model
 	for _, id := range slices.Sorted(maps.Keys(m.Items)) {
 		im := m.Items[id]
 		row := neighboursItem{PK: "I#" + id, SK: skNeighbours, ItemID: id, AsOf: m.AsOf.UTC(),
-			RepeatRate: round6(im.RepeatRate), Customers: im.Customers, Self: newEntry(id, 0, attrs),
+			RepeatRate: recommendations.Round6(im.RepeatRate), Customers: im.Customers, Self: newEntry(id, 0, attrs),
 			Neighbours: make([]attrEntry, 0, len(im.Neighbours))}
 		for _, nb := range im.Neighbours {
 			row.Neighbours = append(row.Neighbours, newEntry(nb.ItemID, nb.Score, attrs))
@@ -317,9 +285,7 @@ func (s *Training) WritePopular(ctx context.Context, lists []recommendations.Pop
 	written := map[string]bool{}
 	windows := map[int]bool{}
 	for _, l := range lists {
-		k := PopularKey{l.WindowDays, l.Category}.key()
-		row := popularItem{PK: k[ddb.AttrPK].(*types.AttributeValueMemberS).Value, SK: k[ddb.AttrSK].(*types.AttributeValueMemberS).Value,
-			WindowDays: l.WindowDays, Category: l.Category, AsOf: asOf.UTC(), Items: make([]attrEntry, 0, len(l.Items))}
+		row := popularItem{PK: popularPK(l.WindowDays), SK: popularSK(l.Category), WindowDays: l.WindowDays, Category: l.Category, AsOf: asOf.UTC(), Items: make([]attrEntry, 0, len(l.Items))}
 		for _, it := range l.Items {
 			row.Items = append(row.Items, newEntry(it.ItemID, it.Score, attrs))
 		}
@@ -332,7 +298,7 @@ func (s *Training) WritePopular(ctx context.Context, lists []recommendations.Pop
 		windows[l.WindowDays] = true
 	}
 	for _, w := range slices.Sorted(maps.Keys(windows)) {
-		pk := fmt.Sprintf("%s%dd", pfxPopularL, w)
+		pk := popularPK(w)
 		sks, err := s.listKeys(ctx, pk)
 		if err != nil {
 			return err
@@ -371,14 +337,14 @@ func (s *Training) listKeys(ctx context.Context, pk string) ([]string, error) {
 }
 
 // PutRun stores the run record; a run with the same as_of replaces it.
-func (s *Training) PutRun(ctx context.Context, r Run) error {
-	r.DurationMS = r.Duration.Milliseconds()
-	av, err := attributevalue.MarshalMap(r)
+// DurationMS is stored as r.Duration in milliseconds.
+func (s *Training) PutRun(ctx context.Context, r recommendations.Run) error {
+	av, err := attributevalue.MarshalMap(runItem{PK: pkTrainRuns, SK: r.AsOf.UTC().Format(time.RFC3339), AsOf: r.AsOf,
+		StartedAt: r.StartedAt, DurationMS: r.Duration.Milliseconds(), Interactions: r.Interactions, Catalog: r.Catalog,
+		Items: r.Items, Pairs: r.Pairs, PopularLists: r.PopularLists, Removed: r.Removed})
 	if err != nil {
 		return fmt.Errorf("encode run: %w", err)
 	}
-	av[ddb.AttrPK] = &types.AttributeValueMemberS{Value: pkTrainRuns}
-	av[ddb.AttrSK] = &types.AttributeValueMemberS{Value: r.AsOf.UTC().Format(time.RFC3339)}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Models, Item: av})
 	return ddb.Classify("put training run", err)
 }
@@ -392,63 +358,45 @@ type Recommendations struct {
 	Models    string // ModelsTable
 }
 
-// Shopper is what a recommendation request needs of a customer record.
-type Shopper struct {
-	Aggregates *customers.Aggregates
-	Consent    map[string]customers.ConsentState
-}
-
 // Shopper reads the customer's aggregates and consent with one strongly
 // consistent GetItem (an event ingested a moment ago must count), projected
 // so that no profile field is read. A customer without a record is a
 // NotFound error.
-func (s *Recommendations) Shopper(ctx context.Context, customerID string) (Shopper, error) {
+func (s *Recommendations) Shopper(ctx context.Context, customerID string) (recommendations.Shopper, error) {
 	op := "read customer " + customerID
 	proj := expression.NamesList(expression.Name("agg.recent"), expression.Name("agg.purchased"),
 		expression.Name("agg.affinity"), expression.Name("consent"), expression.Name(ddb.AttrPK))
 	expr, err := expression.NewBuilder().WithProjection(proj).Build()
 	if err != nil {
-		return Shopper{}, fmt.Errorf("%s: build projection: %w", op, err)
+		return recommendations.Shopper{}, fmt.Errorf("%s: build projection: %w", op, err)
 	}
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Customers, Key: schema.CustomerKey(customerID),
 		ConsistentRead: aws.Bool(true), ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names()})
 	if err != nil {
-		return Shopper{}, ddb.Classify(op, err)
+		return recommendations.Shopper{}, ddb.Classify(op, err)
 	}
 	if len(out.Item) == 0 {
-		return Shopper{}, &errs.Error{Op: op, Kind: errs.NotFound, Detail: fmt.Sprintf("customer %s does not exist", customerID)}
+		return recommendations.Shopper{}, &errs.Error{Op: op, Kind: errs.NotFound, Detail: fmt.Sprintf("customer %s does not exist", customerID)}
 	}
 	var v struct {
 		Agg     *customers.Aggregates             `dynamodbav:"agg"`
 		Consent map[string]customers.ConsentState `dynamodbav:"consent"`
 	}
 	if err := attributevalue.UnmarshalMap(out.Item, &v); err != nil {
-		return Shopper{}, fmt.Errorf("%s: decode: %w", op, err)
+		return recommendations.Shopper{}, fmt.Errorf("%s: decode: %w", op, err)
 	}
 	if v.Agg == nil {
 		v.Agg = customers.NewAggregates()
 	}
-	return Shopper{Aggregates: v.Agg.Clone(), Consent: v.Consent}, nil
-}
-
-// Lists is what one BatchGetItem of neighbour lists and catalogue rows
-// returns.
-type Lists struct {
-	// Models holds the trained model of each listed item that has one.
-	Models map[string]recommendations.ItemModel
-	// Trained holds the training-time attributes of the listed items and of
-	// their neighbours (InStock true: stock is not known from them).
-	Trained map[string]recommendations.Item
-	// Live holds the catalogue rows read.
-	Live map[string]catalog.Item
+	return recommendations.Shopper{Aggregates: v.Agg.Clone(), Consent: v.Consent}, nil
 }
 
 // Lists reads, in BatchGetItem calls of at most 100 keys, the neighbour
 // lists of the items in lists and the catalogue rows of the items in live.
 // Reads are eventually consistent: both change rarely and a second's lag
 // is harmless. Missing rows are absent from the result.
-func (s *Recommendations) Lists(ctx context.Context, lists, live []string) (Lists, error) {
-	out := Lists{Models: map[string]recommendations.ItemModel{}, Trained: map[string]recommendations.Item{}, Live: map[string]catalog.Item{}}
+func (s *Recommendations) Lists(ctx context.Context, lists, live []string) (recommendations.Lists, error) {
+	out := recommendations.NewLists()
 	keys := make([]map[string]types.AttributeValue, 0, len(lists)+len(live))
 	for _, id := range lists {
 		keys = append(keys, ddb.Key("I#"+id, skNeighbours))
@@ -502,14 +450,14 @@ func (s *Recommendations) Live(ctx context.Context, ids []string) (map[string]ca
 
 // Popular reads the popularity lists named by keys with one BatchGetItem
 // (eventually consistent). Lists that do not exist are absent.
-func (s *Recommendations) Popular(ctx context.Context, keys []PopularKey) (map[PopularKey]Popular, error) {
-	out := make(map[PopularKey]Popular, len(keys))
+func (s *Recommendations) Popular(ctx context.Context, keys []recommendations.PopularKey) (map[recommendations.PopularKey]recommendations.Popular, error) {
+	out := make(map[recommendations.PopularKey]recommendations.Popular, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
 	ks := make([]map[string]types.AttributeValue, 0, len(keys))
 	for _, k := range keys {
-		ks = append(ks, k.key())
+		ks = append(ks, ddb.Key(popularPK(k.WindowDays), popularSK(k.Category)))
 	}
 	rows, err := ddb.Retry{}.BatchGet(ctx, s.DB, ddb.Get{Table: s.Models, Keys: ks})
 	if err != nil {
@@ -520,12 +468,12 @@ func (s *Recommendations) Popular(ctx context.Context, keys []PopularKey) (map[P
 		if err := attributevalue.UnmarshalMap(row, &p); err != nil {
 			return nil, fmt.Errorf("decode popular list: %w", err)
 		}
-		l := Popular{AsOf: p.AsOf, Attrs: make(map[string]recommendations.Item, len(p.Items)), Items: make([]recommendations.ScoredItem, 0, len(p.Items))}
+		l := recommendations.Popular{AsOf: p.AsOf, Attrs: make(map[string]recommendations.Item, len(p.Items)), Items: make([]recommendations.ScoredItem, 0, len(p.Items))}
 		for _, e := range p.Items {
 			l.Items = append(l.Items, recommendations.ScoredItem{ItemID: e.ID, Score: e.Score})
 			l.Attrs[e.ID] = e.item()
 		}
-		out[PopularKey{p.WindowDays, p.Category}] = l
+		out[recommendations.PopularKey{WindowDays: p.WindowDays, Category: p.Category}] = l
 	}
 	return out, nil
 }

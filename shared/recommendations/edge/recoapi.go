@@ -1,6 +1,6 @@
-// Package recoapi is the edge of the recommend function: it validates the
-// query strings of the three recommendation routes, calls package
-// recommend and encodes the answers. It holds no ranking rules.
+// Package edge is the HTTP edge of the recommend function: it validates
+// the query strings of the three recommendation routes, calls package
+// service and encodes the answers. It holds no ranking rules.
 package edge
 
 import (
@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"tailor/shared/catalog"
 	"tailor/shared/customers"
@@ -119,22 +117,14 @@ func (p *params) boolean(name string) bool {
 	return false
 }
 
-// maxCategoryPath bounds the category parameter: catalog.MaxCategoryDepth
-// names of catalog.MaxCategoryLen characters and their separators.
-const maxCategoryPath = catalog.MaxCategoryDepth * (catalog.MaxCategoryLen + 1)
-
-// category reads a category path such as "Home" or "Home/Kitchen".
+// category reads a category path such as "Home" or "Home/Kitchen"
+// (catalog.ValidCategory); slashes around it are ignored.
 func (p *params) category() string {
 	if !p.has("category") {
 		return ""
 	}
 	c := strings.Trim(p.r.Query("category"), "/")
-	ok := c != "" && utf8.ValidString(c) && utf8.RuneCountInString(c) <= maxCategoryPath && !strings.Contains(c, "#") &&
-		!strings.Contains(c, "//")
-	for _, r := range c {
-		ok = ok && unicode.IsPrint(r)
-	}
-	if !ok {
+	if !catalog.ValidCategory(c) {
 		p.v.Add("category", "must be a category path such as Home or Home/Kitchen (names joined by /, no #)")
 	}
 	return c

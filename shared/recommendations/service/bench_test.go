@@ -1,9 +1,10 @@
+//go:build dynamodb
+
 package service_test
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -45,7 +46,7 @@ func heavyShop(b *testing.B) (*recodb.Recommendations, *ddbtest.Meter) {
 		if _, _, err := items.Put(ctx, it); err != nil {
 			b.Fatal(err)
 		}
-		attrs[id] = recodb.RecoItem(it)
+		attrs[id] = recommendations.CatalogItem(it)
 	}
 	model := &recommendations.Model{AsOf: now, Items: map[string]recommendations.ItemModel{}}
 	for n := range nItems {
@@ -77,8 +78,7 @@ func heavyShop(b *testing.B) (*recodb.Recommendations, *ddbtest.Meter) {
 		b.Fatal(err)
 	}
 	svc := &ingest.Service{Store: &eventsdb.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
-		Items: env.Table("ItemsTable")}, Now: func() time.Time { return now },
-		OwnerChanged: func(err error) bool { return errors.Is(err, eventsdb.ErrOwnerChanged) }}
+		Items: env.Table("ItemsTable")}, Now: func() time.Time { return now }}
 	var raws []json.RawMessage
 	for n := range 150 {
 		e := map[string]any{"event_id": fmt.Sprintf("h-%03d", n), "type": "view", "customer_id": "heavy",
@@ -89,7 +89,7 @@ func heavyShop(b *testing.B) (*recodb.Recommendations, *ddbtest.Meter) {
 		b, _ := json.Marshal(e)
 		raws = append(raws, b)
 	}
-	for _, o := range svc.Ingest(ctx, raws, "") {
+	for _, o := range svc.Ingest(ctx, raws, nil) {
 		if o.Status != "accepted" {
 			b.Fatalf("event %d: %+v", o.Index, o)
 		}

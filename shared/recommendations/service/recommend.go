@@ -1,8 +1,9 @@
-// Package recommend answers the recommendation requests: a customer's
+// Package service answers the recommendation requests: a customer's
 // personalized list, items similar to an item, and popular items. It loads
-// what package reco needs by key through its Store (never a Scan), ranks
-// with reco's scorer, and checks every answered item against the live
-// catalogue row. It holds no HTTP concerns and no scoring rules of its own.
+// what the scorer needs by key through its Store (never a Scan), ranks
+// with package recommendations' scorer, and checks every answered item
+// against the live catalogue row. It holds no HTTP concerns and no scoring
+// rules of its own.
 //
 // Each personalized request reads:
 //
@@ -13,8 +14,8 @@
 //     recently touched items, together with the catalogue rows of the
 //     purchased ones among them (the buy-again candidates);
 //  3. one BatchGetItem of the catalogue rows of the shortlist: the items
-//     reco ranks highest using the attributes stored with the lists at
-//     training time. reco then ranks the shortlist again with the live
+//     the scorer ranks highest using the attributes stored with the lists at
+//     training time. The scorer then ranks the shortlist again with the live
 //     rows, so stock, price and category are always current.
 //
 // Popularity lists (fallback and backfill) come from an in-memory cache
@@ -38,15 +39,23 @@ import (
 	"tailor/shared/platform/errs"
 	"tailor/shared/platform/money"
 	"tailor/shared/recommendations"
-	recodb "tailor/shared/recommendations/dynamo"
 )
 
-// Store is the storage the service reads (recodb.Recommendations).
+// Store is the storage the service reads. Implementations must be safe for
+// concurrent use; the service calls Lists and Popular at the same time.
 type Store interface {
-	Shopper(ctx context.Context, customerID string) (recodb.Shopper, error)
-	Lists(ctx context.Context, lists, live []string) (recodb.Lists, error)
+	// Shopper reads the customer's aggregates and consent, strongly
+	// consistent (an event ingested a moment ago counts). A customer
+	// without a record is a NotFound error.
+	Shopper(ctx context.Context, customerID string) (recommendations.Shopper, error)
+	// Lists reads the neighbour lists of the items in lists and the
+	// catalogue rows of the items in live; missing ones are absent.
+	Lists(ctx context.Context, lists, live []string) (recommendations.Lists, error)
+	// Live reads the catalogue rows of ids; missing ones are absent.
 	Live(ctx context.Context, ids []string) (map[string]catalog.Item, error)
-	Popular(ctx context.Context, keys []recodb.PopularKey) (map[recodb.PopularKey]recodb.Popular, error)
+	// Popular reads the popularity lists named by keys; lists that do not
+	// exist are absent.
+	Popular(ctx context.Context, keys []recommendations.PopularKey) (map[recommendations.PopularKey]recommendations.Popular, error)
 }
 
 // Limits of a request.
@@ -87,11 +96,11 @@ type Service struct {
 	PopularTTL time.Duration
 
 	mu    sync.Mutex
-	cache map[recodb.PopularKey]cachedList
+	cache map[recommendations.PopularKey]cachedList
 }
 
 type cachedList struct {
-	list  recodb.Popular
+	list  recommendations.Popular
 	found bool
 	at    time.Time
 }
@@ -160,7 +169,7 @@ func (s *Service) Recommend(ctx context.Context, q Query) (List, error) {
 	opt := recommendations.Options{Limit: q.Limit, Mode: q.Mode, MinPriceMinor: q.MinPriceMinor, MaxPriceMinor: q.MaxPriceMinor,
 		ExcludeInCart: q.ExcludeInCart, Explain: q.Explain, ExcludePurchased: q.ExcludePurchased || q.Mode == recommendations.Discover}
 	if q.ExcludePurchased {
-		// reco's ExcludePurchased leaves buy-again candidates in; asking to
+		// The scorer's ExcludePurchased leaves buy-again candidates in; asking to
 		// exclude purchases means none at all.
 		for _, p := range in.Purchases {
 			opt.Exclude = append(opt.Exclude, p.ItemID)
@@ -173,13 +182,13 @@ func (s *Service) Recommend(ctx context.Context, q Query) (List, error) {
 	}
 
 	hist, buyAgain := historyItems(in, q.Mode)
-	keys := []recodb.PopularKey{{WindowDays: ServingWindow}, {WindowDays: BackfillWindow}}
+	keys := []recommendations.PopularKey{{WindowDays: ServingWindow}, {WindowDays: BackfillWindow}}
 	for _, c := range slices.Concat(in.DeclaredCategories, topCategories(in.CategoryAffinity, fallbackCategories)) {
-		keys = append(keys, recodb.PopularKey{WindowDays: ServingWindow, Category: c})
+		keys = append(keys, recommendations.PopularKey{WindowDays: ServingWindow, Category: c})
 	}
 	var (
-		lists    recodb.Lists
-		popular  map[recodb.PopularKey]recodb.Popular
+		lists    recommendations.Lists
+		popular  map[recommendations.PopularKey]recommendations.Popular
 		popErr   error
 		wg       sync.WaitGroup
 		listsErr error
@@ -192,7 +201,7 @@ func (s *Service) Recommend(ctx context.Context, q Query) (List, error) {
 	if len(hist) > 0 {
 		lists, listsErr = s.Store.Lists(ctx, hist, buyAgain)
 	} else {
-		lists = recodb.Lists{Models: map[string]recommendations.ItemModel{}, Trained: map[string]recommendations.Item{}, Live: map[string]catalog.Item{}}
+		lists = recommendations.NewLists()
 	}
 	wg.Wait()
 	if err := cmp.Or(listsErr, popErr); err != nil {
@@ -275,9 +284,9 @@ func (s *Service) Similar(ctx context.Context, q SimilarQuery) (SimilarList, err
 			opt.Exclude = InCart(sh.Aggregates.Recent)
 		}
 	}
-	keys := []recodb.PopularKey{{WindowDays: BackfillWindow}, {WindowDays: ServingWindow}}
+	keys := []recommendations.PopularKey{{WindowDays: BackfillWindow}, {WindowDays: ServingWindow}}
 	if top := target.TopCategory(); top != "" {
-		keys = append(keys, recodb.PopularKey{WindowDays: ServingWindow, Category: top})
+		keys = append(keys, recommendations.PopularKey{WindowDays: ServingWindow, Category: top})
 	}
 	popular, err := s.popular(ctx, keys)
 	if err != nil {
@@ -296,7 +305,7 @@ func (s *Service) Similar(ctx context.Context, q SimilarQuery) (SimilarList, err
 			pool = append(pool, it)
 		}
 	}
-	in := recommendations.SimilarInput{Item: recodb.RecoItem(target), Neighbours: lists.Models[q.ItemID].Neighbours,
+	in := recommendations.SimilarInput{Item: recommendations.CatalogItem(target), Neighbours: lists.Models[q.ItemID].Neighbours,
 		Items: overlay(trained, lists.Live), Pool: pool, Purchased: purchased}
 	first := opt
 	first.Limit, first.Explain = shortlistSize(q.Limit), false
@@ -308,7 +317,7 @@ func (s *Service) Similar(ctx context.Context, q SimilarQuery) (SimilarList, err
 	in.Pool = in.Pool[:0:0]
 	for _, it := range pool {
 		if l, ok := live[it.ItemID]; ok {
-			in.Pool = append(in.Pool, recodb.RecoItem(l))
+			in.Pool = append(in.Pool, recommendations.CatalogItem(l))
 		}
 	}
 	for _, r := range s.Scorer.Similar(in, opt) {
@@ -337,8 +346,8 @@ type PopularList struct {
 // under a category, from the trained list of the category's top level.
 func (s *Service) Popular(ctx context.Context, q PopularQuery) (PopularList, error) {
 	out := PopularList{WindowDays: q.WindowDays, Category: q.Category, Items: []Item{}}
-	k := recodb.PopularKey{WindowDays: q.WindowDays, Category: recommendations.TopCategory(q.Category)}
-	lists, err := s.popular(ctx, []recodb.PopularKey{k})
+	k := recommendations.PopularKey{WindowDays: q.WindowDays, Category: recommendations.TopCategory(q.Category)}
+	lists, err := s.popular(ctx, []recommendations.PopularKey{k})
 	if err != nil {
 		return out, err
 	}
@@ -351,7 +360,7 @@ func (s *Service) Popular(ctx context.Context, q PopularQuery) (PopularList, err
 	// before any read; the live row decides for the rest.
 	var cands []recommendations.ScoredItem
 	for _, p := range l.Items {
-		if under(l.Attrs[p.ItemID].Category, q.Category) {
+		if recommendations.UnderCategory(l.Attrs[p.ItemID].Category, q.Category) {
 			cands = append(cands, p)
 		}
 	}
@@ -369,7 +378,7 @@ func (s *Service) Popular(ctx context.Context, q PopularQuery) (PopularList, err
 		}
 		for _, p := range chunk {
 			it, ok := live[p.ItemID]
-			if !ok || !it.InStock || !under(strings.Join(it.Category, "/"), q.Category) || len(out.Items) >= q.Limit {
+			if !ok || !it.InStock || !recommendations.UnderCategory(strings.Join(it.Category, "/"), q.Category) || len(out.Items) >= q.Limit {
 				continue
 			}
 			out.Items = append(out.Items, answer(it, recommendations.Recommendation{ItemID: p.ItemID, Score: p.Score}))
@@ -403,11 +412,11 @@ func (s *Service) shortlist(ctx context.Context, recs []recommendations.Recommen
 // missing or expired ones with one call. Lists that do not exist are
 // cached as absent too, so a store without a trained model is not read on
 // every request.
-func (s *Service) popular(ctx context.Context, keys []recodb.PopularKey) (map[recodb.PopularKey]recodb.Popular, error) {
+func (s *Service) popular(ctx context.Context, keys []recommendations.PopularKey) (map[recommendations.PopularKey]recommendations.Popular, error) {
 	ttl := cmp.Or(s.PopularTTL, 5*time.Minute)
 	now := s.Now()
-	out := make(map[recodb.PopularKey]recodb.Popular, len(keys))
-	var missing []recodb.PopularKey
+	out := make(map[recommendations.PopularKey]recommendations.Popular, len(keys))
+	var missing []recommendations.PopularKey
 	s.mu.Lock()
 	for _, k := range keys {
 		c, ok := s.cache[k]
@@ -431,7 +440,7 @@ func (s *Service) popular(ctx context.Context, keys []recodb.PopularKey) (map[re
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cache == nil {
-		s.cache = map[recodb.PopularKey]cachedList{}
+		s.cache = map[recommendations.PopularKey]cachedList{}
 	}
 	for _, k := range missing {
 		l, found := got[k]
@@ -544,7 +553,7 @@ func overlay(trained map[string]recommendations.Item, live map[string]catalog.It
 	out := make(map[string]recommendations.Item, len(trained)+len(live))
 	maps.Copy(out, trained)
 	for id, it := range live {
-		out[id] = recodb.RecoItem(it)
+		out[id] = recommendations.CatalogItem(it)
 	}
 	return out
 }
@@ -552,7 +561,7 @@ func overlay(trained map[string]recommendations.Item, live map[string]catalog.It
 func recoItems(live map[string]catalog.Item) map[string]recommendations.Item {
 	out := make(map[string]recommendations.Item, len(live))
 	for id, it := range live {
-		out[id] = recodb.RecoItem(it)
+		out[id] = recommendations.CatalogItem(it)
 	}
 	return out
 }
@@ -564,44 +573,25 @@ func consentWithdrawn(c map[string]customers.ConsentState) bool {
 	return ok && !s.Granted
 }
 
-// under reports whether a category path lies under prefix (whole segments;
-// "" is under everything).
-func under(path, prefix string) bool {
-	prefix = strings.Trim(prefix, "/")
-	return prefix == "" || path == prefix || strings.HasPrefix(path, prefix+"/")
-}
-
 func answer(it catalog.Item, r recommendations.Recommendation) Item {
 	cat := it.Category
 	if cat == nil {
 		cat = []string{}
 	}
 	return Item{ItemID: it.ID, Title: it.Title, Category: cat, Brand: it.Brand, Price: money.Format(it.PriceMinor, it.Currency),
-		Currency: it.Currency, Score: round(r.Score), Backfill: r.Backfill, Reason: r.Reason}
-}
-
-// round keeps six significant digits of a score for the wire.
-func round(x float64) float64 {
-	if x == 0 {
-		return 0
-	}
-	var v float64
-	if _, err := fmt.Sscanf(fmt.Sprintf("%.6g", x), "%g", &v); err != nil {
-		return x
-	}
-	return v
+		Currency: it.Currency, Score: recommendations.Round6(r.Score), Backfill: r.Backfill, Reason: r.Reason}
 }
 
 // withBackfill is the serving window's global popular list followed by the
 // items of the year-long list it lacks, best first within each.
-func withBackfill(popular map[recodb.PopularKey]recodb.Popular) []recommendations.ScoredItem {
-	serving := popular[recodb.PopularKey{WindowDays: ServingWindow}].Items
+func withBackfill(popular map[recommendations.PopularKey]recommendations.Popular) []recommendations.ScoredItem {
+	serving := popular[recommendations.PopularKey{WindowDays: ServingWindow}].Items
 	out := slices.Clone(serving)
 	seen := make(map[string]bool, len(serving))
 	for _, p := range serving {
 		seen[p.ItemID] = true
 	}
-	for _, p := range popular[recodb.PopularKey{WindowDays: BackfillWindow}].Items {
+	for _, p := range popular[recommendations.PopularKey{WindowDays: BackfillWindow}].Items {
 		if !seen[p.ItemID] {
 			out = append(out, p)
 		}

@@ -1,8 +1,8 @@
-// Package trainjob is the nightly training job behind the train function:
+// Package training is the nightly training job behind the train function:
 // it loads the interaction history and the catalogue, trains the
-// item-to-item model and the popularity lists with package reco, and hands
-// the results to storage. It reads and writes only through its Store; the
-// model itself is reco's.
+// item-to-item model and the popularity lists with package
+// recommendations, and hands the results to storage. It reads and writes
+// only through its Store; the model itself is package recommendations'.
 package training
 
 import (
@@ -13,14 +13,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
+
 	"tailor/shared/platform/errs"
 	"tailor/shared/platform/obs"
 	"tailor/shared/recommendations"
-	recodb "tailor/shared/recommendations/dynamo"
-	"time"
 )
 
-// Store is the storage the job needs (recodb.Training implements it).
+// Store is the storage the job needs.
 type Store interface {
 	// Interactions returns every stored history event as a training
 	// interaction.
@@ -33,8 +33,9 @@ type Store interface {
 	WriteNeighbours(ctx context.Context, m *recommendations.Model, attrs map[string]recommendations.Item, stale []string) (int, error)
 	// WritePopular replaces the popularity lists.
 	WritePopular(ctx context.Context, lists []recommendations.PopularList, attrs map[string]recommendations.Item, asOf time.Time) error
-	// PutRun stores the run record, replacing one with the same as_of.
-	PutRun(ctx context.Context, r recodb.Run) error
+	// PutRun stores the run record (DurationMS from Duration), replacing
+	// one with the same as_of.
+	PutRun(ctx context.Context, r recommendations.Run) error
 }
 
 // Job trains and stores the recommender's model.
@@ -93,11 +94,11 @@ func AsOf(payload []byte, now time.Time) (time.Time, error) {
 
 // Handle is the Lambda handler: it trains as of the payload's time (see
 // AsOf) and returns the run record.
-func (j *Job) Handle(ctx context.Context, payload json.RawMessage) (recodb.Run, error) {
+func (j *Job) Handle(ctx context.Context, payload json.RawMessage) (recommendations.Run, error) {
 	asOf, err := AsOf(payload, j.Now())
 	if err != nil {
 		j.Log.ErrorContext(ctx, "training not started", "error", err.Error())
-		return recodb.Run{}, err
+		return recommendations.Run{}, err
 	}
 	run, err := j.Run(ctx, asOf)
 	if err != nil {
@@ -111,9 +112,9 @@ func (j *Job) Handle(ctx context.Context, payload json.RawMessage) (recodb.Run, 
 // and replaces the stored model. Running it again with the same asOf
 // writes the same lists: training is deterministic, every list is written
 // whole, and lists of items that dropped out are deleted.
-func (j *Job) Run(ctx context.Context, asOf time.Time) (recodb.Run, error) {
+func (j *Job) Run(ctx context.Context, asOf time.Time) (recommendations.Run, error) {
 	start := j.Now()
-	run := recodb.Run{AsOf: asOf, StartedAt: start.UTC()}
+	run := recommendations.Run{AsOf: asOf, StartedAt: start.UTC()}
 	interactions, err := j.Store.Interactions(ctx)
 	if err != nil {
 		return run, fmt.Errorf("read history: %w", err)

@@ -3,17 +3,19 @@ package training_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
-	"slices"
-	"tailor/shared/platform/apigw/apigwtest"
-	"tailor/shared/platform/ddb/ddbtest"
-	"tailor/shared/platform/errs"
-	recodb "tailor/shared/recommendations/dynamo"
-	"tailor/shared/recommendations/service/servicetest"
-	"tailor/shared/recommendations/training"
 	"testing"
 	"time"
+
+	"tailor/shared/platform/apigw/apigwtest"
+	"tailor/shared/platform/errs"
+	"tailor/shared/recommendations"
+	"tailor/shared/recommendations/memory"
+	"tailor/shared/recommendations/service"
+	"tailor/shared/recommendations/service/servicetest"
+	"tailor/shared/recommendations/training"
 )
 
 func sample(t *testing.T, name string) json.RawMessage { return apigwtest.File(t, "train", name) }
@@ -51,49 +53,36 @@ func TestAsOf(t *testing.T) {
 	}
 }
 
-// snapshot reads every row the job owns: neighbour lists (items table) and
-// popularity lists (models table), keyed by pk|sk.
-func snapshot(t *testing.T, shop *servicetest.Shop) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, table := range []string{"ItemsTable", "ModelsTable"} {
-		rows, err := ddbtest.ScanAll(context.Background(), shop.Env.DB, shop.Env.Table(table))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range rows {
-			if table == "ItemsTable" && !slices.Contains([]string{"NEIGHBOURS"}, k.SK) {
-				continue
-			}
-			if k.PK == "RUN#train" {
-				continue
-			}
-			out[k.PK+"|"+k.SK] = v
-		}
-	}
-	return out
+// backend is the storage a training test runs the job on, holding the
+// seeded shop.
+type backend struct {
+	store   training.Store
+	serving service.Store
+	// leftovers stores lists of an earlier model: the neighbour list of
+	// "gone", an item nobody touches any more, pointing at the mug, and the
+	// 30-day popularity list of "Gone", a category that sold nothing this
+	// month.
+	leftovers func(t *testing.T)
+	// hasRun reports whether a run record of asOf is stored.
+	hasRun func(t *testing.T, asOf time.Time) bool
+	// rows renders every row the job owns (neighbour and popularity lists)
+	// by key, to compare two runs.
+	rows func(t *testing.T) map[string]string
 }
 
-func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
-	shop := servicetest.Seed(t)
-	ts := shop.Training()
-	ctx := context.Background()
+func newJob(store training.Store, clock *time.Time) *training.Job {
+	return &training.Job{Store: store, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return *clock }}
+}
 
-	// Leftovers of an earlier model: a neighbour list of an item nobody
-	// touches any more and a popularity list of a category that sold
-	// nothing this month. A run must remove both.
-	rec := shop.Recommendations(nil)
-	if err := ddbtest.PutRaw(ctx, shop.Env.DB, shop.Env.Table("ItemsTable"), map[string]any{
-		"pk": "I#gone", "sk": "NEIGHBOURS", "item_id": "gone", "nb": []map[string]any{{"i": servicetest.Mug, "s": 0.5}}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ddbtest.PutRaw(ctx, shop.Env.DB, shop.Env.Table("ModelsTable"), map[string]any{
-		"pk": "POPULAR#30d", "sk": "C#Gone", "window_days": 30, "category": "Gone", "items": []map[string]any{{"i": "gone", "s": 1}}}); err != nil {
-		t.Fatal(err)
-	}
+// testTrainWritesListsAndRunAndIsIdempotent trains on the shop with
+// leftovers of an earlier model, checks the lists, runs again with the
+// same as_of and checks that nothing changed.
+func testTrainWritesListsAndRunAndIsIdempotent(t *testing.T, b backend) {
+	ctx := context.Background()
+	b.leftovers(t)
 
 	clock := servicetest.Now.Add(13 * time.Hour)
-	job := &training.Job{Store: ts, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return clock }}
+	job := newJob(b.store, &clock)
 	run, err := job.Handle(ctx, sample(t, "as_of.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +96,7 @@ func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
 		t.Fatalf("run = %+v", run)
 	}
 
-	lists, err := rec.Lists(ctx, []string{servicetest.Mug, "gone", servicetest.NewMug}, nil)
+	lists, err := b.serving.Lists(ctx, []string{servicetest.Mug, "gone", servicetest.NewMug}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,15 +114,15 @@ func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
 	if a := lists.Trained[servicetest.Teapot]; a.Category != "Home/Kitchen" || a.Brand != "Acme" || a.PriceMinor != 2500 {
 		t.Fatalf("teapot attributes in the list = %+v", a)
 	}
-	pop, err := rec.Popular(ctx, []recodb.PopularKey{{WindowDays: 30}, {WindowDays: 30, Category: "Home"},
+	pop, err := b.serving.Popular(ctx, []recommendations.PopularKey{{WindowDays: 30}, {WindowDays: 30, Category: "Home"},
 		{WindowDays: 30, Category: "Gone"}, {WindowDays: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := pop[recodb.PopularKey{WindowDays: 30, Category: "Gone"}]; ok {
+	if _, ok := pop[recommendations.PopularKey{WindowDays: 30, Category: "Gone"}]; ok {
 		t.Fatal("a stale popularity list survived the run")
 	}
-	home := pop[recodb.PopularKey{WindowDays: 30, Category: "Home"}]
+	home := pop[recommendations.PopularKey{WindowDays: 30, Category: "Home"}]
 	if len(home.Items) == 0 || home.Items[0].ItemID != servicetest.Mug || !home.AsOf.Equal(asOf) {
 		t.Fatalf("popular in Home = %+v; want the mug (ten buyers) first", home)
 	}
@@ -142,20 +131,15 @@ func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
 			t.Fatalf("popular in Home holds %s of %q", it.ItemID, home.Attrs[it.ItemID].Category)
 		}
 	}
-	if len(pop[recodb.PopularKey{WindowDays: 30}].Items) != 14 {
-		t.Fatalf("global 30-day list = %v", pop[recodb.PopularKey{WindowDays: 30}].Items)
+	if len(pop[recommendations.PopularKey{WindowDays: 30}].Items) != 14 {
+		t.Fatalf("global 30-day list = %v", pop[recommendations.PopularKey{WindowDays: 30}].Items)
 	}
-
-	runs, err := ddbtest.ScanAll(ctx, shop.Env.DB, shop.Env.Table("ModelsTable"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := runs[ddbtest.RowKey{PK: "RUN#train", SK: "2026-11-20T00:00:00Z"}]; !ok {
-		t.Fatalf("no run record; models table holds %d rows", len(runs))
+	if !b.hasRun(t, asOf) {
+		t.Fatal("no run record")
 	}
 
 	// The same as_of again, later: the same rows, byte for byte.
-	before := snapshot(t, shop)
+	before := b.rows(t)
 	clock = clock.Add(time.Hour)
 	again, err := job.Handle(ctx, sample(t, "as_of.json"))
 	if err != nil {
@@ -164,7 +148,7 @@ func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
 	if again.Items != run.Items || again.Pairs != run.Pairs || again.Removed != 0 {
 		t.Fatalf("second run = %+v, first %+v", again, run)
 	}
-	after := snapshot(t, shop)
+	after := b.rows(t)
 	if len(before) != len(after) {
 		t.Fatalf("rows: %d before, %d after", len(before), len(after))
 	}
@@ -175,27 +159,97 @@ func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
 	}
 }
 
-func TestTrainWithoutHistoryClearsOldLists(t *testing.T) {
-	env := ddbtest.New(t)
-	ctx := context.Background()
-	if err := ddbtest.PutRaw(ctx, env.DB, env.Table("ItemsTable"), map[string]any{
-		"pk": "I#old", "sk": "NEIGHBOURS", "item_id": "old"}); err != nil {
-		t.Fatal(err)
+func memoryBackend(shop *servicetest.Memory) backend {
+	s := shop.Store
+	return backend{store: s, serving: s,
+		leftovers: func(t *testing.T) {
+			ctx := context.Background()
+			if _, err := s.WriteNeighbours(ctx, &recommendations.Model{Items: map[string]recommendations.ItemModel{
+				"gone": {ItemID: "gone", Neighbours: []recommendations.Neighbour{{ItemID: servicetest.Mug, Score: 0.5}}}}}, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.WritePopular(ctx, []recommendations.PopularList{{WindowDays: 30, Category: "Gone",
+				Items: []recommendations.ScoredItem{{ItemID: "gone", Score: 1}}}}, nil, servicetest.Now); err != nil {
+				t.Fatal(err)
+			}
+		},
+		hasRun: func(t *testing.T, asOf time.Time) bool {
+			runs, err := s.Runs(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range runs {
+				if r.AsOf.Equal(asOf) {
+					return true
+				}
+			}
+			return false
+		},
+		rows: func(t *testing.T) map[string]string {
+			ctx := context.Background()
+			attrs, listed, err := s.Catalog(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lists, err := s.Lists(ctx, listed, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]string{}
+			for id, m := range lists.Models {
+				out["I#"+id+"|NEIGHBOURS"] = fmt.Sprintf("%+v %+v", m, lists.Trained[id])
+			}
+			keys := []recommendations.PopularKey{}
+			for _, w := range []int{1, 7, 30, 365} {
+				keys = append(keys, recommendations.PopularKey{WindowDays: w})
+				for _, it := range attrs {
+					keys = append(keys, recommendations.PopularKey{WindowDays: w, Category: it.TopCategory()})
+				}
+			}
+			pop, err := s.Popular(ctx, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, p := range pop {
+				out[fmt.Sprintf("POPULAR#%dd|%s", k.WindowDays, k.Category)] = fmt.Sprintf("%+v", p)
+			}
+			return out
+		},
 	}
-	ts := &recodb.Training{DB: env.DB, Events: env.Table("EventsTable"), Items: env.Table("ItemsTable"), Models: env.Table("ModelsTable")}
-	job := &training.Job{Store: ts, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: time.Now}
-	run, err := job.Handle(ctx, json.RawMessage(`{}`))
+}
+
+func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
+	testTrainWritesListsAndRunAndIsIdempotent(t, memoryBackend(servicetest.NewMemory(t)))
+}
+
+// testTrainWithoutHistoryClearsOldLists runs the job on a store without
+// history that holds the neighbour list of "old"; listed returns the items
+// that still have one afterwards.
+func testTrainWithoutHistoryClearsOldLists(t *testing.T, store training.Store, listed func(t *testing.T) int) {
+	clock := time.Now()
+	run, err := newJob(store, &clock).Handle(context.Background(), json.RawMessage(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if run.Items != 0 || run.Removed != 1 {
 		t.Fatalf("run = %+v", run)
 	}
-	rows, err := ddbtest.ScanAll(ctx, env.DB, env.Table("ItemsTable"))
-	if err != nil {
+	if n := listed(t); n != 0 {
+		t.Fatalf("%d neighbour lists remain", n)
+	}
+}
+
+func TestTrainWithoutHistoryClearsOldLists(t *testing.T) {
+	s := memory.New()
+	ctx := context.Background()
+	if _, err := s.WriteNeighbours(ctx, &recommendations.Model{Items: map[string]recommendations.ItemModel{"old": {ItemID: "old"}}}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 0 {
-		t.Fatalf("items table still holds %v", rows)
-	}
+	testTrainWithoutHistoryClearsOldLists(t, s, func(t *testing.T) int {
+		_, listed, err := s.Catalog(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(listed)
+	})
 }

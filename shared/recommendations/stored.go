@@ -1,0 +1,93 @@
+package recommendations
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"tailor/shared/catalog"
+	"tailor/shared/customers"
+)
+
+// Shopper is what a recommendation request needs of a customer record:
+// the aggregates ingestion keeps and the consent the customer gave.
+type Shopper struct {
+	Aggregates *customers.Aggregates
+	Consent    map[string]customers.ConsentState
+}
+
+// Lists is what one read of neighbour lists and catalogue rows returns.
+type Lists struct {
+	// Models holds the trained model of each listed item that has one.
+	Models map[string]ItemModel
+	// Trained holds the training-time attributes of the listed items and of
+	// their neighbours (InStock true: stock is not known from them).
+	Trained map[string]Item
+	// Live holds the catalogue rows read.
+	Live map[string]catalog.Item
+}
+
+// NewLists returns empty lists.
+func NewLists() Lists {
+	return Lists{Models: map[string]ItemModel{}, Trained: map[string]Item{}, Live: map[string]catalog.Item{}}
+}
+
+// PopularKey names one stored popularity list: a window in days and a
+// top-level category ("" for the whole catalogue).
+type PopularKey struct {
+	WindowDays int
+	Category   string
+}
+
+// Popular is a stored popularity list with the training-time attributes
+// of its items (InStock true; the live catalogue row decides stock).
+type Popular struct {
+	Items []ScoredItem
+	Attrs map[string]Item
+	AsOf  time.Time
+}
+
+// Run is the record of one training run.
+type Run struct {
+	AsOf      time.Time `json:"as_of"`
+	StartedAt time.Time `json:"started_at"`
+	// Duration is the run's wall time; DurationMS the same in whole
+	// milliseconds, which is what is stored and answered.
+	Duration     time.Duration `json:"-"`
+	DurationMS   int64         `json:"duration_ms"`
+	Interactions int           `json:"interactions"`
+	Catalog      int           `json:"catalog_items"`
+	Items        int           `json:"items"`
+	Pairs        int           `json:"pairs"`
+	PopularLists int           `json:"popular_lists"`
+	Removed      int           `json:"stale_removed"`
+}
+
+// CatalogItem turns a catalogue item into the attributes the recommender
+// uses: the category path joined with "/", most general first.
+func CatalogItem(it catalog.Item) Item {
+	return Item{ItemID: it.ID, Category: strings.Join(it.Category, "/"), Brand: it.Brand, PriceMinor: it.PriceMinor,
+		InStock: it.InStock}
+}
+
+// TrainedItem is what a stored list keeps of an entry: the attributes of
+// id in attrs at training time (none when attrs lacks it) with InStock
+// true, since stock is only known from the live catalogue row.
+func TrainedItem(id string, attrs map[string]Item) Item {
+	a := attrs[id]
+	return Item{ItemID: id, Category: a.Category, Brand: a.Brand, PriceMinor: a.PriceMinor, InStock: true}
+}
+
+// Round6 keeps six significant digits of a score: all the ranking needs,
+// small in a stored list and short on the wire. NaN and infinities are 0.
+func Round6(x float64) float64 {
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 6, 64), 64)
+	if err != nil {
+		return x
+	}
+	return r
+}

@@ -39,7 +39,7 @@ func runLoad(ctx context.Context, args []string) error {
 	senders := fs.Int("senders", 4, "concurrent requests")
 	wait := fs.Duration("wait", 0, "wait up to this long for the API to answer before loading")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	nightly := fs.Bool("nightly", false, "then run the train and segment jobs as of the day after the last event (on with --demo)")
+	nightly := fs.Bool("nightly", false, "then run the train and score jobs as of the day after the last event (on with --demo)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,10 +76,10 @@ func runLoad(ctx context.Context, args []string) error {
 	if err != nil || !*nightly || rep.Last.IsZero() {
 		return err
 	}
-	// Historical data is months or years old: train and segment as of the
+	// Historical data is months or years old: train and score as of the
 	// day after its last event, as the nightly schedule would have then.
 	asOf := rep.Last.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour).Format(time.RFC3339)
-	for _, fn := range []string{"TrainFunction", "SegmentFunction"} {
+	for _, fn := range []string{"TrainFunction", "ScoreFunction"} {
 		out, err := invoke(ctx, *url, fn, fmt.Sprintf(`{"as_of":%q}`, asOf))
 		if err != nil {
 			return err

@@ -39,7 +39,7 @@ func (s *stack) invokeFunction(name string, payload []byte) service.Response {
 	return out
 }
 
-// TestSegmentEndToEnd: SegmentFunction invoked directly through the local
+// TestSegmentEndToEnd: ScoreFunction invoked directly through the local
 // runner scores a small customer base; an analyst key (segments:read
 // only) lists a segment's members page by page and gets exactly the
 // customers whose records hold that segment; a re-run changes nothing.
@@ -53,11 +53,11 @@ func TestSegmentEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	root, _ := ddbtest.ModuleRoot()
-	payload, err := os.ReadFile(filepath.Join(root, "events", "segment", "run.json"))
+	payload, err := os.ReadFile(filepath.Join(root, "events", "score", "run.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := s.invokeFunction("SegmentFunction", payload)
+	first := s.invokeFunction("ScoreFunction", payload)
 	if first.RunID != "2011-12-10" || first.Record.Written != first.Record.Customers || first.Record.Customers == 0 {
 		t.Fatalf("first run: %+v", first.Record)
 	}
@@ -114,7 +114,7 @@ func TestSegmentEndToEnd(t *testing.T) {
 		t.Errorf("analyst key read a customer record: %d", code)
 	}
 
-	again := s.invokeFunction("SegmentFunction", payload)
+	again := s.invokeFunction("ScoreFunction", payload)
 	if again.RunID != first.RunID || again.Record.Written != 0 || again.Record.Unchanged != first.Record.Customers {
 		t.Fatalf("re-run: %+v", again.Record)
 	}

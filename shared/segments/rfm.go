@@ -1,4 +1,4 @@
-// Package segment scores and groups customers for marketing: RFM quintile
+// Package segments scores and groups customers for marketing: RFM quintile
 // scores and named segments, and behavioural clusters by k-means, plus the
 // run record a nightly segmentation stores. It does no I/O: callers pass
 // customer summaries in and get scores out.
@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // ErrInvalid reports input outside the documented domain.
@@ -228,6 +229,33 @@ const (
 // Segments lists every segment in report order.
 var Segments = []Segment{Champions, Loyal, PotentialLoyalist, New, Promising, NeedAttention,
 	AboutToSleep, AtRisk, CantLoseThem, Hibernating, Lost}
+
+// Slug is the segment's name in URLs and index keys: lower case, words
+// joined by hyphens, apostrophes dropped ("Can't Lose Them" ->
+// "cant-lose-them").
+func (s Segment) Slug() string {
+	r := strings.NewReplacer("'", "", " ", "-")
+	return strings.ToLower(r.Replace(string(s)))
+}
+
+// SegmentBySlug returns the segment a slug names.
+func SegmentBySlug(slug string) (Segment, bool) {
+	for _, s := range Segments {
+		if s.Slug() == slug {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// Slugs lists every segment's slug in report order.
+func Slugs() []string {
+	out := make([]string, len(Segments))
+	for i, s := range Segments {
+		out[i] = s.Slug()
+	}
+	return out
+}
 
 // segmentMap is the score map. Rows are R (5 first), columns are the
 // combined frequency-monetary score FM = round((F+M)/2) from 1 to 5. A

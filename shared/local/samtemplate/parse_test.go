@@ -459,7 +459,8 @@ func TestFunctionNameMapping(t *testing.T) {
 		ok       bool
 	}{
 		{"CustomersFunction", "customers", true},
-		{"SegmentJobFunction", "segmentjob", true},
+		{"ScoreFunction", "score", true},
+		{"NightlyScoreFunction", "nightlyscore", true},
 		{"Function", "", false},
 		{"CustomersTable", "", false},
 		{"Bad-NameFunction", "", false},

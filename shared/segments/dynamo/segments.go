@@ -1,21 +1,22 @@
-package dynamo
-
-// Segmentation storage.
+// Package dynamo is the DynamoDB adapter of segmentation: it implements
+// the ports of package service (Customers, Runs, RunReader, MemberLister)
+// on the customers and models tables, in the types of package segments.
 //
 // Access patterns and keys:
 //
 //	customers' purchase days, all     Customers  Scan by parallel segments, pk begins_with C#,
-//	                                             projecting pk and agg.days (the segment job only)
+//	                                             projecting pk and agg.days (the score job only)
 //	a customer's scores               Customers  pk=C#<id> sk=PROFILE: scores (map), seg_pk, seg_sk
 //	members of a segment of a run     Customers  index segment-index: seg_pk=<run_id>#<segment slug>,
 //	                                             seg_sk=<customer_id>; projects the scores map only
 //	segment runs, latest run          Models     pk=RUN#segment sk=<run_id> | sk=LATEST
-//	segment summaries of a run        Models     pk=SEGMENT#<run_id> sk=<segment slug>
+//	segment reports of a run          Models     pk=SEGMENT#<run_id> sk=<segment slug>
 //	intermediate results of a run     Models     pk=RUN#segment#<run_id> sk=BLOB#<name>#<chunk>
 //
 // The index key carries the run id, so a customer whose latest scores
 // came from an earlier run (scored then, skipped now) is never listed as a
 // member of the latest run.
+package dynamo
 
 import (
 	"context"
@@ -24,7 +25,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"tailor/shared/platform/schema"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -35,7 +35,8 @@ import (
 	"tailor/shared/customers"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
-	"tailor/shared/segments/service"
+	"tailor/shared/platform/schema"
+	"tailor/shared/segments"
 )
 
 // SegmentIndex is the customers table's index of segment members.
@@ -54,7 +55,7 @@ const (
 	blobChunk = 300 << 10
 )
 
-// CustomerScores is the customers table as the segment job and the
+// CustomerScores is the customers table as the score job and the
 // segments API see it: purchase days in, scores out, members by segment.
 type CustomerScores struct {
 	DB    ddb.DB
@@ -63,9 +64,6 @@ type CustomerScores struct {
 	// when 0.
 	Writers int
 }
-
-// SegmentKey is the index partition key of a segment of a run.
-func SegmentKey(runID, slug string) string { return runID + "#" + slug }
 
 type daysItem struct {
 	PK  string `dynamodbav:"pk"`
@@ -76,7 +74,7 @@ type daysItem struct {
 
 // ScanSegment reads one parallel-scan segment of customer records,
 // projecting only the id and the purchase days.
-func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn func([]service.CustomerDays) error) error {
+func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn func([]segments.CustomerDays) error) error {
 	sc, ok := s.DB.(ddb.Scanner)
 	if !ok {
 		return fmt.Errorf("scan customers: the database client cannot Scan")
@@ -97,13 +95,13 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 		if err != nil {
 			return ddb.Classify(op, err)
 		}
-		page := make([]service.CustomerDays, 0, len(out.Items))
+		page := make([]segments.CustomerDays, 0, len(out.Items))
 		for _, it := range out.Items {
 			var d daysItem
 			if err := attributevalue.UnmarshalMap(it, &d); err != nil {
 				return fmt.Errorf("%s: decode: %w", op, err)
 			}
-			page = append(page, service.CustomerDays{CustomerID: strings.TrimPrefix(d.PK, schema.PfxCustomer), Days: d.Agg.Days})
+			page = append(page, segments.CustomerDays{CustomerID: strings.TrimPrefix(d.PK, schema.PfxCustomer), Days: d.Agg.Days})
 		}
 		if err := fn(page); err != nil {
 			return err
@@ -118,7 +116,7 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 // scores of a later as-of date (a backfill never overwrites a newer run),
 // and must not already hold exactly these scores (a re-run writes
 // nothing). Records that fail the condition count as unchanged.
-func (s *CustomerScores) WriteScores(ctx context.Context, scores []service.CustomerScores) (written, unchanged int64, err error) {
+func (s *CustomerScores) WriteScores(ctx context.Context, scores []segments.CustomerScores) (written, unchanged int64, err error) {
 	workers := s.Writers
 	if workers == 0 {
 		workers = 8
@@ -128,7 +126,7 @@ func (s *CustomerScores) WriteScores(ctx context.Context, scores []service.Custo
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	next := make(chan service.CustomerScores)
+	next := make(chan segments.CustomerScores)
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -170,14 +168,14 @@ feed:
 	return written, unchanged, firstErr
 }
 
-func (s *CustomerScores) writeOne(ctx context.Context, cs service.CustomerScores) (bool, error) {
+func (s *CustomerScores) writeOne(ctx context.Context, cs segments.CustomerScores) (bool, error) {
 	op := "write scores of customer " + cs.CustomerID
 	av, err := attributevalue.Marshal(cs.Scores)
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	upd := expression.Set(expression.Name(attrScores), expression.Value(av)).
-		Set(expression.Name(attrSegPK), expression.Value(SegmentKey(cs.Scores.RunID, cs.Scores.Segment))).
+		Set(expression.Name(attrSegPK), expression.Value(segments.SegmentKey(cs.Scores.RunID, cs.Scores.Segment))).
 		Set(expression.Name(attrSegSK), expression.Value(cs.CustomerID))
 	cond := expression.Name(ddb.AttrPK).AttributeExists().And(expression.Or(
 		expression.Name(attrScores).AttributeNotExists(),
@@ -199,25 +197,6 @@ func (s *CustomerScores) writeOne(ctx context.Context, cs service.CustomerScores
 	return true, nil
 }
 
-// Member is one customer of a segment: the id and the scores, nothing
-// else (the index projects no profile attribute).
-type Member struct {
-	CustomerID string           `json:"customer_id"`
-	Scores     customers.Scores `json:"scores"`
-}
-
-// MemberPage is one page of a segment's members, in customer id order.
-type MemberPage struct {
-	Members []Member
-	// Next is the cursor of the following page, "" on the last.
-	Next string
-}
-
-type memberCursor struct {
-	Key string `json:"k"`
-	ID  string `json:"c"`
-}
-
 type memberItem struct {
 	ID     string           `dynamodbav:"seg_sk"`
 	Scores customers.Scores `dynamodbav:"scores"`
@@ -226,14 +205,14 @@ type memberItem struct {
 // Members lists a page of the customers in segment slug of run runID by
 // Query on the segment index (never a Scan). The cursor is opaque to
 // callers and only valid for the same run and segment.
-func (s *CustomerScores) Members(ctx context.Context, runID, slug string, limit int, cursor string) (MemberPage, error) {
-	segKey := SegmentKey(runID, slug)
+func (s *CustomerScores) Members(ctx context.Context, runID, slug string, limit int, cursor string) (segments.MemberPage, error) {
+	segKey := segments.SegmentKey(runID, slug)
 	op := "list members of segment " + segKey
 	expr, err := expression.NewBuilder().
 		WithKeyCondition(expression.Key(attrSegPK).Equal(expression.Value(segKey))).
 		WithProjection(expression.NamesList(expression.Name(attrSegSK), expression.Name(attrScores))).Build()
 	if err != nil {
-		return MemberPage{}, fmt.Errorf("%s: build expression: %w", op, err)
+		return segments.MemberPage{}, fmt.Errorf("%s: build expression: %w", op, err)
 	}
 	in := &dynamodb.QueryInput{TableName: &s.Table, IndexName: aws.String(SegmentIndex),
 		KeyConditionExpression: expr.KeyCondition(), ProjectionExpression: expr.Projection(),
@@ -241,7 +220,7 @@ func (s *CustomerScores) Members(ctx context.Context, runID, slug string, limit 
 	if cursor != "" {
 		c, err := decodeMemberCursor(cursor, segKey)
 		if err != nil {
-			return MemberPage{}, err
+			return segments.MemberPage{}, err
 		}
 		in.ExclusiveStartKey = map[string]types.AttributeValue{
 			attrSegPK: &types.AttributeValueMemberS{Value: segKey}, attrSegSK: &types.AttributeValueMemberS{Value: c.ID},
@@ -249,33 +228,32 @@ func (s *CustomerScores) Members(ctx context.Context, runID, slug string, limit 
 	}
 	out, err := s.DB.Query(ctx, in)
 	if err != nil {
-		return MemberPage{}, ddb.Classify(op, err)
+		return segments.MemberPage{}, ddb.Classify(op, err)
 	}
-	page := MemberPage{Members: make([]Member, 0, len(out.Items))}
+	page := segments.MemberPage{Members: make([]segments.Member, 0, len(out.Items))}
 	for _, it := range out.Items {
 		var m memberItem
 		if err := attributevalue.UnmarshalMap(it, &m); err != nil {
-			return MemberPage{}, fmt.Errorf("%s: decode: %w", op, err)
+			return segments.MemberPage{}, fmt.Errorf("%s: decode: %w", op, err)
 		}
-		page.Members = append(page.Members, Member{CustomerID: m.ID, Scores: m.Scores})
+		page.Members = append(page.Members, segments.Member{CustomerID: m.ID, Scores: m.Scores})
 	}
 	if lek, ok := out.LastEvaluatedKey[attrSegSK].(*types.AttributeValueMemberS); ok {
-		page.Next = ddb.SealCursor(memberCursor{Key: segKey, ID: lek.Value})
+		page.Next = ddb.SealCursor(segments.MemberCursor{Key: segKey, ID: lek.Value})
 	}
 	return page, nil
 }
 
-func decodeMemberCursor(s, segKey string) (memberCursor, error) {
-	bad := errs.E(errs.Invalid, "cursor is not valid; use next_cursor of a previous page of the same segment")
-	var c memberCursor
-	if !ddb.OpenCursor(s, &c) || c.Key != segKey || customers.ValidateID(c.ID) != nil {
-		return memberCursor{}, bad
+func decodeMemberCursor(s, segKey string) (segments.MemberCursor, error) {
+	var c segments.MemberCursor
+	if !ddb.OpenCursor(s, &c) || !c.Valid(segKey) {
+		return segments.MemberCursor{}, segments.ErrCursor
 	}
 	return c, nil
 }
 
-// SegmentRuns is the models table as the segment job and the segments API
-// see it: run records, the latest-run pointer, segment summaries and a
+// SegmentRuns is the models table as the score job and the segments API
+// see it: run reports, the latest-run pointer, segment reports and a
 // fanned-out run's intermediate results.
 type SegmentRuns struct {
 	DB    ddb.DB
@@ -294,8 +272,8 @@ type runItem struct {
 	Record string `dynamodbav:"record,omitempty"`
 }
 
-// SaveRun stores the run record, replacing an earlier one of the run.
-func (s *SegmentRuns) SaveRun(ctx context.Context, rec service.Record) error {
+// SaveRun stores the run's report, replacing an earlier one of the run.
+func (s *SegmentRuns) SaveRun(ctx context.Context, rec segments.Report) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("save segment run %s: %w", rec.RunID, err)
@@ -321,19 +299,19 @@ func (s *SegmentRuns) put(ctx context.Context, op string, v any, cond *expressio
 	return ddb.Classify(op, err)
 }
 
-// Run returns a run record, or a NotFound error.
-func (s *SegmentRuns) Run(ctx context.Context, runID string) (service.Record, error) {
+// Run returns a run's report, or a NotFound error.
+func (s *SegmentRuns) Run(ctx context.Context, runID string) (segments.Report, error) {
 	op := "get segment run " + runID
 	it, err := s.get(ctx, op, pkSegmentRuns, runID)
 	if err != nil {
-		return service.Record{}, err
+		return segments.Report{}, err
 	}
 	if it == nil || it.Record == "" {
-		return service.Record{}, &errs.Error{Op: op, Kind: errs.NotFound, Detail: fmt.Sprintf("segment run %s does not exist", runID)}
+		return segments.Report{}, &errs.Error{Op: op, Kind: errs.NotFound, Detail: fmt.Sprintf("segment run %s does not exist", runID)}
 	}
-	var rec service.Record
+	var rec segments.Report
 	if err := json.Unmarshal([]byte(it.Record), &rec); err != nil {
-		return service.Record{}, fmt.Errorf("%s: decode: %w", op, err)
+		return segments.Report{}, fmt.Errorf("%s: decode: %w", op, err)
 	}
 	return rec, nil
 }
@@ -353,15 +331,15 @@ func (s *SegmentRuns) get(ctx context.Context, op, pk, sk string) (*runItem, err
 	return &it, nil
 }
 
-// Latest returns the latest complete run's record, or a NotFound error
+// Latest returns the latest complete run's report, or a NotFound error
 // before the first run.
-func (s *SegmentRuns) Latest(ctx context.Context) (service.Record, error) {
+func (s *SegmentRuns) Latest(ctx context.Context) (segments.Report, error) {
 	it, err := s.get(ctx, "get latest segment run", pkSegmentRuns, skLatest)
 	if err != nil {
-		return service.Record{}, err
+		return segments.Report{}, err
 	}
 	if it == nil {
-		return service.Record{}, &errs.Error{Op: "get latest segment run", Kind: errs.NotFound, Detail: "no segmentation run has completed yet"}
+		return segments.Report{}, &errs.Error{Op: "get latest segment run", Kind: errs.NotFound, Detail: "no segmentation run has completed yet"}
 	}
 	return s.Run(ctx, it.RunID)
 }
@@ -381,15 +359,16 @@ type segmentSumItem struct {
 	PK    string `dynamodbav:"pk"`
 	SK    string `dynamodbav:"sk"`
 	RunID string `dynamodbav:"run_id"`
-	service.SegmentSummary
+	segments.SegmentReport
 }
 
-// SaveSegments stores one item per segment summary with BatchWriteItem.
-func (s *SegmentRuns) SaveSegments(ctx context.Context, runID string, sums []service.SegmentSummary) error {
+// SaveSegments stores one item per segment report with BatchWriteItem,
+// replacing the run's earlier item of the same segment.
+func (s *SegmentRuns) SaveSegments(ctx context.Context, runID string, sums []segments.SegmentReport) error {
 	op := "save segment summaries of run " + runID
 	reqs := make([]types.WriteRequest, 0, len(sums))
 	for _, sum := range sums {
-		item, err := attributevalue.MarshalMapWithOptions(segmentSumItem{PK: pfxSegmentSums + runID, SK: sum.Segment, RunID: runID, SegmentSummary: sum},
+		item, err := attributevalue.MarshalMapWithOptions(segmentSumItem{PK: pfxSegmentSums + runID, SK: sum.Segment, RunID: runID, SegmentReport: sum},
 			func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
@@ -426,30 +405,49 @@ func (s *SegmentRuns) PutBlob(ctx context.Context, runID, name string, data []by
 	return nil
 }
 
-// DeleteBlobs removes the run's intermediate results whose names start
-// with prefix. Deleting what is already gone is not an error.
-func (s *SegmentRuns) DeleteBlobs(ctx context.Context, runID, prefix string) error {
-	op := "delete " + prefix + "* of segment run " + runID
-	kc := expression.Key(ddb.AttrPK).Equal(expression.Value(blobPK(runID))).
-		And(expression.Key(ddb.AttrSK).BeginsWith(pfxBlob + prefix))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).
-		WithProjection(expression.NamesList(expression.Name(ddb.AttrPK), expression.Name(ddb.AttrSK))).Build()
+// query reads every item of the models table that matches kc, strongly
+// consistent (another invocation may have written it a moment ago),
+// projecting only the named attributes when there are any.
+func (s *SegmentRuns) query(ctx context.Context, op string, kc expression.KeyConditionBuilder, attrs ...string) ([]map[string]types.AttributeValue, error) {
+	b := expression.NewBuilder().WithKeyCondition(kc)
+	if len(attrs) > 0 {
+		names := make([]expression.NameBuilder, len(attrs))
+		for i, a := range attrs {
+			names[i] = expression.Name(a)
+		}
+		b = b.WithProjection(expression.NamesList(names[0], names[1:]...))
+	}
+	expr, err := b.Build()
 	if err != nil {
-		return fmt.Errorf("%s: build expression: %w", op, err)
+		return nil, fmt.Errorf("%s: build expression: %w", op, err)
 	}
 	in := &dynamodb.QueryInput{TableName: &s.Table, KeyConditionExpression: expr.KeyCondition(),
 		ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)}
-	var reqs []types.WriteRequest
+	var items []map[string]types.AttributeValue
 	p := dynamodb.NewQueryPaginator(s.DB, in)
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return ddb.Classify(op, err)
+			return nil, ddb.Classify(op, err)
 		}
-		for _, it := range out.Items {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: it}})
-		}
+		items = append(items, out.Items...)
+	}
+	return items, nil
+}
+
+// DeleteBlobs removes the run's intermediate results whose names start
+// with prefix. Deleting what is already gone is not an error.
+func (s *SegmentRuns) DeleteBlobs(ctx context.Context, runID, prefix string) error {
+	kc := expression.Key(ddb.AttrPK).Equal(expression.Value(blobPK(runID))).
+		And(expression.Key(ddb.AttrSK).BeginsWith(pfxBlob + prefix))
+	items, err := s.query(ctx, "delete "+prefix+"* of segment run "+runID, kc, ddb.AttrPK, ddb.AttrSK)
+	if err != nil {
+		return err
+	}
+	reqs := make([]types.WriteRequest, len(items))
+	for i, it := range items {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: it}}
 	}
 	return ddb.Retry{}.BatchWrite(ctx, s.DB, s.Table, reqs, 1)
 }
@@ -460,29 +458,18 @@ func (s *SegmentRuns) GetBlob(ctx context.Context, runID, name string) ([]byte, 
 	op := "get " + name + " of segment run " + runID
 	kc := expression.Key(ddb.AttrPK).Equal(expression.Value(blobPK(runID))).
 		And(expression.Key(ddb.AttrSK).BeginsWith(pfxBlob + name + "#"))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	items, err := s.query(ctx, op, kc)
 	if err != nil {
-		return nil, fmt.Errorf("%s: build expression: %w", op, err)
+		return nil, err
 	}
-	in := &dynamodb.QueryInput{TableName: &s.Table, KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)}
-	var parts []blobItem
-	p := dynamodb.NewQueryPaginator(s.DB, in)
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, ddb.Classify(op, err)
-		}
-		for _, it := range out.Items {
-			var b blobItem
-			if err := attributevalue.UnmarshalMap(it, &b); err != nil {
-				return nil, fmt.Errorf("%s: decode: %w", op, err)
-			}
-			parts = append(parts, b)
-		}
-	}
-	if len(parts) == 0 {
+	if len(items) == 0 {
 		return nil, &errs.Error{Op: op, Kind: errs.NotFound, Detail: name + " has not been written"}
+	}
+	parts := make([]blobItem, len(items))
+	for i, it := range items {
+		if err := attributevalue.UnmarshalMap(it, &parts[i]); err != nil {
+			return nil, fmt.Errorf("%s: decode: %w", op, err)
+		}
 	}
 	n := parts[0].Chunks
 	if len(parts) < n {
@@ -495,20 +482,31 @@ func (s *SegmentRuns) GetBlob(ctx context.Context, runID, name string) ([]byte, 
 	return out, nil
 }
 
-// Segments returns the summaries of a run's segments in report order.
-func (s *SegmentRuns) Segments(ctx context.Context, runID string) ([]service.SegmentSummary, error) {
-	rec, err := s.Run(ctx, runID)
+// Segments returns the reports SaveSegments stored for a run, in report
+// order (segments.Segments); none for a run without any.
+func (s *SegmentRuns) Segments(ctx context.Context, runID string) ([]segments.SegmentReport, error) {
+	op := "get segment reports of run " + runID
+	items, err := s.query(ctx, op, expression.Key(ddb.AttrPK).Equal(expression.Value(pfxSegmentSums+runID)))
 	if err != nil {
 		return nil, err
 	}
-	return rec.Segments, nil
+	var out []segments.SegmentReport
+	for _, it := range items {
+		var r segments.SegmentReport
+		if err := attributevalue.UnmarshalMapWithOptions(it, &r, func(o *attributevalue.DecoderOptions) { o.TagKey = "json" }); err != nil {
+			return nil, fmt.Errorf("%s: decode: %w", op, err)
+		}
+		out = append(out, r)
+	}
+	segments.SortReports(out)
+	return out, nil
 }
 
 // SeedAggregates writes whole customer records that hold only aggregates
 // with the given purchase days, 25 per BatchWriteItem call with workers
 // calls at a time. It replaces existing records, so it is for benchmarks
 // and tests that need many customers fast, never for live data.
-func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []service.CustomerDays, workers int) error {
+func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []segments.CustomerDays, workers int) error {
 	reqs := make([]types.WriteRequest, 0, len(recs))
 	for _, r := range recs {
 		agg := customers.NewAggregates()

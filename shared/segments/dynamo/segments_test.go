@@ -1,14 +1,19 @@
+//go:build dynamodb
+
 package dynamo_test
 
 import (
 	"bytes"
 	"context"
+	"testing"
+
 	"tailor/shared/platform/ddb/ddbtest"
 	"tailor/shared/platform/errs"
 	segmentsdb "tailor/shared/segments/dynamo"
-	"testing"
 )
 
+// TestSegmentRunBlobs: a blob larger than one item is stored in chunks and
+// deleted by prefix with all of them.
 func TestSegmentRunBlobs(t *testing.T) {
 	env := ddbtest.New(t)
 	runs := &segmentsdb.SegmentRuns{DB: env.DB, Table: env.Table("ModelsTable")}

@@ -9,52 +9,98 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"tailor/shared/platform/apigw/apigwtest"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"tailor/shared/customers"
-	customersdb "tailor/shared/customers/dynamo"
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/ddb/ddbtest"
-	segmentsdb "tailor/shared/segments/dynamo"
+	"tailor/shared/platform/apigw/apigwtest"
+	"tailor/shared/segments"
 	"tailor/shared/segments/edge"
+	"tailor/shared/segments/memory"
 	"tailor/shared/segments/service"
 )
 
 // sample loads one of the events/ files that `sam local invoke -e` uses.
 func sample(t *testing.T, dir, name string) []byte { return apigwtest.File(t, dir, name) }
 
+// fixture is the score job and the segments API on one backend's storage,
+// with what the scenario needs to look at that storage from outside.
 type fixture struct {
-	env       *ddbtest.Env
-	customers *segmentsdb.CustomerScores
-	runs      *segmentsdb.SegmentRuns
-	job       *service.Job
-	router    *apigw.Router
+	job     *service.Job
+	router  *apigw.Router
+	members service.MemberLister
+	// seed stores customer records with the given purchase days.
+	seed func(t *testing.T, recs []segments.CustomerDays)
+	// scores returns the scores a customer's record holds, nil for none.
+	scores func(t *testing.T, customerID string) *customers.Scores
+	// snapshot returns every record of recs as stored, to prove a re-run
+	// changes nothing.
+	snapshot func(t *testing.T, recs []segments.CustomerDays) any
+	// setDays replaces a customer's purchase days, keeping its scores.
+	setDays func(t *testing.T, customerID string, days map[string]customers.Amounts)
+	// afterFirstRun checks what only this backend can check.
+	afterFirstRun func(t *testing.T)
 }
 
-func newFixture(t *testing.T) *fixture {
-	env := ddbtest.New(t)
-	f := &fixture{env: env,
-		customers: &segmentsdb.CustomerScores{DB: env.DB, Table: env.Table("CustomersTable")},
-		runs:      &segmentsdb.SegmentRuns{DB: env.DB, Table: env.Table("ModelsTable")}}
-	f.job = &service.Job{Customers: f.customers, Runs: f.runs, Config: service.Config{Segments: 4},
+func newFixture(customers service.Customers, members service.MemberLister, runs interface {
+	service.Runs
+	service.RunReader
+}) *fixture {
+	f := &fixture{members: members}
+	f.job = &service.Job{Customers: customers, Runs: runs, Config: segments.Config{Segments: 4},
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	f.router = apigw.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	(&edge.API{Runs: f.runs, Members: f.customers}).Register(f.router)
+	(&edge.API{Query: &service.Query{Runs: runs, Members: members}}).Register(f.router)
 	return f
 }
 
-// invoke runs the segment function's handler on a sample event.
+// changedDays is a Customers whose scan shows some customers with other
+// purchase days, as if their aggregates had changed since they were
+// scored.
+type changedDays struct {
+	service.Customers
+	days map[string]map[string]customers.Amounts
+}
+
+func (c *changedDays) ScanSegment(ctx context.Context, seg, total int, fn func([]segments.CustomerDays) error) error {
+	return c.Customers.ScanSegment(ctx, seg, total, func(page []segments.CustomerDays) error {
+		for i, r := range page {
+			if d, ok := c.days[r.CustomerID]; ok {
+				page[i].Days = d
+			}
+		}
+		return fn(page)
+	})
+}
+
+func memoryFixture() *fixture {
+	store := &memory.CustomerScores{}
+	scan := &changedDays{Customers: store, days: map[string]map[string]customers.Amounts{}}
+	f := newFixture(scan, store, &memory.SegmentRuns{})
+	f.seed = func(t *testing.T, recs []segments.CustomerDays) {
+		if err := store.SeedAggregates(context.Background(), recs, 4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.scores = func(t *testing.T, id string) *customers.Scores {
+		if s, ok := store.Scores()[id]; ok {
+			return &s
+		}
+		return nil
+	}
+	f.snapshot = func(t *testing.T, recs []segments.CustomerDays) any { return store.Scores() }
+	f.setDays = func(t *testing.T, id string, days map[string]customers.Amounts) { scan.days[id] = days }
+	return f
+}
+
+func TestJobAndAPI(t *testing.T) { scenario(t, memoryFixture()) }
+
+// invoke runs the score function's handler on a sample event.
 func (f *fixture) invoke(t *testing.T, name string) service.Response {
 	t.Helper()
 	var req service.Request
-	if err := json.Unmarshal(sample(t, "segment", name), &req); err != nil {
+	if err := json.Unmarshal(sample(t, "score", name), &req); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := f.job.Handle(context.Background(), req)
@@ -86,34 +132,13 @@ func (f *fixture) get(t *testing.T, name string, edit func(*apigw.Event)) (int, 
 	return res.StatusCode, body
 }
 
-func rawItem(t *testing.T, f *fixture, id string) map[string]types.AttributeValue {
-	t.Helper()
-	out, err := f.env.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws(f.env.Table("CustomersTable")),
-		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "C#" + id}, "sk": &types.AttributeValueMemberS{Value: "PROFILE"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.Item
-}
-
-func aws(s string) *string { return &s }
-
-func TestJobAndAPIAgainstDynamoDB(t *testing.T) {
+// scenario runs the job and serves the API on fixture f: a first run, the
+// listings, a re-run, a later run that skips a customer, and a backfill.
+func scenario(t *testing.T, f *fixture) {
 	ctx := context.Background()
-	f := newFixture(t)
 	asOf := time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC)
 	recs := service.Synthetic(400, 9, asOf)
-	if err := f.customers.SeedAggregates(ctx, recs, 4); err != nil {
-		t.Fatal(err)
-	}
-	// One customer also has a profile with personal data, written through
-	// the customers store as the API would.
-	people := &customersdb.Customers{DB: f.env.DB, Table: f.env.Table("CustomersTable")}
-	c0 := &customers.Customer{ID: recs[0].CustomerID, Profile: customers.Profile{Name: "Ada Lovelace", Email: "ada@example.com"},
-		Version: 1, CreatedAt: asOf, UpdatedAt: asOf, Consent: map[string]customers.ConsentState{}, Tags: []string{"vip"}}
-	if err := people.Save(ctx, c0, 0); err != nil {
-		t.Fatal(err)
-	}
+	f.seed(t, recs)
 
 	// No run yet: 404 problem.
 	if code, body := f.get(t, "list.json", nil); code != http.StatusNotFound {
@@ -126,15 +151,11 @@ func TestJobAndAPIAgainstDynamoDB(t *testing.T) {
 		rec.SkippedNoPurchase == 0 || rec.SkippedOtherCurrency == 0 || rec.Written != rec.Customers {
 		t.Fatalf("run: %+v", rec)
 	}
-
-	// The profile and the aggregates are untouched; the scores are there.
-	got, err := people.Get(ctx, c0.ID)
-	if err != nil {
-		t.Fatal(err)
+	if s := f.scores(t, recs[0].CustomerID); s == nil || s.RunID != "2011-12-10" || s.Segment == "" {
+		t.Fatalf("scores of %s after the run: %+v", recs[0].CustomerID, s)
 	}
-	if got.Profile.Email != "ada@example.com" || got.Version != 1 || !reflect.DeepEqual(got.Aggregates.PurchaseDays, recs[0].Days) ||
-		got.Scores == nil || got.Scores.RunID != "2011-12-10" || got.Scores.Segment == "" {
-		t.Fatalf("customer after the run: %+v scores %+v", got, got.Scores)
+	if f.afterFirstRun != nil {
+		f.afterFirstRun(t)
 	}
 
 	// GET /v1/segments: the latest run's sizes add up.
@@ -154,15 +175,11 @@ func TestJobAndAPIAgainstDynamoDB(t *testing.T) {
 	// whose record holds that segment, in id order, ids and scores only.
 	want := map[string][]string{}
 	for _, r := range recs {
-		c, err := people.Get(ctx, r.CustomerID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Scores != nil {
-			want[c.Scores.Segment] = append(want[c.Scores.Segment], r.CustomerID)
+		if s := f.scores(t, r.CustomerID); s != nil {
+			want[s.Segment] = append(want[s.Segment], r.CustomerID)
 		}
 	}
-	for _, seg := range service.SegmentsSlugs() {
+	for _, seg := range segments.Slugs() {
 		var ids []string
 		cursor := ""
 		for pages := 0; ; pages++ {
@@ -211,37 +228,28 @@ func TestJobAndAPIAgainstDynamoDB(t *testing.T) {
 	if code != http.StatusOK || body["run_id"] != "2011-12-10" || body["model"] == nil || strings.Contains(mustJSON(body), "ada@") {
 		t.Fatalf("run: %d", code)
 	}
-	if code, _ := f.get(t, "run.json", func(ev *apigw.Event) { ev.PathParameters["id"] = "2011-12-03" }); code != http.StatusNotFound {
-		t.Errorf("missing run: %d", code)
+	for _, id := range []string{"2011-12-03", "2011-12-3", "latest"} {
+		if code, _ := f.get(t, "run.json", func(ev *apigw.Event) { ev.PathParameters["id"] = id }); code != http.StatusNotFound {
+			t.Errorf("missing run %s: %d", id, code)
+		}
 	}
 
 	// Re-run, this time from the schedule's event: same run id, nothing
-	// written, every record byte-for-byte the same.
-	before := map[string]map[string]types.AttributeValue{}
-	for _, r := range recs {
-		before[r.CustomerID] = rawItem(t, f, r.CustomerID)
-	}
+	// written, every record the same.
+	before := f.snapshot(t, recs)
 	again := f.invoke(t, "schedule.json").Record
 	if again.RunID != rec.RunID || again.Written != 0 || again.Unchanged != rec.Customers {
 		t.Fatalf("re-run: written %d unchanged %d", again.Written, again.Unchanged)
 	}
-	for _, r := range recs {
-		if !reflect.DeepEqual(before[r.CustomerID], rawItem(t, f, r.CustomerID)) {
-			t.Fatalf("re-run changed customer %s", r.CustomerID)
-		}
+	if after := f.snapshot(t, recs); !reflect.DeepEqual(before, after) {
+		t.Fatal("re-run changed customer records")
 	}
 
 	// A customer scored in this run and skipped in a later one keeps its
 	// old scores but is not listed as a member of the later run.
 	stale := recs[1]
-	oldSeg := before[stale.CustomerID]["scores"].(*types.AttributeValueMemberM).Value["segment"].(*types.AttributeValueMemberS).Value
-	eurOnly, _ := attributevalue.Marshal(map[string]customers.Amounts{"2011-01-05": {"EUR": 100}})
-	upd, _ := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("agg.days"), expression.Value(eurOnly))).Build()
-	if _, err := f.env.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws(f.env.Table("CustomersTable")),
-		Key:              map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "C#" + stale.CustomerID}, "sk": &types.AttributeValueMemberS{Value: "PROFILE"}},
-		UpdateExpression: upd.Update(), ExpressionAttributeNames: upd.Names(), ExpressionAttributeValues: upd.Values()}); err != nil {
-		t.Fatal(err)
-	}
+	oldSeg := f.scores(t, stale.CustomerID).Segment
+	f.setDays(t, stale.CustomerID, map[string]customers.Amounts{"2011-01-05": {"EUR": 100}})
 	later, err := f.job.Handle(ctx, service.Request{AsOf: "2011-12-17"})
 	if err != nil {
 		t.Fatal(err)
@@ -249,8 +257,11 @@ func TestJobAndAPIAgainstDynamoDB(t *testing.T) {
 	if later.RunID != "2011-12-17" || later.Record.SkippedOtherCurrency != rec.SkippedOtherCurrency+1 {
 		t.Fatalf("later run: %+v", later.Record)
 	}
+	if s := f.scores(t, stale.CustomerID); s == nil || s.RunID != "2011-12-10" || s.Segment != oldSeg {
+		t.Fatalf("stale customer's scores: %+v", s)
+	}
 	for cursor, first := "", true; first || cursor != ""; first = false {
-		page, err := f.customers.Members(ctx, "2011-12-17", oldSeg, 1000, cursor)
+		page, err := f.members.Members(ctx, "2011-12-17", oldSeg, 1000, cursor)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +287,6 @@ func TestJobAndAPIAgainstDynamoDB(t *testing.T) {
 	if _, body := f.get(t, "list.json", nil); body["run_id"] != "2011-12-17" {
 		t.Errorf("latest run after backfill %v", body["run_id"])
 	}
-
 }
 
 func mustJSON(v any) string {

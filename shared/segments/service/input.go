@@ -2,10 +2,8 @@ package service
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
-	"tailor/shared/customers"
 	"tailor/shared/platform/errs"
 	"tailor/shared/segments"
 )
@@ -25,13 +23,6 @@ const (
 	// currency. Amounts are never converted between currencies.
 	OtherCurrency
 )
-
-// CustomerDays is what the job reads of a customer record: the id and the
-// per-UTC-day purchase amounts per currency of the aggregates.
-type CustomerDays struct {
-	CustomerID string
-	Days       map[string]customers.Amounts
-}
 
 // AsOfDate normalises a run date: the UTC calendar day of t. Purchases on
 // days strictly before it count, so a run "as of 2011-12-10" sees
@@ -104,7 +95,7 @@ func civilDay(s string) (int, bool) {
 // sum of their amounts and repeat spend the sum over all but the first.
 // Refunds are not netted: the aggregates keep them per currency, not per
 // day, and the RFM and spend models describe buying behaviour.
-func Derive(c CustomerDays, asOf time.Time, currency string) (segments.Customer, Outcome, error) {
+func Derive(c segments.CustomerDays, asOf time.Time, currency string) (segments.Customer, Outcome, error) {
 	end := int(asOf.Unix() / 86400)
 	first, last, n := 0, 0, 0
 	var total, firstAmount int64
@@ -144,31 +135,4 @@ func Derive(c CustomerDays, asOf time.Time, currency string) (segments.Customer,
 		CustomerID: c.CustomerID, PurchaseDays: n, RecencyDays: last - first, AgeDays: end - first,
 		TotalSpend: total, RepeatSpend: total - firstAmount,
 	}, Scored, nil
-}
-
-// Slug is a segment's name in URLs and index keys: lower case, words
-// joined by hyphens, apostrophes dropped ("Can't Lose Them" ->
-// "cant-lose-them").
-func Slug(s segments.Segment) string {
-	r := strings.NewReplacer("'", "", " ", "-")
-	return strings.ToLower(r.Replace(string(s)))
-}
-
-// SegmentBySlug returns the segment a slug names.
-func SegmentBySlug(slug string) (segments.Segment, bool) {
-	for _, s := range segments.Segments {
-		if Slug(s) == slug {
-			return s, true
-		}
-	}
-	return "", false
-}
-
-// SegmentsSlugs lists every segment's slug in report order.
-func SegmentsSlugs() []string {
-	out := make([]string, len(segments.Segments))
-	for i, s := range segments.Segments {
-		out[i] = Slug(s)
-	}
-	return out
 }

@@ -19,29 +19,33 @@ import (
 // be safe for concurrent use.
 type Customers interface {
 	// ScanSegment reads scan segment seg of total, calling fn with each
-	// page of customer records (never the profile).
-	ScanSegment(ctx context.Context, seg, total int, fn func([]CustomerDays) error) error
-	// WriteScores writes each customer's scores and its segment index key,
+	// page of customer records (never the profile). Every customer record
+	// is in exactly one of the total segments.
+	ScanSegment(ctx context.Context, seg, total int, fn func([]segments.CustomerDays) error) error
+	// WriteScores writes each customer's scores and its segment key,
 	// touching no other attribute. A record that already holds exactly
 	// these scores, holds scores of a later as-of date, or no longer
 	// exists is left alone and counted as unchanged.
-	WriteScores(ctx context.Context, scores []CustomerScores) (written, unchanged int64, err error)
+	WriteScores(ctx context.Context, scores []segments.CustomerScores) (written, unchanged int64, err error)
 }
 
-// Runs is the models-table storage the job needs.
+// Runs is the run storage the job needs. Implementations must be safe for
+// concurrent use.
 type Runs interface {
-	SaveRun(ctx context.Context, rec Record) error
-	// SaveSegments stores the per-segment summaries of a run.
-	SaveSegments(ctx context.Context, runID string, sums []SegmentSummary) error
+	// SaveRun stores the run's report, replacing an earlier one of the run.
+	SaveRun(ctx context.Context, rep segments.Report) error
+	// SaveSegments stores the per-segment reports of a run.
+	SaveSegments(ctx context.Context, runID string, reps []segments.SegmentReport) error
 	// SetLatest makes runID the latest run unless a run of a later as-of
 	// date already is.
 	SetLatest(ctx context.Context, runID, asOf string) error
 	// PutBlob and GetBlob keep the intermediate results of a fanned-out
-	// run (partials, model state) under the run, by name.
+	// run (partials, model state) under the run, by name; writing a name
+	// again replaces it, and GetBlob of a name never written is NotFound.
 	PutBlob(ctx context.Context, runID, name string, data []byte) error
 	GetBlob(ctx context.Context, runID, name string) ([]byte, error)
 	// DeleteBlobs removes the run's intermediate results whose names start
-	// with prefix.
+	// with prefix; deleting what is already gone is not an error.
 	DeleteBlobs(ctx context.Context, runID, prefix string) error
 }
 
@@ -49,7 +53,7 @@ type Runs interface {
 type Job struct {
 	Customers Customers
 	Runs      Runs
-	Config    Config
+	Config    segments.Config
 	Log       *slog.Logger
 	Now       func() time.Time
 }
@@ -64,7 +68,7 @@ type worker struct {
 // scan reads a scan segment and summarises it.
 func (j *Job) scan(ctx context.Context, plan Plan, seg int) (*worker, error) {
 	w := &worker{partial: &Partial{}}
-	err := j.Customers.ScanSegment(ctx, seg, plan.Config.Segments, func(page []CustomerDays) error {
+	err := j.Customers.ScanSegment(ctx, seg, plan.Config.Segments, func(page []segments.CustomerDays) error {
 		p, kept, err := Summarise(page, plan)
 		if err != nil {
 			return err
@@ -119,13 +123,13 @@ func (j *Job) log() *slog.Logger {
 // It runs exactly the worker and merge functions the fanned-out run uses.
 // The run record names the last phase finished; a run that dies is
 // re-run from the start, which is safe because every write is idempotent.
-func (j *Job) Run(ctx context.Context, asOf time.Time) (Record, error) {
+func (j *Job) Run(ctx context.Context, asOf time.Time) (segments.Report, error) {
 	start := j.now()
 	plan, err := NewPlan(asOf, j.Config)
 	if err != nil {
-		return Record{}, err
+		return segments.Report{}, err
 	}
-	rec := Record{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly), Currency: plan.Config.Currency,
+	rec := segments.Report{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly), Currency: plan.Config.Currency,
 		Status: "running", Phase: "planned", Mode: "local", Config: plan.Config, StartedAt: start.UTC().Format(time.RFC3339)}
 	progress := func(phase string) error {
 		rec.Phase = phase
@@ -133,7 +137,7 @@ func (j *Job) Run(ctx context.Context, asOf time.Time) (Record, error) {
 			"elapsedMs", j.now().Sub(start).Milliseconds())
 		return j.Runs.SaveRun(ctx, rec)
 	}
-	fail := func(err error) (Record, error) {
+	fail := func(err error) (segments.Report, error) {
 		rec.Status = "failed"
 		if serr := j.Runs.SaveRun(ctx, rec); serr != nil {
 			j.log().ErrorContext(ctx, "segment run: record failure", "runId", plan.RunID, "error", serr.Error())
@@ -167,6 +171,7 @@ func (j *Job) Run(ctx context.Context, asOf time.Time) (Record, error) {
 	if err != nil {
 		return fail(err)
 	}
+	j.logSpendIssue(ctx, m)
 	if err := progress("fitted"); err != nil {
 		return rec, err
 	}
@@ -221,7 +226,7 @@ func (j *Job) scoreAndWrite(ctx context.Context, customers []segments.Customer, 
 }
 
 // finish stores the run record and summaries and moves the latest pointer.
-func (j *Job) finish(ctx context.Context, m *Model, counts *Partial, t *Tally, mode string, start time.Time) (Record, error) {
+func (j *Job) finish(ctx context.Context, m *Model, counts *Partial, t *Tally, mode string, start time.Time) (segments.Report, error) {
 	rec := Finish(m, counts, t)
 	rec.Mode = mode
 	end := j.now()
@@ -239,6 +244,14 @@ func (j *Job) finish(ctx context.Context, m *Model, counts *Partial, t *Tally, m
 	j.log().InfoContext(ctx, "segment run complete", "runId", rec.RunID, "mode", mode, "customers", rec.Customers,
 		"written", rec.Written, "unchanged", rec.Unchanged, "durationMs", rec.DurationMS)
 	return rec, nil
+}
+
+// logSpendIssue logs why a fit has no spend model, with the fitting
+// library's own error, which the run's report leaves out.
+func (j *Job) logSpendIssue(ctx context.Context, m *Model) {
+	if m.SpendIssue != nil {
+		j.log().WarnContext(ctx, "segment run: no spend model", "runId", m.Plan.RunID, "code", m.SpendIssue.Code, "error", m.SpendCause)
+	}
 }
 
 // encodeBlob and decodeBlob keep intermediate results as gzip'd JSON.

@@ -1,129 +1,38 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"hash/fnv"
+	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"tailor/shared/customers"
 	"tailor/shared/platform/errs"
+	"tailor/shared/segments"
+	"tailor/shared/segments/clv"
+	"tailor/shared/segments/memory"
 )
 
-// memory is an in-memory Customers and Runs for the decomposition tests.
-type memory struct {
-	mu      sync.Mutex
-	records []CustomerDays
-	scores  map[string]customers.Scores
-	runs    map[string]Record
-	sums    map[string][]SegmentSummary
-	blobs   map[string][]byte
-	latest  string
-}
-
-func newMemory(records []CustomerDays) *memory {
-	return &memory{records: records, scores: map[string]customers.Scores{}, runs: map[string]Record{},
-		sums: map[string][]SegmentSummary{}, blobs: map[string][]byte{}}
-}
-
-func (m *memory) ScanSegment(ctx context.Context, seg, total int, fn func([]CustomerDays) error) error {
-	var page []CustomerDays
-	for _, r := range m.records {
-		h := fnv.New32a()
-		h.Write([]byte(r.CustomerID))
-		if int(h.Sum32()%uint32(total)) != seg {
-			continue
-		}
-		page = append(page, r)
-		if len(page) == 37 {
-			if err := fn(page); err != nil {
-				return err
-			}
-			page = nil
-		}
+// stores is a fresh in-memory customer base of records, with run storage.
+func stores(t *testing.T, records []segments.CustomerDays) (*memory.CustomerScores, *memory.SegmentRuns) {
+	t.Helper()
+	c := &memory.CustomerScores{PageSize: 37}
+	if err := c.SeedAggregates(context.Background(), records, 1); err != nil {
+		t.Fatal(err)
 	}
-	if len(page) > 0 {
-		return fn(page)
-	}
-	return nil
+	return c, &memory.SegmentRuns{}
 }
 
-func (m *memory) WriteScores(ctx context.Context, scores []CustomerScores) (int64, int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var w, u int64
-	for _, s := range scores {
-		if old, ok := m.scores[s.CustomerID]; ok && (old == s.Scores || old.AsOf > s.Scores.AsOf) {
-			u++
-			continue
-		}
-		m.scores[s.CustomerID] = s.Scores
-		w++
-	}
-	return w, u, nil
-}
-
-func (m *memory) SaveRun(ctx context.Context, rec Record) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.runs[rec.RunID] = rec
-	return nil
-}
-
-func (m *memory) SaveSegments(ctx context.Context, runID string, sums []SegmentSummary) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.sums[runID] = sums
-	return nil
-}
-
-func (m *memory) SetLatest(ctx context.Context, runID, asOf string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if asOf >= m.latest {
-		m.latest = asOf
-	}
-	return nil
-}
-
-func (m *memory) PutBlob(ctx context.Context, runID, name string, data []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.blobs[runID+"/"+name] = data
-	return nil
-}
-
-func (m *memory) DeleteBlobs(ctx context.Context, runID, prefix string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k := range m.blobs {
-		if strings.HasPrefix(k, runID+"/"+prefix) {
-			delete(m.blobs, k)
-		}
-	}
-	return nil
-}
-
-func (m *memory) GetBlob(ctx context.Context, runID, name string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.blobs[runID+"/"+name]
-	if !ok {
-		return nil, errs.E(errs.NotFound, name)
-	}
-	return b, nil
-}
-
-func synthetic(n int, seed uint64) []CustomerDays {
+func synthetic(n int, seed uint64) []segments.CustomerDays {
 	return Synthetic(n, seed, time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC))
 }
 
-func comparable(rec Record) Record {
+func comparable(rec segments.Report) segments.Report {
 	rec.StartedAt, rec.FinishedAt, rec.DurationMS, rec.Mode = "", "", 0, ""
 	rec.Config.Segments = 0
 	return rec
@@ -136,14 +45,14 @@ func TestWorkersMergeExactly(t *testing.T) {
 	ctx := context.Background()
 	records := synthetic(6000, 3)
 	asOf := time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC)
-	run := func(segments int) (Record, map[string]customers.Scores) {
-		mem := newMemory(records)
-		j := &Job{Customers: mem, Runs: mem, Config: Config{Segments: segments}}
+	run := func(workers int) (segments.Report, map[string]customers.Scores) {
+		c, runs := stores(t, records)
+		j := &Job{Customers: c, Runs: runs, Config: segments.Config{Segments: workers}}
 		rec, err := j.Run(ctx, asOf)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return rec, mem.scores
+		return rec, c.Scores()
 	}
 	one, oneScores := run(1)
 	if one.Customers == 0 || one.SkippedNoPurchase == 0 || one.SkippedOtherCurrency == 0 || one.Model.Clusters.K < 2 {
@@ -163,8 +72,8 @@ func TestWorkersMergeExactly(t *testing.T) {
 	}
 
 	// The fanned-out run, phase by phase, as the state machine calls it.
-	mem := newMemory(records)
-	j := &Job{Customers: mem, Runs: mem, Config: Config{Segments: 11}}
+	c, runs := stores(t, records)
+	j := &Job{Customers: c, Runs: runs, Config: segments.Config{Segments: 11}}
 	plan, err := j.Handle(ctx, Request{Phase: PhasePlan, Input: &Request{AsOf: "2011-12-10T00:00:00Z"}})
 	if err != nil {
 		t.Fatal(err)
@@ -204,12 +113,16 @@ func TestWorkersMergeExactly(t *testing.T) {
 		b, _ := json.Marshal(comparable(fan))
 		t.Fatalf("local and fanned-out runs differ:\n%s\n%s", a, b)
 	}
-	if !reflect.DeepEqual(oneScores, mem.scores) {
+	if !reflect.DeepEqual(oneScores, c.Scores()) {
 		t.Fatal("local and fanned-out runs wrote different scores")
 	}
 	// What the finished run leaves behind names no customer, so erasure has
 	// nothing to find in it; a retried finish still works.
-	for name, b := range mem.blobs {
+	for _, name := range runs.BlobNames(plan.RunID) {
+		b, err := runs.GetBlob(ctx, plan.RunID, name)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var raw any
 		if err := decodeBlob(b, &raw); err != nil {
 			t.Fatal(err)
@@ -230,16 +143,13 @@ func TestWorkersMergeExactly(t *testing.T) {
 // scores; the second run writes nothing.
 func TestRerunChangesNothing(t *testing.T) {
 	ctx := context.Background()
-	mem := newMemory(synthetic(800, 5))
-	j := &Job{Customers: mem, Runs: mem, Config: Config{Segments: 3}}
+	c, runs := stores(t, synthetic(800, 5))
+	j := &Job{Customers: c, Runs: runs, Config: segments.Config{Segments: 3}}
 	first, err := j.Run(ctx, time.Date(2011, 12, 10, 13, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := make(map[string]customers.Scores, len(mem.scores))
-	for k, v := range mem.scores {
-		before[k] = v
-	}
+	before := c.Scores()
 	second, err := j.Run(ctx, time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +160,7 @@ func TestRerunChangesNothing(t *testing.T) {
 	if second.Written != 0 || second.Unchanged != first.Written {
 		t.Errorf("re-run wrote %d, left %d unchanged; want 0 and %d", second.Written, second.Unchanged, first.Written)
 	}
-	if !reflect.DeepEqual(before, mem.scores) {
+	if !reflect.DeepEqual(before, c.Scores()) {
 		t.Error("re-run changed scores")
 	}
 	first.Written, second.Written, second.Unchanged = 0, 0, 0
@@ -267,20 +177,20 @@ func TestDerive(t *testing.T) {
 		"2011-02-01": {"EUR": 900},
 		"2011-12-10": {"GBP": 99999}, // on the as-of date: not counted
 	}
-	c, out, err := Derive(CustomerDays{CustomerID: "a", Days: days}, asOf, "GBP")
+	c, out, err := Derive(segments.CustomerDays{CustomerID: "a", Days: days}, asOf, "GBP")
 	if err != nil || out != Scored {
 		t.Fatal(out, err)
 	}
 	if c.PurchaseDays != 2 || c.RecencyDays != 7 || c.AgeDays != 343 || c.TotalSpend != 1500 || c.RepeatSpend != 500 {
 		t.Errorf("derived %+v", c)
 	}
-	if _, out, _ := Derive(CustomerDays{CustomerID: "b", Days: map[string]customers.Amounts{"2011-02-01": {"EUR": 1}}}, asOf, "GBP"); out != OtherCurrency {
+	if _, out, _ := Derive(segments.CustomerDays{CustomerID: "b", Days: map[string]customers.Amounts{"2011-02-01": {"EUR": 1}}}, asOf, "GBP"); out != OtherCurrency {
 		t.Errorf("EUR-only customer: %v", out)
 	}
-	if _, out, _ := Derive(CustomerDays{CustomerID: "c", Days: map[string]customers.Amounts{"2011-12-11": {"GBP": 1}}}, asOf, "GBP"); out != NoPurchase {
+	if _, out, _ := Derive(segments.CustomerDays{CustomerID: "c", Days: map[string]customers.Amounts{"2011-12-11": {"GBP": 1}}}, asOf, "GBP"); out != NoPurchase {
 		t.Errorf("future-only customer: %v", out)
 	}
-	if _, _, err := Derive(CustomerDays{CustomerID: "d", Days: map[string]customers.Amounts{"11/12/2011": {"GBP": 1}}}, asOf, "GBP"); err == nil {
+	if _, _, err := Derive(segments.CustomerDays{CustomerID: "d", Days: map[string]customers.Amounts{"11/12/2011": {"GBP": 1}}}, asOf, "GBP"); err == nil {
 		t.Error("bad day accepted")
 	}
 	for _, s := range []string{"2011-12-10", "2011-12-10T23:59:59Z", "2011-12-11T00:30:00+01:00"} {
@@ -292,7 +202,47 @@ func TestDerive(t *testing.T) {
 	if _, err := ParseAsOf("yesterday"); !errs.Is(err, errs.Invalid) {
 		t.Errorf("bad as_of: %v", err)
 	}
-	if _, err := (&memory{blobs: map[string][]byte{}}).GetBlob(context.Background(), "x", "y"); !errors.Is(err, err) {
+}
+
+// TestSpendIssueIsStable: when no customer's repeat purchases carry an
+// amount, the spend model cannot be fitted; the run still scores, its
+// report says why with a stable code and message, and the fitting error's
+// own text goes to the log only.
+func TestSpendIssueIsStable(t *testing.T) {
+	ctx := context.Background()
+	var records []segments.CustomerDays
+	for i := range 300 {
+		days := map[string]customers.Amounts{fmt.Sprintf("2011-%02d-%02d", i%11+1, i%27+1): {"GBP": int64(100 + i)}}
+		for d := range i % 4 { // repeat days without an amount
+			days[fmt.Sprintf("2011-12-%02d", d+1)] = customers.Amounts{"GBP": 0}
+		}
+		records = append(records, segments.CustomerDays{CustomerID: fmt.Sprintf("z%04d", i), Days: days})
+	}
+	c, runs := stores(t, records)
+	var log bytes.Buffer
+	j := &Job{Customers: c, Runs: runs, Config: segments.Config{Segments: 2}, Log: slog.New(slog.NewJSONHandler(&log, nil))}
+	rep, err := j.Run(ctx, time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC))
+	if err != nil {
 		t.Fatal(err)
+	}
+	want := segments.SpendIssueOf(clv.ErrNoData)
+	if rep.SpendIssue == nil || *rep.SpendIssue != *want || rep.SpendIssue.Code != segments.SpendTooFewRepeatBuyers || rep.Written != 300 {
+		t.Fatalf("spend issue %+v, written %d; want %+v", rep.SpendIssue, rep.Written, want)
+	}
+	stored, err := runs.Run(ctx, rep.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(stored)
+	if cause := clv.ErrNoData.Error(); strings.Contains(string(body), cause) || !strings.Contains(log.String(), cause) {
+		t.Errorf("library error %q: in the report %v, in the log %v", cause, strings.Contains(string(body), cause), strings.Contains(log.String(), cause))
+	}
+	if !strings.Contains(string(body), `"spend_model_error":{"code":"too_few_repeat_buyers"`) {
+		t.Errorf("report: %s", body)
+	}
+	for id, s := range c.Scores() {
+		if s.CLV12mMinor != 0 || s.PAlive <= 0 {
+			t.Fatalf("customer %s without a spend model: %+v", id, s)
+		}
 	}
 }

@@ -12,76 +12,15 @@ import (
 	"tailor/shared/segments/clv"
 )
 
-// Config is the job's configuration; the zero value of each field means
-// the default given.
-type Config struct {
-	// Currency is the one currency scored (default GBP); customers with
-	// purchases only in other currencies are counted and left out.
-	Currency string `json:"currency"`
-	// Unit is the purchase models' time unit (default week).
-	Unit segments.TimeUnit `json:"time_unit"`
-	// MinorPerUnit is minor units per currency unit (default 100).
-	MinorPerUnit float64 `json:"minor_per_unit"`
-	// MonthlyDiscount is the CLV discount rate per month (default 0.01).
-	MonthlyDiscount float64 `json:"monthly_discount"`
-	// K fixes the number of clusters; otherwise k is chosen in KMin..KMax
-	// (default 2..8) by mean silhouette on the sample.
-	K    int `json:"k,omitempty"`
-	KMin int `json:"k_min"`
-	KMax int `json:"k_max"`
-	// Seed feeds k-means++ on the sample (default 1).
-	Seed uint64 `json:"seed"`
-	// MaxIterations caps the Lloyd iterations over all customers (default
-	// 100).
-	MaxIterations int `json:"max_iterations"`
-	// SampleSize is the k-means seeding sample (default 5000).
-	SampleSize int `json:"sample_size"`
-	// Segments is the number of parallel scan segments, i.e. workers
-	// (default 8).
-	Segments int `json:"segments"`
-}
-
-// WithDefaults fills in the defaults.
-func (c Config) WithDefaults() Config {
-	if c.Currency == "" {
-		c.Currency = "GBP"
-	}
-	if c.Unit == "" {
-		c.Unit = segments.Week
-	}
-	if c.MinorPerUnit == 0 {
-		c.MinorPerUnit = 100
-	}
-	if c.MonthlyDiscount == 0 {
-		c.MonthlyDiscount = 0.01
-	}
-	if c.K == 0 && c.KMin == 0 && c.KMax == 0 {
-		c.KMin, c.KMax = 2, 8
-	}
-	if c.Seed == 0 {
-		c.Seed = 1
-	}
-	if c.MaxIterations == 0 {
-		c.MaxIterations = 100
-	}
-	if c.SampleSize == 0 {
-		c.SampleSize = 5000
-	}
-	if c.Segments == 0 {
-		c.Segments = 8
-	}
-	return c
-}
-
 // Plan is one run: its id, date and configuration.
 type Plan struct {
-	RunID  string    `json:"run_id"`
-	AsOf   time.Time `json:"as_of"`
-	Config Config    `json:"config"`
+	RunID  string          `json:"run_id"`
+	AsOf   time.Time       `json:"as_of"`
+	Config segments.Config `json:"config"`
 }
 
 // NewPlan plans a run as of asOf (normalised with AsOfDate).
-func NewPlan(asOf time.Time, cfg Config) (Plan, error) {
+func NewPlan(asOf time.Time, cfg segments.Config) (Plan, error) {
 	cfg = cfg.WithDefaults()
 	if cfg.Unit.Days() == 0 {
 		return Plan{}, fmt.Errorf("plan: %w: time unit %q", segments.ErrInvalid, cfg.Unit)
@@ -113,8 +52,11 @@ type Model struct {
 	BGNBDFit   segments.BGNBDRecord      `json:"bgnbd_fit"`
 	GammaGamma clv.GammaGamma            `json:"gamma_gamma"`
 	SpendFit   segments.GammaGammaRecord `json:"gamma_gamma_fit"`
-	// SpendErr says why there is no spend model (CLV is then 0).
-	SpendErr string `json:"spend_error,omitempty"`
+	// SpendIssue says why there is no spend model (CLV is then 0);
+	// SpendCause is the fitting library's own error behind it, for the log
+	// of the step that fitted, and is not kept between steps.
+	SpendIssue *segments.SpendIssue `json:"spend_issue,omitempty"`
+	SpendCause error                `json:"-"`
 	// K, Centroids and Prev are the k-means state; Prev is nil before the
 	// first assignment step.
 	K          int               `json:"k"`
@@ -228,9 +170,10 @@ func Fit(p *Partial, plan Plan) (*Model, error) {
 	ggFit, err := clv.FitGammaGamma(&spend, clv.FitOptions{})
 	switch {
 	case err != nil:
-		// Too few repeat buyers to fit spend: scores keep P(alive) and
-		// expected purchases, CLV is 0, and the record says why.
-		m.SpendErr = err.Error()
+		// No spend model (too few repeat buyers, or no fit): scores keep
+		// P(alive) and expected purchases, CLV is 0, and the report says
+		// why.
+		m.SpendIssue, m.SpendCause = segments.SpendIssueOf(err), err
 	default:
 		m.GammaGamma = ggFit.Model
 		m.SpendFit = segments.GammaGammaRecord{P: ggFit.Model.P, Q: ggFit.Model.Q, V: ggFit.Model.V,
@@ -238,7 +181,7 @@ func Fit(p *Partial, plan Plan) (*Model, error) {
 		if mean, err := ggFit.Model.MeanSpend(); err == nil {
 			m.SpendFit.MeanSpend = mean
 		} else {
-			m.SpendErr = err.Error()
+			m.SpendIssue, m.SpendCause = segments.SpendIssueOf(err), err
 		}
 	}
 
@@ -328,7 +271,7 @@ func (s *Step) Merge(o *Step) {
 }
 
 // ErrStepMismatch reports a step of another shape than the model's.
-var ErrStepMismatch = errors.New("segmentjob: k-means step does not match the model")
+var ErrStepMismatch = errors.New("score job: k-means step does not match the model")
 
 // Update is the k-means merge step. As in segments.KMeans, the iterations
 // stop once fewer than one customer in 10,000 changed cluster, or after

@@ -3,13 +3,13 @@ package service
 import (
 	"os"
 	"slices"
-	"tailor/shared/local/dataset/datasettest"
 	"testing"
 	"time"
 
 	"tailor/shared/customers"
 	"tailor/shared/events"
 	"tailor/shared/local/dataset"
+	"tailor/shared/local/dataset/datasettest"
 	"tailor/shared/segments"
 )
 
@@ -80,11 +80,11 @@ func TestOnlineRetailMatchesIndependentRFM(t *testing.T) {
 			CustomerID: r.CustomerID, ItemID: r.StockCode, Quantity: r.Quantity, PriceMinor: r.UnitPriceMinor, Currency: "GBP",
 			OrderID: r.InvoiceNo, Time: r.Time})
 	}
-	var records []CustomerDays
+	var records []segments.CustomerDays
 	for id, evs := range byCustomer {
-		records = append(records, CustomerDays{CustomerID: id, Days: customers.Fold(evs).PurchaseDays})
+		records = append(records, segments.CustomerDays{CustomerID: id, Days: customers.Fold(evs).PurchaseDays})
 	}
-	plan, err := NewPlan(asOf, Config{})
+	plan, err := NewPlan(asOf, segments.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestOnlineRetailMatchesIndependentRFM(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sizes[Slug(s)]++
+		sizes[s.Slug()]++
 	}
 	for _, s := range rec.Segments {
 		if s.Customers != sizes[s.Segment] {

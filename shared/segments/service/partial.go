@@ -145,7 +145,7 @@ func (p *Partial) Merge(o *Partial, sampleSize int) {
 // Summarise is the summarise worker: it derives each customer's model
 // input and folds it into a Partial. It also returns the scored inputs,
 // which the local runner keeps in memory for the later steps.
-func Summarise(records []CustomerDays, plan Plan) (*Partial, []segments.Customer, error) {
+func Summarise(records []segments.CustomerDays, plan Plan) (*Partial, []segments.Customer, error) {
 	p := &Partial{}
 	p.init()
 	var kept []segments.Customer

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"tailor/shared/segments"
 )
 
-// Request is one invocation of the segment function. With no phase it is
+// Request is one invocation of the score function. With no phase it is
 // a whole run on the local runner: the nightly EventBridge schedule (which
 // sets Time) or a direct invoke such as {"as_of": "2011-12-10T00:00:00Z"}
 // for backfills and re-runs. With a phase it is one state of the fanned-out
@@ -30,12 +32,12 @@ type Request struct {
 // Response is what an invocation returns: the run and, for the state
 // machine, where it stands.
 type Response struct {
-	RunID     string  `json:"run_id"`
-	AsOf      string  `json:"as_of"`
-	Segments  []int   `json:"segments,omitempty"`
-	Iteration int     `json:"iteration"`
-	Done      bool    `json:"done"`
-	Record    *Record `json:"record,omitempty"`
+	RunID     string           `json:"run_id"`
+	AsOf      string           `json:"as_of"`
+	Segments  []int            `json:"segments,omitempty"`
+	Iteration int              `json:"iteration"`
+	Done      bool             `json:"done"`
+	Record    *segments.Report `json:"record,omitempty"`
 }
 
 // The phases of a fanned-out run, in order.
@@ -204,7 +206,7 @@ func (j *Job) plan(ctx context.Context, in *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	rec := Record{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly), Currency: plan.Config.Currency,
+	rec := segments.Report{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly), Currency: plan.Config.Currency,
 		Status: "running", Phase: "planned", Mode: "fanout", Config: plan.Config, StartedAt: j.now().UTC().Format(time.RFC3339)}
 	if err := j.Runs.SaveRun(ctx, rec); err != nil {
 		return Response{}, err
@@ -225,12 +227,13 @@ func (j *Job) fit(ctx context.Context, plan Plan) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
+	j.logSpendIssue(ctx, m)
 	counts := &Partial{Scanned: merged.Scanned, Customers: merged.Customers, NoPurchase: merged.NoPurchase, OtherCurrency: merged.OtherCurrency}
 	st := state{Model: m, Counts: counts, StartedAt: j.now().UTC().Format(time.RFC3339)}
 	if err := j.putBlob(ctx, plan.RunID, "state", st); err != nil {
 		return Response{}, err
 	}
-	rec := Record{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly), Currency: plan.Config.Currency,
+	rec := segments.Report{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly), Currency: plan.Config.Currency,
 		Status: "running", Phase: "fitted", Mode: "fanout", Config: plan.Config, Scanned: counts.Scanned,
 		Customers: counts.Customers, SkippedNoPurchase: counts.NoPurchase, SkippedOtherCurrency: counts.OtherCurrency}
 	if err := j.Runs.SaveRun(ctx, rec); err != nil {

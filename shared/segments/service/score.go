@@ -13,12 +13,6 @@ import (
 	"tailor/shared/segments/clv"
 )
 
-// CustomerScores is one customer's scores, ready to write back.
-type CustomerScores struct {
-	CustomerID string
-	Scores     customers.Scores
-}
-
 // Tally is one worker's share of the run's summaries: per segment the
 // customers, revenue and CLV (minor units), cluster sizes, churn bands and
 // a histogram of CLV (minor units at three significant digits) for its
@@ -70,13 +64,13 @@ func (t *Tally) Merge(o *Tally) {
 // cluster, P(alive), expected purchases in 30 and 90 days, 12-month CLV
 // and churn band, with the tally of what it decided. Every score is a
 // function of the customer and the model alone.
-func Score(cs []segments.Customer, m *Model) ([]CustomerScores, *Tally, error) {
+func Score(cs []segments.Customer, m *Model) ([]segments.CustomerScores, *Tally, error) {
 	cfg := m.Plan.Config
 	unit := cfg.Unit.Days()
 	valueOpts := clv.ValueOptions{Months: 12, MonthlyDiscount: cfg.MonthlyDiscount, UnitsPerMonth: clv.DaysPerMonth / unit}
 	t := &Tally{}
 	t.init()
-	out := make([]CustomerScores, 0, len(cs))
+	out := make([]segments.CustomerScores, 0, len(cs))
 	asOf := m.Plan.AsOf.Format(time.DateOnly)
 	for _, c := range cs {
 		in := rfmInput(c)
@@ -89,7 +83,7 @@ func Score(cs []segments.Customer, m *Model) ([]CustomerScores, *Tally, error) {
 		bc := clv.Customer{X: c.PurchaseDays - 1, TX: float64(c.RecencyDays) / unit, T: float64(c.AgeDays) / unit}
 		s := customers.Scores{RunID: m.Plan.RunID, AsOf: asOf, Currency: cfg.Currency,
 			R: cell.R, F: cell.F, M: cell.M, RFMCell: strconv.Itoa(cell.R*100 + cell.F*10 + cell.M),
-			Segment: Slug(seg), Cluster: k}
+			Segment: seg.Slug(), Cluster: k}
 		if s.PAlive, err = m.BGNBD.PAlive(bc); err != nil {
 			return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
 		}
@@ -99,7 +93,7 @@ func Score(cs []segments.Customer, m *Model) ([]CustomerScores, *Tally, error) {
 		if s.ExpectedPurchases90d, err = m.BGNBD.ExpectedPurchases(bc, 90/unit); err != nil {
 			return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
 		}
-		if m.SpendErr == "" {
+		if m.SpendIssue == nil {
 			zbar := 0.0
 			if bc.X > 0 {
 				zbar = float64(c.RepeatSpend) / float64(bc.X) / cfg.MinorPerUnit
@@ -122,81 +116,33 @@ func Score(cs []segments.Customer, m *Model) ([]CustomerScores, *Tally, error) {
 		t.Clusters[k]++
 		t.Churn[s.ChurnRisk]++
 		t.CLVHist[segments.QuantizeMoney(s.CLV12mMinor)]++
-		out = append(out, CustomerScores{CustomerID: c.CustomerID, Scores: s})
+		out = append(out, segments.CustomerScores{CustomerID: c.CustomerID, Scores: s})
 	}
 	return out, t, nil
 }
 
-// SegmentSummary describes one RFM segment of a run.
-type SegmentSummary struct {
-	Segment      string  `json:"segment"`
-	Name         string  `json:"name"`
-	Customers    int64   `json:"customers"`
-	Share        float64 `json:"share"`
-	RevenueMinor int64   `json:"revenue_minor"`
-	RevenueShare float64 `json:"revenue_share"`
-	// AvgCLV12mMinor is the mean 12-month CLV, minor units, rounded.
-	AvgCLV12mMinor int64   `json:"avg_clv_12m_minor"`
-	AvgPAlive      float64 `json:"avg_p_alive"`
-}
-
-// Record is everything a run decided and did, stored in the models table
-// and served by GET /v1/segments/runs/{id}. It holds no customer ids.
-type Record struct {
-	RunID    string `json:"run_id"`
-	AsOf     string `json:"as_of"`
-	Currency string `json:"currency"`
-	// Status is "running", "complete" or "failed"; Phase the last phase
-	// finished (planned, summarised, fitted, clustered, scored, complete).
-	Status string `json:"status"`
-	Phase  string `json:"phase"`
-	Mode   string `json:"mode"`
-	// Scanned customer records; Customers scored; the rest skipped by
-	// reason.
-	Scanned              int64 `json:"scanned"`
-	Customers            int64 `json:"customers"`
-	SkippedNoPurchase    int64 `json:"skipped_no_purchase"`
-	SkippedOtherCurrency int64 `json:"skipped_other_currency"`
-	// Model is the run record of package segment: cut points, segment
-	// sizes, model parameters and log-likelihoods, clusters, CLV
-	// distribution (currency units) and churn bands.
-	Model    segments.RunRecord `json:"model"`
-	Segments []SegmentSummary   `json:"segments"`
-	// KMeansIterations over all customers after seeding on SampleSize.
-	KMeansIterations int     `json:"kmeans_iterations"`
-	SampleSize       int     `json:"kmeans_sample_size"`
-	Inertia          float64 `json:"kmeans_inertia"`
-	SpendError       string  `json:"spend_model_error,omitempty"`
-	Written          int64   `json:"written"`
-	Unchanged        int64   `json:"unchanged"`
-	Config           Config  `json:"config"`
-	StartedAt        string  `json:"started_at,omitempty"`
-	FinishedAt       string  `json:"finished_at,omitempty"`
-	DurationMS       int64   `json:"duration_ms"`
-}
-
 // Finish is the last merge step: it assembles the run record from the
 // model, the merged summarise partial's counts and the merged tally.
-func Finish(m *Model, p *Partial, t *Tally) Record {
+func Finish(m *Model, p *Partial, t *Tally) segments.Report {
 	t.init()
 	cfg := m.Plan.Config
-	rec := Record{RunID: m.Plan.RunID, AsOf: m.Plan.AsOf.Format(time.DateOnly), Currency: cfg.Currency,
+	rec := segments.Report{RunID: m.Plan.RunID, AsOf: m.Plan.AsOf.Format(time.DateOnly), Currency: cfg.Currency,
 		Status: "complete", Phase: "complete", Scanned: p.Scanned, Customers: p.Customers,
 		SkippedNoPurchase: p.NoPurchase, SkippedOtherCurrency: p.OtherCurrency,
-		KMeansIterations: m.Iteration, SampleSize: m.SampleSize, Inertia: m.Inertia, SpendError: m.SpendErr,
+		KMeansIterations: m.Iteration, SampleSize: m.SampleSize, Inertia: m.Inertia, SpendIssue: m.SpendIssue,
 		Written: t.Written, Unchanged: t.Unchanged, Config: cfg}
 	var tally segments.SegmentTally
 	for _, s := range segments.Segments {
-		if n := t.Customers[Slug(s)]; n > 0 {
+		if n := t.Customers[s.Slug()]; n > 0 {
 			tally.Customers = ensure(tally.Customers)
 			tally.Revenue = ensure(tally.Revenue)
 			tally.Customers[s] = n
-			tally.Revenue[s] = t.Revenue[Slug(s)]
+			tally.Revenue[s] = t.Revenue[s.Slug()]
 		}
 	}
 	sums := tally.Summaries()
 	for _, s := range sums {
-		sum := SegmentSummary{Segment: Slug(s.Segment), Name: string(s.Segment), Customers: s.Customers, Share: s.Share,
+		sum := segments.SegmentReport{Segment: s.Segment.Slug(), Name: string(s.Segment), Customers: s.Customers, Share: s.Share,
 			RevenueMinor: s.Revenue, RevenueShare: s.RevenueShare}
 		if s.Customers > 0 {
 			sum.AvgCLV12mMinor = int64(math.Round(float64(t.CLV[sum.Segment]) / float64(s.Customers)))
@@ -236,7 +182,7 @@ func ensure(m map[segments.Segment]int64) map[segments.Segment]int64 {
 // clvRecord summarises CLV from the tally: the mean from the exact sum and
 // lower nearest-rank quantiles from the histogram (three significant
 // digits), in currency units.
-func clvRecord(t *Tally, cfg Config) segments.CLVRecord {
+func clvRecord(t *Tally, cfg segments.Config) segments.CLVRecord {
 	rec := segments.CLVRecord{Months: 12, MonthlyDiscount: cfg.MonthlyDiscount, Quantiles: map[string]float64{}}
 	var n, total int64
 	for _, v := range t.CLV {

@@ -1,14 +1,18 @@
+//go:build dynamodb
+
 package service_test
 
 import (
 	"context"
 	"os"
 	"strconv"
-	"tailor/shared/platform/ddb/ddbtest"
-	segmentsdb "tailor/shared/segments/dynamo"
-	"tailor/shared/segments/service"
 	"testing"
 	"time"
+
+	"tailor/shared/platform/ddb/ddbtest"
+	"tailor/shared/segments"
+	segmentsdb "tailor/shared/segments/dynamo"
+	"tailor/shared/segments/service"
 )
 
 // split reads through one store and writes through another, so the
@@ -17,17 +21,17 @@ type split struct {
 	read, write *segmentsdb.CustomerScores
 }
 
-func (s split) ScanSegment(ctx context.Context, seg, total int, fn func([]service.CustomerDays) error) error {
+func (s split) ScanSegment(ctx context.Context, seg, total int, fn func([]segments.CustomerDays) error) error {
 	return s.read.ScanSegment(ctx, seg, total, fn)
 }
 
-func (s split) WriteScores(ctx context.Context, scores []service.CustomerScores) (int64, int64, error) {
+func (s split) WriteScores(ctx context.Context, scores []segments.CustomerScores) (int64, int64, error) {
 	return s.write.WriteScores(ctx, scores)
 }
 
 // BenchmarkJobDynamoDB100k seeds 100,000 synthetic customers' aggregates
 // into DynamoDB Local with BatchWriteItem and runs the whole job as the
-// segment function does (8 scan segments, 8 writers each), reporting
+// score function does (8 scan segments, 8 writers each), reporting
 // customers/s, the write-back's share of the time and the write capacity
 // it consumed (SEGMENT_BENCH_CUSTOMERS changes the size). Run with -benchtime=1x: each iteration is a first run that
 // writes every customer.
@@ -51,7 +55,7 @@ func BenchmarkJobDynamoDB100k(b *testing.B) {
 		meter := &ddbtest.Meter{DB: env.DB}
 		customers := split{read: raw, write: &segmentsdb.CustomerScores{DB: meter, Table: env.Table("CustomersTable"), Writers: 8}}
 		job := &service.Job{Customers: customers, Runs: &segmentsdb.SegmentRuns{DB: env.DB, Table: env.Table("ModelsTable")},
-			Config: service.Config{Segments: 8}}
+			Config: segments.Config{Segments: 8}}
 		b.StartTimer()
 		start := time.Now()
 		rec, err := job.Run(ctx, asOf)

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"tailor/shared/customers"
+	"tailor/shared/segments"
 )
 
 // Synthetic draws n customers' purchase days from the BG/NBD and
@@ -16,7 +17,7 @@ import (
 // (in days), first purchases spread over the year before asOf. One customer
 // in 50 never buys and one in 37 buys in EUR, so every outcome of Derive
 // occurs. Deterministic for a seed; for tests and benchmarks.
-func Synthetic(n int, seed uint64, asOf time.Time) []CustomerDays {
+func Synthetic(n int, seed uint64, asOf time.Time) []segments.CustomerDays {
 	src := rand.NewPCG(seed, 0x5E6)
 	rng := rand.New(src)
 	const r, alphaDays, a, b = 0.243, 4.414 * 7, 0.793, 2.426
@@ -25,9 +26,9 @@ func Synthetic(n int, seed uint64, asOf time.Time) []CustomerDays {
 	drop := distuv.Beta{Alpha: a, Beta: b, Src: src}
 	nu := distuv.Gamma{Alpha: q, Beta: v, Src: src}
 	end := AsOfDate(asOf)
-	out := make([]CustomerDays, n)
+	out := make([]segments.CustomerDays, n)
 	for i := range out {
-		c := CustomerDays{CustomerID: fmt.Sprintf("s%07d", i), Days: map[string]customers.Amounts{}}
+		c := segments.CustomerDays{CustomerID: fmt.Sprintf("s%07d", i), Days: map[string]customers.Amounts{}}
 		out[i] = c
 		if i%50 == 49 {
 			continue

@@ -1,0 +1,170 @@
+package segments
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"strings"
+
+	"tailor/shared/segments/clv"
+)
+
+// Config is the nightly run's configuration; the zero value of each field
+// means the default given.
+type Config struct {
+	// Currency is the one currency scored (default GBP); customers with
+	// purchases only in other currencies are counted and left out.
+	Currency string `json:"currency"`
+	// Unit is the purchase models' time unit (default week).
+	Unit TimeUnit `json:"time_unit"`
+	// MinorPerUnit is minor units per currency unit (default 100).
+	MinorPerUnit float64 `json:"minor_per_unit"`
+	// MonthlyDiscount is the CLV discount rate per month (default 0.01).
+	MonthlyDiscount float64 `json:"monthly_discount"`
+	// K fixes the number of clusters; otherwise k is chosen in KMin..KMax
+	// (default 2..8) by mean silhouette on the sample.
+	K    int `json:"k,omitempty"`
+	KMin int `json:"k_min"`
+	KMax int `json:"k_max"`
+	// Seed feeds k-means++ on the sample (default 1).
+	Seed uint64 `json:"seed"`
+	// MaxIterations caps the Lloyd iterations over all customers (default
+	// 100).
+	MaxIterations int `json:"max_iterations"`
+	// SampleSize is the k-means seeding sample (default 5000).
+	SampleSize int `json:"sample_size"`
+	// Segments is the number of parallel scan segments, i.e. workers
+	// (default 8).
+	Segments int `json:"segments"`
+}
+
+// WithDefaults fills in the defaults.
+func (c Config) WithDefaults() Config {
+	if c.Currency == "" {
+		c.Currency = "GBP"
+	}
+	if c.Unit == "" {
+		c.Unit = Week
+	}
+	if c.MinorPerUnit == 0 {
+		c.MinorPerUnit = 100
+	}
+	if c.MonthlyDiscount == 0 {
+		c.MonthlyDiscount = 0.01
+	}
+	if c.K == 0 && c.KMin == 0 && c.KMax == 0 {
+		c.KMin, c.KMax = 2, 8
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.MaxIterations == 0 {
+		c.MaxIterations = 100
+	}
+	if c.SampleSize == 0 {
+		c.SampleSize = 5000
+	}
+	if c.Segments == 0 {
+		c.Segments = 8
+	}
+	return c
+}
+
+// SegmentReport describes one RFM segment of a nightly run.
+type SegmentReport struct {
+	Segment      string  `json:"segment"`
+	Name         string  `json:"name"`
+	Customers    int64   `json:"customers"`
+	Share        float64 `json:"share"`
+	RevenueMinor int64   `json:"revenue_minor"`
+	RevenueShare float64 `json:"revenue_share"`
+	// AvgCLV12mMinor is the mean 12-month CLV, minor units, rounded.
+	AvgCLV12mMinor int64   `json:"avg_clv_12m_minor"`
+	AvgPAlive      float64 `json:"avg_p_alive"`
+}
+
+// SortReports puts segment reports in report order (the order of
+// Segments); reports of slugs no segment has go last, by slug.
+func SortReports(reps []SegmentReport) {
+	rank := func(slug string) int {
+		for i, s := range Segments {
+			if s.Slug() == slug {
+				return i
+			}
+		}
+		return len(Segments)
+	}
+	slices.SortStableFunc(reps, func(a, b SegmentReport) int {
+		if c := cmp.Compare(rank(a.Segment), rank(b.Segment)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Segment, b.Segment)
+	})
+}
+
+// Report is everything a nightly run decided and did, stored in the models
+// table and served by GET /v1/segments/runs/{id}. It holds no customer ids.
+type Report struct {
+	RunID    string `json:"run_id"`
+	AsOf     string `json:"as_of"`
+	Currency string `json:"currency"`
+	// Status is "running", "complete" or "failed"; Phase the last phase
+	// finished (planned, summarised, fitted, clustered, scored, complete).
+	Status string `json:"status"`
+	Phase  string `json:"phase"`
+	Mode   string `json:"mode"`
+	// Scanned customer records; Customers scored; the rest skipped by
+	// reason.
+	Scanned              int64 `json:"scanned"`
+	Customers            int64 `json:"customers"`
+	SkippedNoPurchase    int64 `json:"skipped_no_purchase"`
+	SkippedOtherCurrency int64 `json:"skipped_other_currency"`
+	// Model holds the cut points, segment sizes, model parameters and
+	// log-likelihoods, clusters, CLV distribution (currency units) and
+	// churn bands.
+	Model    RunRecord       `json:"model"`
+	Segments []SegmentReport `json:"segments"`
+	// KMeansIterations over all customers after seeding on SampleSize.
+	KMeansIterations int     `json:"kmeans_iterations"`
+	SampleSize       int     `json:"kmeans_sample_size"`
+	Inertia          float64 `json:"kmeans_inertia"`
+	// SpendIssue says why the run has no spend model (CLV is then 0).
+	SpendIssue *SpendIssue `json:"spend_model_error,omitempty"`
+	Written    int64       `json:"written"`
+	Unchanged  int64       `json:"unchanged"`
+	Config     Config      `json:"config"`
+	StartedAt  string      `json:"started_at,omitempty"`
+	FinishedAt string      `json:"finished_at,omitempty"`
+	DurationMS int64       `json:"duration_ms"`
+}
+
+// SpendIssue says, with a stable code and a fixed message, why a run could
+// not fit or use the Gamma-Gamma spend model. It never carries the text of
+// the fitting library's error: that goes to the log.
+type SpendIssue struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// The codes of SpendIssue.
+const (
+	SpendTooFewRepeatBuyers = "too_few_repeat_buyers"
+	SpendNoFiniteMean       = "no_finite_mean_spend"
+	SpendNotConverged       = "not_converged"
+	SpendFitFailed          = "fit_failed"
+)
+
+// SpendIssueOf classifies an error of fitting or using the spend model.
+func SpendIssueOf(err error) *SpendIssue {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, clv.ErrNoData):
+		return &SpendIssue{Code: SpendTooFewRepeatBuyers, Message: "too few customers with a repeat purchase to fit the spend model; CLV is 0"}
+	case errors.Is(err, clv.ErrNoMeanSpend):
+		return &SpendIssue{Code: SpendNoFiniteMean, Message: "the fitted spend model has no finite mean spend (q <= 1); CLV is 0"}
+	case errors.Is(err, clv.ErrNotConverged):
+		return &SpendIssue{Code: SpendNotConverged, Message: "the spend model's maximum-likelihood fit did not converge; CLV is 0"}
+	}
+	return &SpendIssue{Code: SpendFitFailed, Message: "the spend model could not be fitted; CLV is 0"}
+}

@@ -4,28 +4,29 @@ package main
 
 import (
 	"context"
-	"tailor/shared/platform/kmskey"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	customersdb "tailor/shared/customers/dynamo"
 	"tailor/shared/customers/edge"
+	"tailor/shared/customers/service"
 	eventsdb "tailor/shared/events/dynamo"
 	auditdb "tailor/shared/platform/audit/dynamo"
 	"tailor/shared/platform/boot"
+	"tailor/shared/platform/kmskey"
 )
 
 func main() {
 	d := boot.Start()
 	keys := kmskey.MustOpen(context.Background(), d)
 	retention := time.Duration(d.Env.Int("EVENT_RETENTION_DAYS", 400)) * 24 * time.Hour
-	people := &customersdb.Customers{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE"), PII: keys.Sealer, Index: keys.Index}
-	api := &edge.API{Store: people, Now: time.Now,
-		History: &eventsdb.History{DB: d.DB, Table: d.Env.Required("EVENTS_TABLE"), PII: keys.Sealer},
-		Privacy: &customersdb.Privacy{DB: d.DB, Customers: people.Table, Events: d.Env.Required("EVENTS_TABLE"),
-			TombstoneTTL: retention, People: people},
+	customersTable, eventsTable := d.Env.Required("CUSTOMERS_TABLE"), d.Env.Required("EVENTS_TABLE")
+	svc := &service.Service{Now: time.Now,
+		Records: &customersdb.Customers{DB: d.DB, Table: customersTable, PII: keys.Sealer, Index: keys.Index},
+		Privacy: &customersdb.Privacy{DB: d.DB, Customers: customersTable, Events: eventsTable, TombstoneTTL: retention},
+		History: &eventsdb.History{DB: d.DB, Table: eventsTable, PII: keys.Sealer},
 		Audit: &auditdb.Audit{DB: d.DB, Table: d.Env.Required("AUDIT_TABLE"),
 			Retention: time.Duration(d.Env.Int("AUDIT_RETENTION_DAYS", 400)) * 24 * time.Hour}}
-	lambda.Start(d.HTTP(api.Register))
+	lambda.Start(d.HTTP((&edge.API{Service: svc}).Register))
 }

@@ -1,4 +1,4 @@
-// Package customer defines the customer record (profile, consent, tags) and
+// Package customers defines the customer record (profile, consent, tags) and
 // the rules for creating and changing it. It does no I/O: storage and
 // transport call it with the current record and the time.
 package customers

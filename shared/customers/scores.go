@@ -6,7 +6,7 @@ package customers
 // aggregates. Every field is derived from purchase aggregates; nothing in
 // it is personal data.
 type Scores struct {
-	// RunID names the run that wrote the scores (see segmentjob.RunID); a
+	// RunID names the run that wrote the scores (see segments/service.RunID); a
 	// re-run of the same as-of date writes the same run id and values.
 	RunID string `json:"run_id" dynamodbav:"run_id"`
 	// AsOf is the run date, YYYY-MM-DD: purchases before it were counted.

@@ -1,3 +1,14 @@
+// Package dynamo stores customer records on DynamoDB and erases
+// customers: the customers service's Records and Privacy ports. It
+// imports only the customers domain and platform packages; the key layout
+// it shares with ingestion and erasure is package schema's.
+//
+// Access patterns:
+//
+//	a customer record by id            Customers pk=C#<id> sk=PROFILE       GetItem (consistent), UpdateItem
+//	customers by email look-up hash    Customers index email-index          Query, then GetItem each
+//	anonymous ids linked to a customer Customers pk=L#<id>                  Query (consistent)
+//	a customer's history on erasure    Events    pk=H#C#<id>, H#N#<anon>    Query (consistent)
 package dynamo
 
 import (
@@ -6,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"tailor/shared/platform/schema"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +29,7 @@ import (
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
 	"tailor/shared/platform/pii"
+	"tailor/shared/platform/schema"
 )
 
 // Customers is the customers table.
@@ -31,8 +42,8 @@ type Customers struct {
 	DB    ddb.DB
 	Table string
 	// PII seals and opens personal fields. Every function wires it; nil
-	// keeps them in plaintext, which only tests written before encryption
-	// rely on (the end-to-end test scans every table for plaintext).
+	// keeps them in plaintext, for tests that do not look at encryption
+	// (the end-to-end test scans every table for plaintext).
 	PII *pii.Sealer
 	// Index makes the email look-up hash; nil writes no hash.
 	Index *pii.Index
@@ -76,9 +87,9 @@ type customerItem struct {
 	Version    int64                             `dynamodbav:"version"`
 	CreatedAt  time.Time                         `dynamodbav:"created_at"`
 	UpdatedAt  time.Time                         `dynamodbav:"updated_at"`
-	// Agg is written only by event ingestion (see Events).
+	// Agg is written only by event ingestion.
 	Agg *customers.Aggregates `dynamodbav:"agg"`
-	// Scores are written only by the segment job (see segments.go).
+	// Scores are written only by the segment job.
 	Scores *customers.Scores `dynamodbav:"scores"`
 	// PII is the sealed personal fields; ErasedAt marks a tombstone.
 	PII      []byte     `dynamodbav:"pii"`
@@ -154,7 +165,7 @@ func (s *Customers) decode(ctx context.Context, customerID string, item map[stri
 //
 // A customer erased less than the tombstone's lifetime ago cannot be
 // saved: the error is a Conflict wrapping customers.ErrErased (see
-// ClearErasure).
+// Privacy.ClearTombstone).
 func (s *Customers) Save(ctx context.Context, c *customers.Customer, expected int64) error {
 	op := "save customer " + c.ID
 	plainProfile, sealed := c.Profile, personal{}

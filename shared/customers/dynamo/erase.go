@@ -2,12 +2,9 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
-	"tailor/shared/platform/schema"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,6 +15,7 @@ import (
 
 	"tailor/shared/customers"
 	"tailor/shared/platform/ddb"
+	"tailor/shared/platform/schema"
 )
 
 // Privacy erases customers and lists what links to them. Everything
@@ -44,14 +42,6 @@ type Privacy struct {
 	TombstoneTTL time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// People is the customers table's record store, for look-ups by email.
-	People *Customers
-}
-
-// FindByEmail returns the customers with the email address (see
-// Customers.FindByEmail).
-func (p *Privacy) FindByEmail(ctx context.Context, email string) ([]*customers.Customer, error) {
-	return p.People.FindByEmail(ctx, email)
 }
 
 // ClearTombstone removes an erased customer's tombstone, so the customer
@@ -109,8 +99,8 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 		return n, err
 	}
 	anons := slices.Clone(linked)
-	// Anonymous ids met in the history cover aliases linked before link
-	// records existed.
+	// Anonymous ids met in the history also cover aliases that have no
+	// link record.
 	hist, err := p.queryKeys(ctx, p.Events, schema.PfxHistory+schema.PfxCustomer+customerID, "event_id", "anonymous_id")
 	if err != nil {
 		return n, fmt.Errorf("%s: %w", op, err)
@@ -244,38 +234,12 @@ func (p *Privacy) queryKeys(ctx context.Context, table, pk string, attrs ...stri
 	return out, nil
 }
 
-// deleteAll deletes keys from table in batches of 25, retrying
-// unprocessed keys with backoff.
+// deleteAll deletes keys from table in batches, one batch at a time so
+// that a crash leaves a prefix of the work done.
 func (p *Privacy) deleteAll(ctx context.Context, table string, keys []map[string]types.AttributeValue) error {
-	for chunk := range slices.Chunk(keys, ddb.BatchWriteLimit) {
-		reqs := make([]types.WriteRequest, len(chunk))
-		for i, k := range chunk {
-			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
-		}
-		req := map[string][]types.WriteRequest{table: reqs}
-		for attempt := 1; len(req) > 0; attempt++ {
-			out, err := p.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
-			err = ddb.Classify("delete items", err)
-			switch {
-			case err == nil:
-				req = out.UnprocessedItems
-			case !ddb.Retriable(ctx, err):
-				return err
-			}
-			if len(req) == 0 {
-				break
-			}
-			if attempt >= 8 {
-				return fmt.Errorf("delete items: gave up after %d attempts: %w", attempt, errors.Join(err, ddb.ErrRetry))
-			}
-			t := time.NewTimer(time.Duration(rand.N(20<<min(attempt, 6))) * time.Millisecond)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
-			}
-		}
+	reqs := make([]types.WriteRequest, len(keys))
+	for i, k := range keys {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
 	}
-	return nil
+	return ddb.Retry{}.BatchWrite(ctx, p.DB, table, reqs, 1)
 }

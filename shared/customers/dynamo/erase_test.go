@@ -1,3 +1,5 @@
+//go:build dynamodb
+
 package dynamo_test
 
 import (

@@ -1,11 +1,10 @@
-// Package customerapi serves /v1/customers/{id}: it decodes requests,
-// applies the customer package's rules and stores the result. It holds no
-// business rules of its own.
+// Package edge serves /v1/customers and /v1/audit: it decodes and
+// validates requests, calls the customer service and encodes its answers.
+// It holds no business rules of its own.
 package edge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -13,43 +12,28 @@ import (
 	"time"
 
 	"tailor/shared/customers"
+	"tailor/shared/customers/service"
 	"tailor/shared/platform/apigw"
-	"tailor/shared/platform/audit"
-	"tailor/shared/platform/auth"
 	"tailor/shared/platform/errs"
 )
-
-// Store is the storage the handlers need.
-type Store interface {
-	Get(ctx context.Context, customerID string) (*customers.Customer, error)
-	Save(ctx context.Context, c *customers.Customer, expected int64) error
-}
 
 // MaxBody is the largest accepted request body.
 const MaxBody = 16 << 10
 
-// saveAttempts bounds retries of a read-modify-write that lost a race with
-// another writer when the client sent no If-Match.
-const saveAttempts = 3
-
-// API holds the handlers' dependencies.
+// API holds the handlers' dependency: the customer service.
 type API struct {
-	Store Store
-	Now   func() time.Time
-	// History serves the event history.
-	History HistoryStore
-	// Privacy erases customers and lists their aliases; Audit records who
-	// saw personal data and who acted as admin: every response with
-	// personal data is recorded before it is sent.
-	Privacy PrivacyStore
-	Audit   AuditStore
+	Service *service.Service
 }
 
-// Register adds the routes to r. Every dependency is required, so a route
-// means the same thing wherever the API is wired.
+// Register adds the routes to r. The service and every one of its
+// dependencies are required, so a route means the same thing wherever the
+// API is wired.
 func (a *API) Register(r *apigw.Router) {
-	if a.Store == nil || a.Now == nil || a.History == nil || a.Privacy == nil || a.Audit == nil {
-		panic("customerapi: Store, Now, History, Privacy and Audit are all required")
+	if a.Service == nil {
+		panic("customers edge: Service is required")
+	}
+	if err := a.Service.Check(); err != nil {
+		panic(err)
 	}
 	r.Handle("PUT /v1/customers/{id}", a.put)
 	r.Handle("GET /v1/customers/{id}", a.get)
@@ -61,21 +45,44 @@ func (a *API) Register(r *apigw.Router) {
 	r.Handle("GET /v1/audit", a.auditTrail)
 }
 
-func (a *API) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+// customerID returns the request's valid customer id.
+func customerID(r *apigw.Request) (string, error) {
 	id := r.PathParam("id")
-	if err := customers.ValidateID(id); err != nil {
-		return nil, err
+	return id, customers.ValidateID(id)
+}
+
+// caller names who makes the request, for the service's audit entries.
+func caller(r *apigw.Request) service.Caller {
+	return service.Caller{Principal: r.Principal, RequestID: r.Event.RequestContext.RequestID}
+}
+
+// timeParam parses the optional RFC 3339 query parameter name into v's
+// findings; zero when absent.
+func timeParam(v *errs.Validator, r *apigw.Request, name string) time.Time {
+	s := r.Query(name)
+	if s == "" {
+		return time.Time{}
 	}
-	c, err := a.Store.Get(ctx, id)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	v.Check(err == nil, name, "must be RFC 3339 such as 2026-11-20T10:15:00Z")
+	return t
+}
+
+func (a *API) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	id, err := customerID(r)
 	if err != nil {
 		return nil, err
 	}
-	return a.answer(ctx, r, http.StatusOK, c)
+	c, err := a.Service.Get(ctx, caller(r), id)
+	if err != nil {
+		return nil, err
+	}
+	return withETag(apigw.JSON(http.StatusOK, c), c), nil
 }
 
 func (a *API) put(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	id := r.PathParam("id")
-	if err := customers.ValidateID(id); err != nil {
+	id, err := customerID(r)
+	if err != nil {
 		return nil, err
 	}
 	var body customers.Replacement
@@ -86,22 +93,7 @@ func (a *API) put(ctx context.Context, r *apigw.Request) (*apigw.Response, error
 	if err != nil {
 		return nil, err
 	}
-	created := false
-	replace := func(cur *customers.Customer) (*customers.Customer, error) {
-		created = cur == nil
-		return customers.Replace(id, cur, body, a.Now().UTC())
-	}
-	c, err := a.modify(ctx, id, pre, true, replace)
-	if errors.Is(err, customers.ErrErased) && a.Privacy != nil && r.Principal.Has(auth.Admin) {
-		// Only an admin brings an erased customer back, and it is audited.
-		if err := a.record(ctx, r, audit.CustomerRecreate, audit.CustomerTarget(id)); err != nil {
-			return nil, err
-		}
-		if err := a.Privacy.ClearTombstone(ctx, id); err != nil {
-			return nil, err
-		}
-		c, err = a.modify(ctx, id, pre, true, replace)
-	}
+	c, created, err := a.Service.Replace(ctx, caller(r), id, body, pre)
 	if err != nil {
 		return nil, err
 	}
@@ -109,12 +101,12 @@ func (a *API) put(ctx context.Context, r *apigw.Request) (*apigw.Response, error
 	if created {
 		status = http.StatusCreated
 	}
-	return a.answer(ctx, r, status, c)
+	return withETag(apigw.JSON(status, c), c), nil
 }
 
 func (a *API) patch(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	id := r.PathParam("id")
-	if err := customers.ValidateID(id); err != nil {
+	id, err := customerID(r)
+	if err != nil {
 		return nil, err
 	}
 	var body customers.Patch
@@ -125,82 +117,30 @@ func (a *API) patch(ctx context.Context, r *apigw.Request) (*apigw.Response, err
 	if err != nil {
 		return nil, err
 	}
-	c, err := a.modify(ctx, id, pre, false, func(cur *customers.Customer) (*customers.Customer, error) {
-		return customers.Apply(cur, body, a.Now().UTC())
-	})
+	c, err := a.Service.Update(ctx, caller(r), id, body, pre)
 	if err != nil {
 		return nil, err
 	}
-	return a.answer(ctx, r, http.StatusOK, c)
+	return withETag(apigw.JSON(http.StatusOK, c), c), nil
 }
 
-// modify runs a read-modify-write of one customer under optimistic
-// concurrency. With If-Match, a changed record is the client's conflict
-// (412); without it, a lost race is retried against the fresh record.
-func (a *API) modify(ctx context.Context, id string, pre precondition, mayCreate bool,
-	change func(cur *customers.Customer) (*customers.Customer, error)) (*customers.Customer, error) {
-	for attempt := 1; ; attempt++ {
-		cur, err := a.Store.Get(ctx, id)
-		switch {
-		case errs.Is(err, errs.NotFound) && mayCreate:
-			cur = nil
-		case err != nil:
-			return nil, err
-		}
-		if err := pre.check(id, cur); err != nil {
-			return nil, err
-		}
-		next, err := change(cur)
-		if err != nil {
-			return nil, err
-		}
-		var expected int64
-		if cur != nil {
-			expected = cur.Version
-		}
-		err = a.Store.Save(ctx, next, expected)
-		if err == nil {
-			return next, nil
-		}
-		if !errs.Is(err, errs.Precondition) || pre.ifMatch || pre.ifNoneMatch || attempt == saveAttempts {
-			return nil, err
-		}
-	}
-}
-
-// precondition is what If-Match / If-None-Match ask for.
-type precondition struct {
-	ifMatch     bool
-	version     int64
-	ifNoneMatch bool
-}
-
-func preconditions(r *apigw.Request) (precondition, error) {
-	var p precondition
+// preconditions decodes If-Match and If-None-Match.
+func preconditions(r *apigw.Request) (service.Precondition, error) {
+	var p service.Precondition
 	if v := r.Header("if-match"); v != "" {
 		n, err := parseETag(v)
 		if err != nil {
 			return p, err
 		}
-		p.ifMatch, p.version = true, n
+		p.IfMatch, p.Version = true, n
 	}
 	if v := r.Header("if-none-match"); v != "" {
 		if strings.TrimSpace(v) != "*" {
 			return p, errs.E(errs.Invalid, `If-None-Match accepts only "*"`)
 		}
-		p.ifNoneMatch = true
+		p.IfNoneMatch = true
 	}
 	return p, nil
-}
-
-func (p precondition) check(id string, cur *customers.Customer) error {
-	switch {
-	case p.ifNoneMatch && cur != nil && cur.Version > 0:
-		return errs.E(errs.Precondition, fmt.Sprintf("customer %s already has a profile", id))
-	case p.ifMatch && (cur == nil || cur.Version != p.version):
-		return errs.E(errs.Precondition, fmt.Sprintf("customer %s is not at version %d; GET it and retry", id, p.version))
-	}
-	return nil
 }
 
 func parseETag(v string) (int64, error) {

@@ -2,20 +2,22 @@ package edge_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"strings"
-	"tailor/shared/platform/apigw/apigwtest"
 	"testing"
 	"time"
 
-	customersdb "tailor/shared/customers/dynamo"
 	"tailor/shared/customers/edge"
-	eventsdb "tailor/shared/events/dynamo"
+	"tailor/shared/customers/memory"
+	"tailor/shared/customers/service"
+	"tailor/shared/events"
 	"tailor/shared/platform/apigw"
-	auditdb "tailor/shared/platform/audit/dynamo"
-	"tailor/shared/platform/ddb/ddbtest"
+	"tailor/shared/platform/apigw/apigwtest"
+	auditmem "tailor/shared/platform/audit/memory"
+	"tailor/shared/platform/pii"
 )
 
 // sample loads one of the events/ files that `sam local invoke -e` uses.
@@ -24,22 +26,39 @@ func sample(t *testing.T, name string) apigw.Event { return apigwtest.Request(t,
 type harness struct {
 	t      *testing.T
 	router *apigw.Router
-	store  *customersdb.Customers
+	store  service.Records
+	svc    *service.Service
 	now    time.Time
 }
 
+// noHistory is an event history with no events.
+type noHistory struct{}
+
+func (noHistory) List(context.Context, string, events.HistoryQuery) (events.HistoryPage, error) {
+	return events.HistoryPage{Events: []events.Event{}}, nil
+}
+
+// newHarness serves the API over the in-memory adapters.
 func newHarness(t *testing.T) *harness {
-	env := ddbtest.New(t)
-	h := &harness{t: t, store: &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
+	k := func() []byte { b := make([]byte, 32); _, _ = rand.Read(b); return b }
+	keys, err := pii.NewLocalKeys([][]byte{k()}, k())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl := memory.NewTable()
+	h := &harness{t: t, store: &memory.Customers{Table: tbl, Index: pii.NewIndex(keys)},
 		now: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return h.now }
-	api := &edge.API{Store: h.store, Now: clock,
-		History: &eventsdb.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock},
-		Privacy: &customersdb.Privacy{DB: env.DB, Customers: env.Table("CustomersTable"), Events: env.Table("EventsTable"),
-			TombstoneTTL: 400 * 24 * time.Hour, People: h.store},
-		Audit: &auditdb.Audit{DB: env.DB, Table: env.Table("AuditTable"), Retention: 400 * 24 * time.Hour}}
+	h.svc = &service.Service{Records: h.store, Now: clock, History: noHistory{},
+		Privacy: &memory.Privacy{Table: tbl, TombstoneTTL: 400 * 24 * time.Hour, Now: clock},
+		Audit:   &auditmem.Audit{}}
+	return h.serve()
+}
+
+// serve registers the API on a fresh router.
+func (h *harness) serve() *harness {
 	h.router = apigw.NewRouter(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	api.Register(h.router)
+	(&edge.API{Service: h.svc}).Register(h.router)
 	return h
 }
 

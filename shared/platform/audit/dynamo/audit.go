@@ -1,3 +1,5 @@
+// Package dynamo stores the audit trail on DynamoDB. It imports only the
+// audit domain and platform packages.
 package dynamo
 
 import (
@@ -12,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"tailor/shared/events"
 	"tailor/shared/platform/audit"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
@@ -36,6 +37,16 @@ type Audit struct {
 // AuditKeyIndex is the audit table's index by acting key.
 const AuditKeyIndex = "key-index"
 
+// Key prefixes of the audit table and its index.
+const (
+	pfxTarget = "T#"
+	pfxKey    = "K#"
+)
+
+// sortKeyTime formats t with fixed width, so that string order is time
+// order.
+func sortKeyTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
+
 type auditItem struct {
 	PK        string    `dynamodbav:"pk"`
 	SK        string    `dynamodbav:"sk"`
@@ -56,8 +67,8 @@ func (s *Audit) Record(ctx context.Context, e audit.Entry) error {
 	if ret <= 0 {
 		ret = 400 * 24 * time.Hour
 	}
-	sk := events.SortKeyTime(e.At) + "#" + string(e.Action) + "#" + e.RequestID
-	it := auditItem{PK: "T#" + e.Target, SK: sk, KeyPK: "K#" + e.KeyID, KeySK: sk, At: e.At.UTC(), KeyID: e.KeyID,
+	sk := sortKeyTime(e.At) + "#" + string(e.Action) + "#" + e.RequestID
+	it := auditItem{PK: pfxTarget + e.Target, SK: sk, KeyPK: pfxKey + e.KeyID, KeySK: sk, At: e.At.UTC(), KeyID: e.KeyID,
 		Action: string(e.Action), Target: e.Target, RequestID: e.RequestID, ExpiresAt: e.At.Add(ret).Unix()}
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
@@ -85,17 +96,17 @@ type auditCursor struct {
 
 // List returns one page of entries, newest first, by target or by key.
 func (s *Audit) List(ctx context.Context, q audit.Query) (audit.Page, error) {
-	pkName, skName, pk, index := ddb.AttrPK, ddb.AttrSK, "T#"+q.Target, ""
+	pkName, skName, pk, index := ddb.AttrPK, ddb.AttrSK, pfxTarget+q.Target, ""
 	if q.Target == "" {
-		pkName, skName, pk, index = "key_pk", "key_sk", "K#"+q.KeyID, AuditKeyIndex
+		pkName, skName, pk, index = "key_pk", "key_sk", pfxKey+q.KeyID, AuditKeyIndex
 	}
 	kc := expression.Key(pkName).Equal(expression.Value(pk))
 	lo, hi := "0", "~"
 	if !q.From.IsZero() {
-		lo = events.SortKeyTime(q.From)
+		lo = sortKeyTime(q.From)
 	}
 	if !q.To.IsZero() {
-		hi = events.SortKeyTime(q.To)
+		hi = sortKeyTime(q.To)
 	}
 	kc = kc.And(expression.Key(skName).Between(expression.Value(lo), expression.Value(hi)))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
@@ -145,7 +156,7 @@ func (s *Audit) List(ctx context.Context, q audit.Query) (audit.Page, error) {
 func decodeAuditCursor(s, pkName, pk string) (map[string]types.AttributeValue, error) {
 	bad := errs.E(errs.Invalid, "cursor is not valid; use next_cursor of a previous page of the same query")
 	var c auditCursor
-	if !ddb.OpenCursor(s, &c) || !strings.HasPrefix(c.PK, "T#") || c.SK == "" {
+	if !ddb.OpenCursor(s, &c) || !strings.HasPrefix(c.PK, pfxTarget) || c.SK == "" {
 		return nil, bad
 	}
 	lek := map[string]types.AttributeValue{

@@ -4,9 +4,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
-	"tailor/shared/platform/kmskey"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,6 +14,7 @@ import (
 	"tailor/shared/events/service"
 	"tailor/shared/platform/apigw"
 	"tailor/shared/platform/boot"
+	"tailor/shared/platform/kmskey"
 )
 
 func main() {
@@ -24,8 +23,7 @@ func main() {
 	s := &eventsdb.Events{DB: d.DB, Events: d.Env.Required("EVENTS_TABLE"), Customers: d.Env.Required("CUSTOMERS_TABLE"),
 		Items: d.Env.Required("ITEMS_TABLE"), Retention: time.Duration(d.Env.Int("EVENT_RETENTION_DAYS", 400)) * 24 * time.Hour,
 		PII: keys.Sealer}
-	svc := &service.Service{Store: s, Now: time.Now, OwnerChanged: func(err error) bool { return errors.Is(err, eventsdb.ErrOwnerChanged) },
-		Log: d.Log}
+	svc := &service.Service{Store: s, Now: time.Now, Log: d.Log}
 	api := &edge.API{Service: svc, Log: d.Log, Metrics: os.Stdout}
 	inv := &edge.Invoker{HTTP: d.HTTP(func(r *apigw.Router) { api.Register(r) }), SQS: api.SQS}
 	lambda.Start(inv.Invoke)

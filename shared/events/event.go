@@ -1,4 +1,4 @@
-// Package event defines the behavioural events Tailor ingests (views, carts,
+// Package events defines the behavioural events Tailor ingests (views, carts,
 // purchases, refunds, searches): the wire format, the validation and
 // cleaning rules, and the content hash that tells a retried event from a
 // reused event id. It does no I/O.
@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -322,30 +324,46 @@ func printable(s string) bool {
 }
 
 // Decode parses one event from its JSON form, rejecting unknown fields and
-// events larger than MaxEventBytes.
+// events larger than MaxEventBytes. prefix is put before the messages (for
+// example "events[3].").
 func Decode(raw []byte, prefix string) (Input, error) {
 	var in Input
+	invalid := func(msg string) error {
+		return errs.E(errs.Invalid, fmt.Sprintf("%sevent is not a valid event object: %s", prefix, msg))
+	}
 	if len(raw) > MaxEventBytes {
 		return in, errs.E(errs.Invalid, fmt.Sprintf("%sevent is %d bytes; the limit is %d", prefix, len(raw), MaxEventBytes))
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return in, errs.E(errs.Invalid, fmt.Sprintf("%sevent is not a valid event object: %s", prefix, jsonMessage(err)))
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return in, invalid("invalid JSON")
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field != "" {
+			return in, invalid(fmt.Sprintf("field %q must be of type %s", typ.Field, typ.Type))
+		}
+		return in, invalid("invalid JSON")
+	}
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if !inputFields[strings.ToLower(name)] {
+			return in, invalid(fmt.Sprintf("unknown field %q", name))
+		}
 	}
 	return in, nil
 }
 
-func jsonMessage(err error) string {
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) && typ.Field != "" {
-		return fmt.Sprintf("field %q must be of type %s", typ.Field, typ.Type)
+// inputFields holds the JSON names of Input's fields. encoding/json matches
+// names without regard to case, so Decode compares them in lower case.
+var inputFields = func() map[string]bool {
+	names := map[string]bool{}
+	t := reflect.TypeFor[Input]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names[strings.ToLower(name)] = true
 	}
-	if msg, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return "unknown field " + msg
-	}
-	return "invalid JSON"
-}
+	return names
+}()
 
 // Owner is whom an event's aggregates and history belong to: a customer,
 // or an anonymous visitor not (yet) linked to one.
@@ -365,6 +383,11 @@ func OwnerOf(e Event) Owner {
 
 // Anonymous reports whether o is an anonymous visitor.
 func (o Owner) Anonymous() bool { return o.CustomerID == "" }
+
+// ErrOwnerChanged says an anonymous visitor was linked to a customer while
+// its events were being written: none of them was applied to the visitor,
+// and the caller resolves the owner again and writes them to the customer.
+var ErrOwnerChanged = errors.New("anonymous id was linked to a customer meanwhile")
 
 // Status is what ingestion did with one event.
 type Status string
@@ -391,6 +414,18 @@ func SortKeyTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:0
 // ParseSortKeyTime is the inverse of SortKeyTime.
 func ParseSortKeyTime(s string) (time.Time, error) {
 	return time.Parse("2006-01-02T15:04:05.000000000Z", s)
+}
+
+// HistoryKey orders an owner's history: the event's time, then its id, so
+// that keys sort by time and never collide.
+func HistoryKey(e Event) string { return SortKeyTime(e.Time) + "#" + e.ID }
+
+// ValidHistoryKey reports whether k is a key HistoryKey could have made;
+// stores check the position a page cursor carries with it.
+func ValidHistoryKey(k string) bool {
+	ts, eventID, ok := strings.Cut(k, "#")
+	_, err := ParseSortKeyTime(ts)
+	return ok && err == nil && id.Valid(eventID)
 }
 
 // IsType reports whether t names an event type.
@@ -422,4 +457,60 @@ type ItemCounts struct {
 	Purchases int64  `dynamodbav:"purchases"`
 	Units     int64  `dynamodbav:"units"`
 	Refunds   int64  `dynamodbav:"refunds"`
+}
+
+// Counted reports whether e moves its item's popularity counters: views,
+// cart adds, purchases and refunds of an item do; removals and searches
+// do not.
+func Counted(e Event) bool { return e.HasItem() && e.Type != RemoveFromCart && e.Type != Search }
+
+// Add counts e, which must be Counted, and takes its category when c has
+// none.
+func (c *ItemCounts) Add(e Event) {
+	switch e.Type {
+	case View:
+		c.Views++
+	case AddToCart:
+		c.Carts++
+	case Purchase:
+		c.Purchases++
+		c.Units += e.Quantity
+	case Refund:
+		c.Refunds++
+	}
+	if c.Category == "" {
+		c.Category = e.Category
+	}
+}
+
+// SumCounts sums the counters of each item, as partial counts of one
+// period (the shards of a day) come from storage, and sorts them by item
+// id.
+func SumCounts(parts []ItemCounts) []ItemCounts {
+	sums := map[string]*ItemCounts{}
+	for _, c := range parts {
+		if sum := sums[c.ItemID]; sum != nil {
+			sum.Sum(c)
+		} else {
+			sums[c.ItemID] = &c
+		}
+	}
+	out := make([]ItemCounts, 0, len(sums))
+	for _, c := range sums {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b ItemCounts) int { return strings.Compare(a.ItemID, b.ItemID) })
+	return out
+}
+
+// Sum adds o's counters to c and takes o's category when c has none.
+func (c *ItemCounts) Sum(o ItemCounts) {
+	c.Views += o.Views
+	c.Carts += o.Carts
+	c.Purchases += o.Purchases
+	c.Units += o.Units
+	c.Refunds += o.Refunds
+	if c.Category == "" {
+		c.Category = o.Category
+	}
 }

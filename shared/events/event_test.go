@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,51 @@ func TestSortKeyTimeOrdersLikeTime(t *testing.T) {
 	back, err := ParseSortKeyTime(SortKeyTime(b))
 	if err != nil || !back.Equal(b) {
 		t.Fatal(back, err)
+	}
+}
+
+func TestDecodeKnowsFieldsAsEncodingJSONDoes(t *testing.T) {
+	// encoding/json matches names regardless of case; so does the check
+	// for unknown fields.
+	in, err := Decode([]byte(`{"Event_ID":"e-1","TYPE":"view"}`), "")
+	if err != nil || in.EventID != "e-1" || in.Type != View {
+		t.Fatalf("%+v %v", in, err)
+	}
+	for _, raw := range []string{`{not json`, `42`, `{"event_id":"e-1"} {}`} {
+		if _, err := Decode([]byte(raw), "events[0]."); err == nil || !strings.Contains(err.Error(), "events[0].event is not a valid event object: invalid JSON") {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+}
+
+func TestHistoryKeys(t *testing.T) {
+	e := Event{ID: "e-1", Time: time.Date(2026, 11, 20, 10, 0, 0, 5, time.UTC)}
+	if k := HistoryKey(e); k != "2026-11-20T10:00:00.000000005Z#e-1" || !ValidHistoryKey(k) {
+		t.Fatalf("%q", k)
+	}
+	for _, k := range []string{"", "2026-11-20T10:00:00.000000005Z", "yesterday#e-1", "2026-11-20T10:00:00.000000005Z#bad id"} {
+		if ValidHistoryKey(k) {
+			t.Errorf("%q is valid", k)
+		}
+	}
+}
+
+func TestSumCountsByItem(t *testing.T) {
+	var a, b ItemCounts
+	for _, e := range []Event{{Type: View, ItemID: "x"}, {Type: Purchase, ItemID: "x", Quantity: 3, Category: "Home"}} {
+		if !Counted(e) {
+			t.Fatalf("%+v is not counted", e)
+		}
+		a.ItemID = e.ItemID
+		a.Add(e)
+	}
+	b = ItemCounts{ItemID: "x", Category: "Garden", Refunds: 1, Carts: 2}
+	got := SumCounts([]ItemCounts{b, {ItemID: "a", Views: 1}, a})
+	want := []ItemCounts{{ItemID: "a", Views: 1}, {ItemID: "x", Category: "Garden", Views: 1, Carts: 2, Purchases: 1, Units: 3, Refunds: 1}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if Counted(Event{Type: RemoveFromCart, ItemID: "x"}) || Counted(Event{Type: Search, Query: "q"}) {
+		t.Fatal("removals and searches are counted")
 	}
 }

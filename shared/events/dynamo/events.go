@@ -46,18 +46,13 @@ type Events struct {
 	Attempts int
 	// PII seals events' free text (properties and query), which may hold
 	// personal data, with the event id as associated data. Every function
-	// wires it; nil stores the free text as sent, which only tests written
-	// before encryption rely on.
+	// wires it; nil stores the free text as sent (tests).
 	PII *pii.Sealer
 }
 
 // Shards is the number of partitions the popularity counters of one day
 // are spread over.
 const Shards = 8
-
-// ErrOwnerChanged says an anonymous visitor was linked to a customer while
-// its events were being written; the caller resolves the owner again.
-var ErrOwnerChanged = errors.New("anonymous id was linked to a customer meanwhile")
 
 // Key prefixes of ingestion's items.
 const (
@@ -87,8 +82,6 @@ type record struct {
 	ReceivedAt time.Time `dynamodbav:"received_at"`
 	ExpiresAt  int64     `dynamodbav:"expires_at"`
 }
-
-func historySK(e events.Event) string { return events.SortKeyTime(e.Time) + "#" + e.ID }
 
 func (s *Events) now() time.Time {
 	if s.Now != nil {
@@ -240,38 +233,23 @@ func (s *Events) aggUpdate(o events.Owner, pk string, cur aggState, next *custom
 // counterKey identifies one popularity counter item before sharding.
 type counterKey struct{ day, item string }
 
-type counter struct {
-	category                             string
-	views, carts, purchases, units, refs int64
-}
-
 // counters merges the chunk's counter increments so that each counter item
 // appears once in the transaction.
-func counters(chunk []events.Event) (map[counterKey]*counter, []counterKey) {
-	out := map[counterKey]*counter{}
+func counters(chunk []events.Event) (map[counterKey]*events.ItemCounts, []counterKey) {
+	out := map[counterKey]*events.ItemCounts{}
 	var order []counterKey
 	for _, e := range chunk {
-		if !e.HasItem() || e.Type == events.RemoveFromCart || e.Type == events.Search {
+		if !events.Counted(e) {
 			continue
 		}
 		k := counterKey{events.Day(e.Time), e.ItemID}
 		c := out[k]
 		if c == nil {
-			c = &counter{category: e.Category}
+			c = &events.ItemCounts{ItemID: e.ItemID}
 			out[k] = c
 			order = append(order, k)
 		}
-		switch e.Type {
-		case events.View:
-			c.views++
-		case events.AddToCart:
-			c.carts++
-		case events.Purchase:
-			c.purchases++
-			c.units += e.Quantity
-		case events.Refund:
-			c.refs++
-		}
+		c.Add(e)
 	}
 	return out, order
 }
@@ -279,7 +257,7 @@ func counters(chunk []events.Event) (map[counterKey]*counter, []counterKey) {
 // cost is how many transaction items adding e to a chunk needs.
 func cost(e events.Event, seen map[counterKey]bool) int {
 	n := 2
-	if e.HasItem() && e.Type != events.RemoveFromCart && e.Type != events.Search && !seen[counterKey{events.Day(e.Time), e.ItemID}] {
+	if events.Counted(e) && !seen[counterKey{events.Day(e.Time), e.ItemID}] {
 		n++
 	}
 	return n
@@ -308,7 +286,8 @@ func nextChunk(evs []events.Event, fixed int) []events.Event {
 // Accepted, Duplicate (its event id was stored before: nothing changed) or
 // Rejected (its event id was stored before with different content). On an
 // error, events without a status were not applied. For an anonymous owner
-// that got linked meanwhile the error wraps ErrOwnerChanged.
+// that got linked meanwhile the error wraps events.ErrOwnerChanged; for an
+// erased customer it wraps customers.ErrErased.
 func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Event) ([]events.Status, error) {
 	status := make([]events.Status, len(evs))
 	index := make(map[string]int, len(evs))
@@ -400,7 +379,7 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 		if err != nil {
 			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
 		}
-		rec.PK, rec.SK = schema.PfxHistory+pk, historySK(e)
+		rec.PK, rec.SK = schema.PfxHistory+pk, events.HistoryKey(e)
 		hist, err := attributevalue.MarshalMap(rec)
 		if err != nil {
 			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
@@ -448,7 +427,7 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 		}
 	}
 	if owner.Anonymous() && aws.ToString(reasons[1].Code) == "ConditionalCheckFailed" {
-		return done, ErrOwnerChanged
+		return done, fmt.Errorf("write events of %s: %w", pk, events.ErrOwnerChanged)
 	}
 	for _, r := range reasons {
 		switch aws.ToString(r.Code) {
@@ -461,14 +440,14 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 	return done, ddb.ErrRetry
 }
 
-func (s *Events) counterUpdate(k counterKey, c *counter, shard int, now time.Time) (*types.Update, error) {
+func (s *Events) counterUpdate(k counterKey, c *events.ItemCounts, shard int, now time.Time) (*types.Update, error) {
 	upd := expression.Set(expression.Name("item_id"), expression.Value(k.item)).
 		Set(expression.Name("day"), expression.Value(k.day)).
 		Set(expression.Name("expires_at"), expression.Value(s.expiresAt(now)))
-	if c.category != "" {
-		upd = upd.Set(expression.Name("category"), expression.Value(c.category))
+	if c.Category != "" {
+		upd = upd.Set(expression.Name("category"), expression.Value(c.Category))
 	}
-	for name, v := range map[string]int64{"views": c.views, "carts": c.carts, "purchases": c.purchases, "units": c.units, "refunds": c.refs} {
+	for name, v := range map[string]int64{"views": c.Views, "carts": c.Carts, "purchases": c.Purchases, "units": c.Units, "refunds": c.Refunds} {
 		if v != 0 {
 			upd = upd.Add(expression.Name(name), expression.Value(v))
 		}

@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"strings"
 	"tailor/shared/platform/schema"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"tailor/shared/events"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
-	"tailor/shared/platform/id"
 	"tailor/shared/platform/pii"
 )
 
@@ -54,11 +52,7 @@ func encodeCursor(lek map[string]types.AttributeValue) (string, error) {
 func decodeCursor(s, pk string) (map[string]types.AttributeValue, error) {
 	bad := errs.E(errs.Invalid, "cursor is not valid; use next_cursor of a previous page of the same customer")
 	var c cursor
-	if !ddb.OpenCursor(s, &c) || c.PK != pk {
-		return nil, bad
-	}
-	ts, eventID, ok := strings.Cut(c.SK, "#")
-	if _, err := events.ParseSortKeyTime(ts); !ok || err != nil || !id.Valid(eventID) {
+	if !ddb.OpenCursor(s, &c) || c.PK != pk || !events.ValidHistoryKey(c.SK) {
 		return nil, bad
 	}
 	return ddb.Key(c.PK, c.SK), nil

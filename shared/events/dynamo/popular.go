@@ -3,8 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -21,7 +19,7 @@ import (
 // shards so that neither a hot day nor a hot item is a hot partition; this
 // is the reader's half of that bargain: Shards queries instead of one.
 func (s *Events) DayCounts(ctx context.Context, day time.Time, category string) ([]events.ItemCounts, error) {
-	sums := map[string]*events.ItemCounts{}
+	var parts []events.ItemCounts
 	for shard := range Shards {
 		pk := fmt.Sprintf("%s%s#%d", pfxPopular, events.Day(day), shard)
 		b := expression.NewBuilder().WithKeyCondition(expression.Key(ddb.AttrPK).Equal(expression.Value(pk)))
@@ -44,26 +42,9 @@ func (s *Events) DayCounts(ctx context.Context, day time.Time, category string) 
 				if err := attributevalue.UnmarshalMap(it, &c); err != nil {
 					return nil, fmt.Errorf("decode counter: %w", err)
 				}
-				sum := sums[c.ItemID]
-				if sum == nil {
-					sums[c.ItemID] = &c
-					continue
-				}
-				sum.Views += c.Views
-				sum.Carts += c.Carts
-				sum.Purchases += c.Purchases
-				sum.Units += c.Units
-				sum.Refunds += c.Refunds
-				if sum.Category == "" {
-					sum.Category = c.Category
-				}
+				parts = append(parts, c)
 			}
 		}
 	}
-	out := make([]events.ItemCounts, 0, len(sums))
-	for _, c := range sums {
-		out = append(out, *c)
-	}
-	slices.SortFunc(out, func(a, b events.ItemCounts) int { return strings.Compare(a.ItemID, b.ItemID) })
-	return out, nil
+	return events.SumCounts(parts), nil
 }

@@ -1,3 +1,5 @@
+//go:build dynamodb
+
 package edge_test
 
 import (
@@ -22,7 +24,7 @@ import (
 // new events. Traffic: 200 active customers, 1,000 catalog items, a
 // storefront mix of views, carts, purchases and searches.
 //
-//	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8011 go test ./shared/ingestapi -run '^$' -bench Ingest -benchtime 20x -count 5
+//	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8011 go test -tags dynamodb ./shared/events/edge -run '^$' -bench Ingest -benchtime 20x -count 5
 func BenchmarkIngest(b *testing.B) {
 	for _, size := range []int{1, 25, 500} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {

@@ -1,3 +1,5 @@
+//go:build dynamodb
+
 package edge_test
 
 import (

@@ -1,7 +1,7 @@
-// Package ingestapi is the edge of the ingest function: POST /v1/events
-// (a batch of up to events.MaxBatch events in one JSON body) and the SQS
-// trigger (one event per message). Both decode, call package ingest, and
-// encode the per-event outcomes; neither holds business rules.
+// Package edge is the edge of the ingest function: POST /v1/events (a
+// batch of up to events.MaxBatch events in one JSON body) and the SQS
+// trigger (one event per message). Both decode, call the ingest service,
+// and encode the per-event outcomes; neither holds business rules.
 package edge
 
 import (
@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
@@ -31,7 +32,7 @@ type API struct {
 	Metrics io.Writer
 }
 
-// Request is the body of POST /v1/lambdaevents.
+// Request is the body of POST /v1/events.
 type Request struct {
 	Events []json.RawMessage `json:"events"`
 }
@@ -74,31 +75,26 @@ func (a *API) post(ctx context.Context, r *apigw.Request) (*apigw.Response, erro
 	}
 	ctx, cancel := reserve(ctx)
 	defer cancel()
-	out := a.Service.Ingest(ctx, req.Events, "events[%d].")
-	resp := Response{Results: out}
-	for _, o := range out {
-		switch o.Status {
-		case events.Accepted:
-			resp.Accepted++
-		case events.Duplicate:
-			resp.Duplicate++
-		case events.Rejected:
-			resp.Rejected++
-		case events.Failed:
-			resp.Failed++
-		}
-	}
-	a.report(ctx, "http", out)
-	return apigw.JSON(http.StatusOK, resp), nil
+	out := a.Service.Ingest(ctx, req.Events, batchPrefix)
+	c := service.Counts(out)
+	a.report(ctx, "http", len(out), c)
+	return apigw.JSON(http.StatusOK, Response{Accepted: c[events.Accepted], Duplicate: c[events.Duplicate],
+		Rejected: c[events.Rejected], Failed: c[events.Failed], Results: out}), nil
 }
+
+// batchPrefix names the event at index i of a batch in field errors, as
+// the request spells it: "events[3].".
+func batchPrefix(i int) string { return "events[" + strconv.Itoa(i) + "]." }
 
 // SQS handles a batch of SQS messages, each holding one event as JSON. It
 // returns exactly the messages whose event failed for a reason retrying
 // can fix (storage unavailable, deadline): SQS delivers those again and
 // moves them to the dead-letter queue after maxReceiveCount deliveries.
-// An invalid or conflicting event is never retried: it is logged (without
-// its content) and counted, and its message is deleted, because no number
-// of deliveries would make it valid. Duplicates are deleted silently.
+// An invalid or conflicting event is never retried: it is logged with the
+// names of its bad fields (as the event spells them: a message holds one
+// event) but never its content, counted, and its message is deleted,
+// because no number of deliveries would make it valid. Duplicates are
+// deleted silently.
 func (a *API) SQS(ctx context.Context, ev lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
 	raws := make([]json.RawMessage, len(ev.Records))
 	for i, m := range ev.Records {
@@ -106,18 +102,22 @@ func (a *API) SQS(ctx context.Context, ev lambdaevents.SQSEvent) (lambdaevents.S
 	}
 	ctx, cancel := reserve(ctx)
 	defer cancel()
-	out := a.Service.Ingest(ctx, raws, "")
+	out := a.Service.Ingest(ctx, raws, nil)
 	resp := lambdaevents.SQSEventResponse{BatchItemFailures: []lambdaevents.SQSBatchItemFailure{}}
 	for i, o := range out {
 		switch o.Status {
 		case events.Failed:
 			resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
 		case events.Rejected:
+			fields := make([]string, len(o.Errors))
+			for k, f := range o.Errors {
+				fields[k] = f.Field
+			}
 			a.Log.WarnContext(ctx, "event rejected", "messageId", ev.Records[i].MessageId, "reason", o.Reason,
-				"fields", len(o.Errors))
+				"fields", fields)
 		}
 	}
-	a.report(ctx, "sqs", out)
+	a.report(ctx, "sqs", len(out), service.Counts(out))
 	return resp, nil
 }
 
@@ -133,10 +133,9 @@ func reserve(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithCancel(ctx)
 }
 
-// report logs the batch's counts and emits them as metrics.
-func (a *API) report(ctx context.Context, source string, out []service.Outcome) {
-	c := service.Counts(out)
-	a.Log.InfoContext(ctx, "events ingested", "source", source, "events", len(out),
+// report logs the counts of a batch of n events and emits them as metrics.
+func (a *API) report(ctx context.Context, source string, n int, c map[events.Status]int) {
+	a.Log.InfoContext(ctx, "events ingested", "source", source, "events", n,
 		"accepted", c[events.Accepted], "duplicate", c[events.Duplicate], "rejected", c[events.Rejected], "failed", c[events.Failed])
 	if a.Metrics == nil {
 		return

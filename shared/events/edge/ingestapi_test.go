@@ -1,15 +1,14 @@
+//go:build dynamodb
+
 package edge_test
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"tailor/shared/platform/apigw/apigwtest"
-	"tailor/shared/platform/schema"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	catalogdb "tailor/shared/catalog/dynamo"
 	customersdb "tailor/shared/customers/dynamo"
 	customersedge "tailor/shared/customers/edge"
+	customerssvc "tailor/shared/customers/service"
 	"tailor/shared/events"
 	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/events/edge"
@@ -27,9 +27,11 @@ import (
 	auditdb "tailor/shared/platform/audit/dynamo"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/ddb/ddbtest"
+	"tailor/shared/platform/schema"
 )
 
-var now = time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
+// The tests of this file run the ingest function end to end on DynamoDB
+// Local, reading what ingestion wrote through the customers function.
 
 // harness is the ingest function and the customers function wired to one
 // set of fresh tables, through a ddb.DB that tests may wrap.
@@ -58,16 +60,16 @@ func newHarnessOn(t testing.TB, env *ddbtest.Env, wrap func(ddb.DB) ddb.DB) *har
 	es := &eventsdb.Events{DB: db, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
 		Items: env.Table("ItemsTable"), Now: clock, Backoff: time.Millisecond}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	svc := &service.Service{Store: es, Now: clock, OwnerChanged: func(err error) bool { return errors.Is(err, eventsdb.ErrOwnerChanged) }}
+	svc := &service.Service{Store: es, Now: clock}
 	h := &harness{t: t, env: env, events: es, ingest: apigw.NewRouter(log), customers: apigw.NewRouter(log)}
 	h.api = &edge.API{Service: svc, Log: log}
 	h.api.Register(h.ingest)
 	h.invoker = &edge.Invoker{HTTP: h.ingest.Serve, SQS: h.api.SQS}
-	people := &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable")}
-	capi := &customersedge.API{Store: people, Now: clock,
+	capi := &customersedge.API{Service: &customerssvc.Service{Now: clock,
+		Records: &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
 		History: &eventsdb.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock},
-		Privacy: &customersdb.Privacy{DB: env.DB, Customers: people.Table, Events: env.Table("EventsTable"), People: people},
-		Audit:   &auditdb.Audit{DB: env.DB, Table: env.Table("AuditTable")}}
+		Privacy: &customersdb.Privacy{DB: env.DB, Customers: env.Table("CustomersTable"), Events: env.Table("EventsTable")},
+		Audit:   &auditdb.Audit{DB: env.DB, Table: env.Table("AuditTable")}}}
 	capi.Register(h.customers)
 	return h
 }
@@ -87,32 +89,6 @@ func (h *harness) putItems(cats map[string]string) {
 	}
 }
 
-func loadEvent(t testing.TB, dir, name string, v any) {
-	t.Helper()
-	if err := json.Unmarshal(apigwtest.File(t, dir, name), v); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func serve(t *testing.T, r *apigw.Router, ev apigw.Event, v any) int {
-	t.Helper()
-	out, err := r.Serve(context.Background(), ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v != nil && out.Body != "" {
-		if err := json.Unmarshal([]byte(out.Body), v); err != nil {
-			t.Fatalf("body is not JSON: %q", out.Body)
-		}
-	}
-	return out.StatusCode
-}
-
-func postEvents(ev apigw.Event, body string) apigw.Event {
-	ev.Body = body
-	return ev
-}
-
 func getCustomer(t *testing.T, h *harness, id string) map[string]any {
 	t.Helper()
 	var ev apigw.Event
@@ -128,29 +104,7 @@ func getCustomer(t *testing.T, h *harness, id string) map[string]any {
 func TestPostSampleBatch(t *testing.T) {
 	h := newHarness(t, nil)
 	h.putItems(map[string]string{"sku-42": "Home", "sku-43": "Home"})
-	var ev apigw.Event
-	loadEvent(t, "ingest", "post.json", &ev)
-	var resp edge.Response
-	if status := serve(t, h.ingest, ev, &resp); status != 200 {
-		t.Fatalf("status %d", status)
-	}
-	want := []events.Status{events.Accepted, events.Accepted, events.Accepted, events.Accepted, events.Rejected, events.Duplicate}
-	if resp.Accepted != 4 || resp.Rejected != 1 || resp.Duplicate != 1 || len(resp.Results) != len(want) {
-		t.Fatalf("response %+v", resp)
-	}
-	for i, w := range want {
-		if resp.Results[i].Status != w || resp.Results[i].Index != i {
-			t.Errorf("result %d: %+v, want %s", i, resp.Results[i], w)
-		}
-	}
-	bad := resp.Results[4]
-	fields := map[string]bool{}
-	for _, f := range bad.Errors {
-		fields[f.Field] = true
-	}
-	if bad.Reason != service.ReasonInvalid || !fields["events[4].price"] || !fields["events[4].order_id"] {
-		t.Fatalf("rejection %+v", bad)
-	}
+	ev, resp := postSample(t, h.ingest)
 
 	// The anonymous visitor logged in with event 2: its view and cart
 	// belong to c-123 now.
@@ -258,41 +212,6 @@ func TestHistoryOfCustomer(t *testing.T) {
 	old, err := hist.List(context.Background(), "c-123", events.HistoryQuery{Limit: 10})
 	if err != nil || len(old.Events) != 0 {
 		t.Fatalf("after retention: %+v %v", old, err)
-	}
-}
-
-func TestBatchLimits(t *testing.T) {
-	h := newHarness(t, nil)
-	var ev apigw.Event
-	loadEvent(t, "ingest", "post.json", &ev)
-	one := `{"event_id":"e-%d","type":"view","customer_id":"c-1","item_id":"sku-1","timestamp":"2026-11-20T10:00:00Z"}`
-	many := make([]string, events.MaxBatch+1)
-	for i := range many {
-		many[i] = fmt.Sprintf(one, i)
-	}
-	var p apigw.Problem
-	if status := serve(t, h.ingest, postEvents(ev, `{"events":[`+strings.Join(many, ",")+`]}`), &p); status != 413 ||
-		!strings.Contains(p.Detail, "at most 500 events") {
-		t.Fatalf("501 events: %d %+v", status, p)
-	}
-	big := `{"events":[{"event_id":"e-1","type":"view","customer_id":"c-1","item_id":"sku-1","timestamp":"2026-11-20T10:00:00Z","properties":{"x":"` +
-		strings.Repeat("x", events.MaxBatchBytes) + `"}}]}`
-	if status := serve(t, h.ingest, postEvents(ev, big), &p); status != 413 || !strings.Contains(p.Detail, "1048576") {
-		t.Fatalf("1 MB: %d %+v", status, p)
-	}
-	for body, want := range map[string]int{`{"events":[]}`: 400, `{}`: 400, `{"events":[1,`: 400, `{"evnts":[]}`: 400} {
-		if status := serve(t, h.ingest, postEvents(ev, body), &p); status != want {
-			t.Errorf("%s: %d, want %d", body, status, want)
-		}
-	}
-	// One malformed event does not stop the others.
-	var resp edge.Response
-	body := `{"events":[42, {"event_id":"e-1","type":"view","customer_id":"c-1","item_id":"sku-1","timestamp":"2026-11-20T10:00:00Z","colour":"red"},` +
-		fmt.Sprintf(one, 2) + `, {"event_id":"e-3","type":"view","customer_id":"c-1","item_id":"sku-1","timestamp":"2026-11-22T10:00:00Z"}]}`
-	serve(t, h.ingest, postEvents(ev, body), &resp)
-	if resp.Accepted != 1 || resp.Rejected != 3 || resp.Results[2].Status != events.Accepted ||
-		!strings.Contains(resp.Results[1].Detail, "colour") || resp.Results[3].Errors[0].Field != "events[3].timestamp" {
-		t.Fatalf("mixed batch %+v", resp)
 	}
 }
 

@@ -1,4 +1,4 @@
-// Package ingest turns a batch of raw events into stored events exactly
+// Package service turns a batch of raw events into stored events exactly
 // once: it validates and cleans each event, de-duplicates within the
 // batch, looks up item categories, links anonymous visitors who log in,
 // resolves owners, and hands each owner's events to storage, different
@@ -22,22 +22,49 @@ import (
 	"tailor/shared/platform/errs"
 )
 
-// Store is the storage ingestion needs. Implementations must be safe for
-// concurrent use.
-type Store interface {
+// EventStore keeps events exactly once.
+type EventStore interface {
+	// Append stores one owner's events exactly once and folds the new ones
+	// into the owner's aggregates, returning a status per event: Accepted,
+	// Duplicate (stored before with the same content) or Rejected (its id
+	// was stored before with different content). On error, events without
+	// a status were not applied; for an anonymous owner linked to a
+	// customer meanwhile the error wraps events.ErrOwnerChanged, and for an
+	// erased customer it wraps customers.ErrErased.
+	Append(ctx context.Context, owner events.Owner, evs []events.Event) ([]events.Status, error)
+}
+
+// Dedup answers early for events stored before.
+type Dedup interface {
 	// Seen returns the content hash of each event id already stored.
 	Seen(ctx context.Context, eventIDs []string) (map[string]string, error)
-	// Categories returns the top category of each known item.
-	Categories(ctx context.Context, itemIDs []string) (map[string]string, error)
+}
+
+// Identity links anonymous visitors to customers.
+type Identity interface {
 	// Link merges an anonymous visitor into a customer exactly once and
 	// returns the customer the visitor belongs to (the first one it was
 	// linked to).
 	Link(ctx context.Context, anonID, customerID string) (string, error)
-	// Resolve returns the customer of each linked anonymous id.
+	// Resolve returns the customer of each linked anonymous id; unlinked
+	// ids are absent.
 	Resolve(ctx context.Context, anonIDs []string) (map[string]string, error)
-	// Append stores one owner's events exactly once, returning a status per
-	// event; on error, events without a status were not applied.
-	Append(ctx context.Context, owner events.Owner, evs []events.Event) ([]events.Status, error)
+}
+
+// Categories looks up the items events are about.
+type Categories interface {
+	// Categories returns the top category of each known item; unknown
+	// items are absent.
+	Categories(ctx context.Context, itemIDs []string) (map[string]string, error)
+}
+
+// Store is all the storage ingestion needs. Implementations must be safe
+// for concurrent use.
+type Store interface {
+	EventStore
+	Dedup
+	Identity
+	Categories
 }
 
 // Reasons of rejected and failed outcomes; stable strings for clients and
@@ -63,9 +90,6 @@ type Outcome struct {
 type Service struct {
 	Store Store
 	Now   func() time.Time
-	// OwnerChanged recognises the storage error that says an anonymous
-	// owner was linked meanwhile.
-	OwnerChanged func(error) bool
 	// Workers bounds concurrent owners; 8 when 0.
 	Workers int
 	// Log receives one line per batch with failed events (how many, and
@@ -77,10 +101,11 @@ type Service struct {
 // a concurrent login.
 const maxResolve = 3
 
-// Ingest processes raw JSON events. prefix names the events in field
-// errors ("events[%d]." for the HTTP batch). It never fails as a whole:
-// every event gets an outcome, and storage failures are Failed outcomes.
-func (s *Service) Ingest(ctx context.Context, raws []json.RawMessage, prefix string) []Outcome {
+// Ingest processes raw JSON events. prefix gives what goes before the
+// field names in the errors of the event at index i ("events[3]." in the
+// HTTP batch); nil puts nothing there. It never fails as a whole: every
+// event gets an outcome, and storage failures are Failed outcomes.
+func (s *Service) Ingest(ctx context.Context, raws []json.RawMessage, prefix func(i int) string) []Outcome {
 	now := s.Now().UTC()
 	out := make([]Outcome, len(raws))
 	evs := make([]events.Event, len(raws))
@@ -89,7 +114,10 @@ func (s *Service) Ingest(ctx context.Context, raws []json.RawMessage, prefix str
 	for i, raw := range raws {
 		o := &out[i]
 		o.Index = i
-		p := fmt.Sprintf(prefix, i)
+		p := ""
+		if prefix != nil {
+			p = prefix(i)
+		}
 		in, err := events.Decode(raw, p)
 		o.EventID = in.EventID
 		if err == nil {
@@ -291,7 +319,7 @@ func (s *Service) appendOwner(ctx context.Context, o events.Owner, idx []int, ev
 			mu.Unlock()
 			return
 		}
-		changed := s.OwnerChanged != nil && s.OwnerChanged(err) && o.Anonymous() && round < maxResolve
+		changed := errors.Is(err, events.ErrOwnerChanged) && o.Anonymous() && round < maxResolve
 		if !changed {
 			for _, i := range rest {
 				fail(i, err)

@@ -4,7 +4,6 @@ package replay_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -20,6 +19,7 @@ import (
 
 	catalogdb "tailor/shared/catalog/dynamo"
 	catalogedge "tailor/shared/catalog/edge"
+	catalogservice "tailor/shared/catalog/service"
 	customersdb "tailor/shared/customers/dynamo"
 	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/events/edge"
@@ -60,11 +60,11 @@ func newSetup(t *testing.T) *setup {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	es := &eventsdb.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
 		Items: env.Table("ItemsTable")}
-	svc := &service.Service{Store: es, Now: time.Now, OwnerChanged: func(err error) bool { return errors.Is(err, eventsdb.ErrOwnerChanged) }}
+	svc := &service.Service{Store: es, Now: time.Now}
 	ing := apigw.NewRouter(log)
 	(&edge.API{Service: svc, Log: log}).Register(ing)
 	cat := apigw.NewRouter(log)
-	(&catalogedge.API{Store: &catalogdb.Items{DB: env.DB, Table: env.Table("ItemsTable")}, Now: time.Now}).Register(cat)
+	(&catalogedge.API{Service: &catalogservice.Service{Items: &catalogdb.Items{DB: env.DB, Table: env.Table("ItemsTable")}, Now: time.Now}}).Register(cat)
 	send := &inProcess{routers: map[string]*apigw.Router{"/v1/events": ing, "/v1/items:batch": cat}}
 	return &setup{env: env, customers: &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
 		loader: &replay.Loader{Send: send, Batch: 500, Senders: 4}}

@@ -16,7 +16,7 @@ import (
 // ErrCrashed is what every call of a crashed invocation returns: the
 // process "died" between two writes, and nothing after the crash point
 // reaches the database.
-var ErrCrashed = errors.New("storetest: invocation crashed")
+var ErrCrashed = errors.New("ddbtest: invocation crashed")
 
 // Fault kinds Faults injects.
 const (
@@ -105,9 +105,9 @@ func (f *Faults) before(ctx context.Context, kind int) error {
 	}
 	switch kind {
 	case FaultThrottle:
-		return &types.ProvisionedThroughputExceededException{Message: aws.String("storetest: injected throttle")}
+		return &types.ProvisionedThroughputExceededException{Message: aws.String("ddbtest: injected throttle")}
 	case FaultServer:
-		return &types.InternalServerError{Message: aws.String("storetest: injected server error")}
+		return &types.InternalServerError{Message: aws.String("ddbtest: injected server error")}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-// Package storetest gives tests a real DynamoDB (DynamoDB Local, started by
+// Package ddbtest gives tests a real DynamoDB (DynamoDB Local, started by
 // `make test`) with the tables of template.yaml created under a prefix of
 // their own, so test packages can run in parallel against one server.
 package ddbtest

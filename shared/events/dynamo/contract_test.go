@@ -1,0 +1,84 @@
+//go:build dynamodb
+
+package dynamo_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"tailor/shared/customers"
+	"tailor/shared/events"
+	"tailor/shared/events/contract"
+	eventsdb "tailor/shared/events/dynamo"
+	"tailor/shared/platform/ddb"
+	"tailor/shared/platform/ddb/ddbtest"
+	"tailor/shared/platform/schema"
+)
+
+// open wires the adapter to fresh tables. The hooks write and read the
+// items other features own (catalogue rows, tombstones, aggregates on
+// customer records) directly, as those features' adapters lay them out.
+func open(t *testing.T) contract.Stores {
+	env := ddbtest.New(t)
+	ctx := context.Background()
+	customersTable, eventsTable := env.Table("CustomersTable"), env.Table("EventsTable")
+	s := &eventsdb.Events{DB: env.DB, Events: eventsTable, Customers: customersTable, Items: env.Table("ItemsTable"),
+		Now: func() time.Time { return contract.Now }, Backoff: time.Millisecond}
+	put := func(t *testing.T, table string, row map[string]any) {
+		if err := ddbtest.PutRaw(ctx, env.DB, table, row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return contract.Stores{
+		Events: s,
+		History: func(now func() time.Time) contract.History {
+			return &eventsdb.History{DB: env.DB, Table: eventsTable, Now: now}
+		},
+		SetCategory: func(t *testing.T, itemID, category string) {
+			row := map[string]any{"pk": schema.PfxItem + itemID, "sk": schema.SkItem, "item_id": itemID, "category": []string{}}
+			if category != "" {
+				row["category"] = []string{category, "Sub"}
+			}
+			put(t, env.Table("ItemsTable"), row)
+		},
+		Erase: func(t *testing.T, customerID string) {
+			put(t, customersTable, map[string]any{"pk": schema.PfxCustomer + customerID, "sk": schema.SkProfile,
+				schema.AttrErasedAt: contract.Now})
+		},
+		Aggregates: func(t *testing.T, o events.Owner) *customers.Aggregates {
+			return aggregatesOf(t, env, o)
+		},
+	}
+}
+
+// aggregatesOf reads an owner's aggregates from its record on the
+// customers table; nil when there are none.
+func aggregatesOf(t *testing.T, env *ddbtest.Env, o events.Owner) *customers.Aggregates {
+	t.Helper()
+	pk := schema.PfxCustomer + o.CustomerID
+	if o.Anonymous() {
+		pk = schema.PfxAnon + o.AnonymousID
+	}
+	out, err := env.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(env.Table("CustomersTable")),
+		Key: ddb.Key(pk, schema.SkProfile), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Agg *customers.Aggregates `dynamodbav:"agg"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Agg == nil {
+		return nil
+	}
+	return v.Agg.Clone()
+}
+
+func TestContract(t *testing.T) { contract.Run(t, open) }

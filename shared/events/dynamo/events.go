@@ -407,18 +407,17 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 		}
 		return done, nil
 	}
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
+	reasons, cancelled := ddb.CancellationReasons(err)
+	if !cancelled {
 		return nil, ddb.Classify("write events of "+pk, err)
 	}
-	reasons := tce.CancellationReasons
 	if len(reasons) != len(items) {
 		return nil, ddb.ErrRetry
 	}
 	done := map[string]events.Status{}
 	for i, e := range chunk {
 		r := reasons[eventBase+2*i]
-		if aws.ToString(r.Code) != "ConditionalCheckFailed" {
+		if !ddb.ReasonConditionFailed(r) {
 			continue
 		}
 		done[e.ID] = events.Duplicate
@@ -426,7 +425,7 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 			done[e.ID] = events.Rejected
 		}
 	}
-	if owner.Anonymous() && aws.ToString(reasons[1].Code) == "ConditionalCheckFailed" {
+	if owner.Anonymous() && ddb.ReasonConditionFailed(reasons[1]) {
 		return done, fmt.Errorf("write events of %s: %w", pk, events.ErrOwnerChanged)
 	}
 	for _, r := range reasons {

@@ -190,8 +190,7 @@ func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 			Key: ddb.Key(anonPK, schema.SkProfile), ConditionExpression: anonVersion.Condition(), ExpressionAttributeNames: anonVersion.Names()}})
 	}
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
+	if _, cancelled := ddb.CancellationReasons(err); cancelled {
 		// The alias appeared, or either side's aggregates moved on: read
 		// everything again.
 		return ddb.ErrRetry

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"tailor/shared/local/lambdahost"
@@ -46,6 +48,10 @@ func runServe(ctx context.Context, args []string) error {
 	maxConc := fs.Int("max-concurrency", lambdahost.DefaultMaxConcurrency, "runtime processes per function at most")
 	piiKeyFile := fs.String("pii-key-file", envOr("TAILOR_PII_KEY_FILE", ".local/pii.key"),
 		"local key file for personal data, created when missing; given to every function as PII_KEY_FILE in place of KMS")
+	logDir := fs.String("log-dir", envOr("TAILOR_LOG_DIR", ".local/logs"),
+		"directory for each function's log lines (<LogicalId>.log) and the server's own (serve.log)")
+	verbose := fs.Bool("verbose", os.Getenv("LOG") == "stdout",
+		"write every function's log lines and the server's records to standard error, interleaved (also LOG=stdout)")
 	params := paramFlags{}
 	fs.Var(params, "param", "template parameter override Key=Value (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -59,7 +65,11 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	out, err := newServeOutput(*verbose, *logDir, os.Stdout, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer out.close()
 	srv, err := lambdahost.New(lambdahost.Config{
 		Env:            map[string]string{"PII_KEY_FILE": keyFile},
 		Template:       *tpl,
@@ -67,7 +77,9 @@ func runServe(ctx context.Context, args []string) error {
 		TablePrefix:    *prefix,
 		Params:         params,
 		Logs:           os.Stderr,
-		Logger:         logger,
+		LogDir:         out.logDir,
+		Logger:         out.logger,
+		Requests:       out.requests,
 		MaxConcurrency: *maxConc,
 		Addr:           *addr,
 		Prewarm:        true,
@@ -80,6 +92,9 @@ func runServe(ctx context.Context, args []string) error {
 	if err := srv.Start(ctx); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return nil
+		}
+		if !*verbose {
+			return fmt.Errorf("start: %w (the functions' own lines are in %s)", err, *logDir)
 		}
 		return fmt.Errorf("start: %w", err)
 	}
@@ -97,8 +112,76 @@ func runServe(ctx context.Context, args []string) error {
 		fmt.Printf("  %-40s -> %s%s\n", r.Key(), r.FunctionID, auth)
 	}
 	fmt.Printf("  %-40s -> direct invoke\n", "POST /2015-03-31/functions/{LogicalId}/invocations")
+	if !*verbose {
+		fmt.Printf("Function logs: %s/<LogicalId>.log, e.g. %s; the server's own: %s\n",
+			*logDir, filepath.Join(*logDir, "IngestFunction.log"), filepath.Join(*logDir, serveLogName))
+		fmt.Println("(tailor serve --verbose, or LOG=stdout make run, writes them all here instead)")
+		fmt.Println("Requests:")
+	}
 
 	<-ctx.Done()
-	logger.Info("stopping local API")
+	out.logger.Info("stopping local API")
 	return srv.Close()
+}
+
+// serveLogName is the file of tailor serve's own records in the log
+// directory.
+const serveLogName = "serve.log"
+
+// serveOutput says where tailor serve writes what. Verbose, everything goes
+// to standard error as it comes: each function's lines prefixed with its
+// logical id, and the server's records as JSON. Otherwise the terminal
+// shows one line per request and the server's warnings, and the rest goes
+// to files in the log directory: each function's lines to
+// <LogicalId>.log, the server's records to serve.log.
+type serveOutput struct {
+	logDir   string // "" when verbose
+	logger   *slog.Logger
+	requests io.Writer // nil when verbose: the JSON access records say it
+	close    func() error
+}
+
+func newServeOutput(verbose bool, logDir string, stdout, stderr io.Writer) (*serveOutput, error) {
+	if verbose {
+		return &serveOutput{logger: slog.New(slog.NewJSONHandler(stderr, nil)), close: func() error { return nil }}, nil
+	}
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return nil, fmt.Errorf("log directory: %w", err)
+	}
+	f, err := os.Create(filepath.Join(logDir, serveLogName))
+	if err != nil {
+		return nil, fmt.Errorf("log directory: %w", err)
+	}
+	logger := slog.New(slog.NewMultiHandler(
+		slog.NewJSONHandler(f, nil),
+		slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}),
+	))
+	return &serveOutput{logDir: logDir, logger: logger, requests: aboveProgress(stdout), close: f.Close}, nil
+}
+
+// aboveProgress returns w, or on a terminal a writer that first clears the
+// line the cursor is on: a progress bar another process draws there (make
+// run DEMO=1 runs tailor load next to tailor serve) is redrawn below the
+// request line instead of being run into by it.
+func aboveProgress(w io.Writer) io.Writer {
+	f, ok := w.(*os.File)
+	if !ok {
+		return w
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return w
+	}
+	return clearLine{f}
+}
+
+// clearLine writes each line after the terminal's carriage return and
+// erase-line sequences.
+type clearLine struct{ w io.Writer }
+
+// Write writes p at the start of a cleared line.
+func (c clearLine) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(c.w, "\r\x1b[K"); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }

@@ -24,6 +24,7 @@ import (
 	keysdb "tailor/shared/platform/auth/dynamo"
 	"tailor/shared/platform/ddb/ddbtest"
 	"tailor/shared/platform/kmskey"
+	"tailor/shared/platform/obs/obstest"
 )
 
 // The end-to-end tests run the real compiled bootstraps under tailor
@@ -77,7 +78,7 @@ type stack struct {
 	URL  string
 	Srv  *lambdahost.Server
 	Env  *ddbtest.Env
-	logs *syncBuffer
+	logs *obstest.Buffer
 	// key is sent as "Authorization: Bearer <key>" on every call; "" sends
 	// no Authorization header. startStack sets an admin key.
 	key string
@@ -111,28 +112,11 @@ func (s *stack) keys() *keysdb.Keys {
 	return &keysdb.Keys{DB: s.Env.DB, Table: s.Env.Table("KeysTable")}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func startStack(t testing.TB) *stack {
 	t.Helper()
 	env := ddbtest.New(t)
 	root, _ := ddbtest.ModuleRoot()
-	logs := &syncBuffer{}
+	logs := &obstest.Buffer{}
 	// Personal data is sealed under a key file of the test's own, as
 	// tailor serve does with .local/pii.key.
 	keyFile, err := kmskey.EnsureFile(filepath.Join(t.TempDir(), "pii.key"))

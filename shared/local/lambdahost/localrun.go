@@ -1,4 +1,4 @@
-// Package localrun runs Tailor's compiled Lambda functions on one machine
+// Package lambdahost runs Tailor's compiled Lambda functions on one machine
 // without Docker: it hosts the Lambda Runtime API for each function's
 // bootstrap process and puts an emulation of API Gateway's HTTP API in
 // front of them, with routes, Lambda authorizers and payload format 2.0 read
@@ -46,11 +46,20 @@ type Config struct {
 	// template's own.
 	Env map[string]string
 	// Logs receives every line the functions write to stdout and stderr,
-	// as "[LogicalID] text" (see SplitLogLine). Defaults to os.Stderr.
+	// as "[LogicalID] text" (see SplitLogLine), unless LogDir is set.
+	// Defaults to os.Stderr.
 	Logs io.Writer
+	// LogDir, when set, receives each function's stdout and stderr lines
+	// in LogDir/<LogicalID>.log instead of Logs. New creates the directory
+	// and empties the files.
+	LogDir string
 	// Logger receives the server's own records (access lines, runtime
-	// starts and exits). Defaults to JSON on os.Stderr.
+	// starts and exits, warnings). Defaults to JSON on os.Stderr.
 	Logger *slog.Logger
+	// Requests, when set, receives one line per HTTP request for people to
+	// read: time, method, path, status, duration and the function that
+	// answered (see RequestLine).
+	Requests io.Writer
 	// MaxConcurrency caps the runtime processes per function; requests
 	// beyond it wait. Defaults to 8.
 	MaxConcurrency int
@@ -75,6 +84,8 @@ type Server struct {
 	host      *host
 	handler   http.Handler
 	log       *slog.Logger
+
+	requestsMu sync.Mutex // serialises lines to Config.Requests
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -134,7 +145,6 @@ func New(cfg Config) (*Server, error) {
 		functions: map[string]*function{},
 		log:       cfg.Logger,
 		host: &host{
-			logs:        &logSink{out: cfg.Logs},
 			log:         cfg.Logger,
 			initTimeout: cfg.InitTimeout,
 		},
@@ -142,6 +152,7 @@ func New(cfg Config) (*Server, error) {
 	s.closing = make(chan struct{})
 
 	var problems []string
+	ids := make([]string, 0, len(tpl.Functions))
 	for _, def := range tpl.Functions {
 		fn, err := s.newFunction(def)
 		if err != nil {
@@ -149,11 +160,15 @@ func New(cfg Config) (*Server, error) {
 			continue
 		}
 		s.functions[def.LogicalID] = fn
+		ids = append(ids, def.LogicalID)
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("start local API: %s", strings.Join(problems, "; "))
 	}
 	if s.gateway, err = newGateway(s); err != nil {
+		return nil, fmt.Errorf("start local API: %w", err)
+	}
+	if s.host.logs, err = newLogSink(cfg.Logs, cfg.LogDir, ids); err != nil {
 		return nil, fmt.Errorf("start local API: %w", err)
 	}
 	mux := http.NewServeMux()
@@ -272,7 +287,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	if s.listener != nil {
 		s.mu.Unlock()
-		return errors.New("localrun: already started")
+		return errors.New("lambdahost: already started")
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
@@ -350,7 +365,7 @@ func (s *Server) Close() error {
 	}
 	s.host.wg.Wait()
 	s.bg.Wait()
-	return err
+	return errors.Join(err, s.host.logs.close())
 }
 
 // Invoke runs one event on a function by logical id and returns what the
@@ -415,14 +430,16 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// accessLog writes one slog record per request. It records the path but
-// never the query string or body, which may carry personal data.
+// accessLog writes one slog record per request, and one line to
+// Config.Requests when set. It records the path but never the query string
+// or body, which may carry personal data.
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		info := &requestInfo{}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
+		took := time.Since(start)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
@@ -430,9 +447,32 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			slog.String("function", info.function),
 			slog.String("requestId", info.requestID),
 			slog.Int("status", rec.status),
-			slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
+			slog.Float64("durationMs", float64(took.Microseconds())/1000),
 		)
+		if s.cfg.Requests != nil {
+			line := RequestLine(start, r.Method, r.URL.Path, rec.status, took, info.function)
+			s.requestsMu.Lock()
+			_, _ = io.WriteString(s.cfg.Requests, line)
+			s.requestsMu.Unlock()
+		}
 	})
+}
+
+// RequestLine formats one request as Config.Requests receives it, in
+// aligned columns: the time it arrived, method, path, status, how long it
+// took and the function that answered, e.g. "08:50:16 POST /v1/events 200
+// 1.235s IngestFunction". The function is "-" when none answered (no such
+// route).
+func RequestLine(at time.Time, method, path string, status int, took time.Duration, function string) string {
+	if function == "" {
+		function = "-"
+	}
+	if took < time.Second {
+		took = took.Round(10 * time.Microsecond)
+	} else {
+		took = took.Round(time.Millisecond)
+	}
+	return fmt.Sprintf("%s %-6s %-38s %3d %9s %s\n", at.Format(time.TimeOnly), method, path, status, took, function)
 }
 
 // requestInfo carries what the access line reports from deeper handlers.

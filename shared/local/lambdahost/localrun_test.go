@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"tailor/shared/platform/obs/obstest"
 )
 
 // binDir holds the test functions, laid out as <name>/bootstrap.
@@ -71,33 +73,15 @@ func buildTestFunctions(dir string) error {
 	return nil
 }
 
-// syncBuffer collects function logs from many processes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type testServer struct {
 	*Server
-	logs *syncBuffer
+	logs *obstest.Buffer
 	url  string
 }
 
 func startServer(t testing.TB, adjust func(*Config)) *testServer {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &obstest.Buffer{}
 	cfg := Config{
 		Template:    "testdata/template.yaml",
 		BinDir:      binDir,

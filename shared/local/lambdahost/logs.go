@@ -2,7 +2,11 @@ package lambdahost
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 )
@@ -11,35 +15,88 @@ import (
 // newlines cannot grow memory without limit; longer lines are split.
 const maxLogLine = 256 << 10
 
-// logSink serialises whole lines from every runtime process onto one
-// writer, each line prefixed with the function's logical id in brackets.
+// logSink serialises whole lines from every runtime process. Without a
+// log directory every line goes to one writer, prefixed with the
+// function's logical id in brackets; with one, each function's lines go to
+// its own file, unprefixed.
 type logSink struct {
-	mu  sync.Mutex
-	out io.Writer
+	mu    sync.Mutex
+	out   io.Writer
+	files map[string]*os.File // by logical id; empty without a log directory
+}
+
+// newLogSink returns a sink writing to out or, when dir is set, to
+// dir/<LogicalID>.log for each function, each file created afresh.
+func newLogSink(out io.Writer, dir string, functions []string) (*logSink, error) {
+	s := &logSink{out: out, files: map[string]*os.File{}}
+	if dir == "" {
+		return s, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("function logs: %w", err)
+	}
+	for _, fn := range functions {
+		f, err := os.OpenFile(filepath.Join(dir, fn+".log"), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("function logs: %w", err)
+		}
+		s.files[fn] = f
+	}
+	return s, nil
+}
+
+// file returns the path of the function's log file, "" when its lines go
+// to the shared writer.
+func (s *logSink) file(function string) string {
+	if f := s.files[function]; f != nil {
+		return f.Name()
+	}
+	return ""
 }
 
 // writer returns a writer for one process stream. Each process gets its
 // own so partial lines never interleave.
 func (s *logSink) writer(function string) *lineWriter {
-	return &lineWriter{sink: s, prefix: "[" + function + "] "}
+	return &lineWriter{sink: s, function: function}
 }
 
-func (s *logSink) emit(prefix string, line []byte) {
+func (s *logSink) emit(function string, line []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	buf := make([]byte, 0, len(prefix)+len(line)+1)
-	buf = append(buf, prefix...)
+	if f := s.files[function]; f != nil {
+		_, _ = f.Write(append(line[:len(line):len(line)], '\n'))
+		return
+	}
+	buf := make([]byte, 0, len(function)+len(line)+4)
+	buf = append(buf, '[')
+	buf = append(buf, function...)
+	buf = append(buf, "] "...)
 	buf = append(buf, line...)
 	buf = append(buf, '\n')
 	_, _ = s.out.Write(buf)
 }
 
+// close closes the log files; the server calls it once every process has
+// been reaped, so no line is lost. Calling it again does nothing.
+func (s *logSink) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, f := range s.files {
+		if err := f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // lineWriter buffers a stream and emits complete lines. exec.Cmd writes
 // to it from one goroutine per stream, so it needs no lock of its own.
 type lineWriter struct {
-	sink   *logSink
-	prefix string
-	buf    []byte
+	sink     *logSink
+	function string
+	buf      []byte
 }
 
 // Write emits every complete line in p and keeps the rest for later.
@@ -50,7 +107,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			w.buf = append(w.buf, p...)
 			for len(w.buf) >= maxLogLine {
-				w.sink.emit(w.prefix, w.buf[:maxLogLine])
+				w.sink.emit(w.function, w.buf[:maxLogLine])
 				w.buf = append(w.buf[:0], w.buf[maxLogLine:]...)
 			}
 			break
@@ -60,7 +117,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 			line = append(w.buf, line...)
 			w.buf = w.buf[:0]
 		}
-		w.sink.emit(w.prefix, bytes.TrimSuffix(line, []byte("\r")))
+		w.sink.emit(w.function, bytes.TrimSuffix(line, []byte("\r")))
 		p = p[i+1:]
 	}
 	return n, nil
@@ -70,7 +127,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 // so the runtime flushes it when the process ends.
 func (w *lineWriter) Close() error {
 	if len(w.buf) > 0 {
-		w.sink.emit(w.prefix, w.buf)
+		w.sink.emit(w.function, w.buf)
 		w.buf = nil
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tailor/shared/local/samtemplate"
@@ -61,7 +62,7 @@ type Result struct {
 }
 
 // ErrClosed is returned by invocations made after or during Close.
-var ErrClosed = errors.New("localrun: server closed")
+var ErrClosed = errors.New("lambdahost: server closed")
 
 // Limits Lambda applies that the local runtime also enforces.
 const (
@@ -106,6 +107,7 @@ type sandbox struct {
 	stop    chan struct{}    // closed to release pending /next calls
 	once    sync.Once
 	stopped sync.Once
+	killed  atomic.Bool // set by kill: the exit was ours, not a crash
 
 	mu        sync.Mutex
 	current   *invocation
@@ -154,6 +156,15 @@ type host struct {
 	log         *slog.Logger
 	initTimeout time.Duration
 	wg          sync.WaitGroup // one per live sandbox monitor
+}
+
+// logAttr names the function's log file for a warning about it, so the
+// reader knows where its own lines are; nil when they go to Config.Logs.
+func (h *host) logAttr(function string) []any {
+	if f := h.logs.file(function); f != "" {
+		return []any{"log", f}
+	}
+	return nil
 }
 
 func newID() string {
@@ -271,7 +282,7 @@ func (p *pool) await(ctx context.Context, sb *sandbox, inv *invocation) (Result,
 }
 
 func (p *pool) timeoutResult(inv *invocation, msg string) Result {
-	p.host.log.Warn("function timed out", "function", p.fn.def.LogicalID, "requestId", inv.id)
+	p.host.log.Warn("function timed out", append([]any{"function", p.fn.def.LogicalID, "requestId", inv.id}, p.host.logAttr(p.fn.def.LogicalID)...)...)
 	return Result{
 		RequestID: inv.id,
 		Outcome:   Timeout,
@@ -547,7 +558,12 @@ func (p *pool) monitor(sb *sandbox) {
 		// Died between invocations: nobody else will notice.
 		p.discard(sb)
 	}
-	p.host.log.Info("runtime exited", "function", sb.fn.def.LogicalID, "pid", sb.cmd.Process.Pid, "sandbox", sb.seq, "exit", exitText(err))
+	attrs := []any{"function", sb.fn.def.LogicalID, "pid", sb.cmd.Process.Pid, "sandbox", sb.seq, "exit", exitText(err)}
+	if sb.killed.Load() {
+		p.host.log.Info("runtime exited", attrs...)
+		return
+	}
+	p.host.log.Warn("runtime exited unexpectedly", append(attrs, p.host.logAttr(sb.fn.def.LogicalID)...)...)
 }
 
 func exitText(err error) string {
@@ -567,6 +583,7 @@ func (sb *sandbox) stopServing() {
 // kill ends the process group; monitor does the rest. The signal goes
 // first so the runtime dies without logging about a vanished Runtime API.
 func (sb *sandbox) kill() {
+	sb.killed.Store(true)
 	killProcess(sb.cmd)
 	sb.stopServing()
 }
@@ -714,6 +731,7 @@ func (sb *sandbox) handleInitError(w http.ResponseWriter, r *http.Request) {
 	sb.mu.Lock()
 	sb.initError = body
 	sb.mu.Unlock()
-	sb.fn.pool.host.log.Error("runtime init failed", "function", sb.fn.def.LogicalID, "sandbox", sb.seq)
+	h := sb.fn.pool.host
+	h.log.Error("runtime init failed", append([]any{"function", sb.fn.def.LogicalID, "sandbox", sb.seq}, h.logAttr(sb.fn.def.LogicalID)...)...)
 	accepted(w)
 }

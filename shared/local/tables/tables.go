@@ -1,10 +1,11 @@
+// Package tables creates and deletes the tables of template.yaml in
+// DynamoDB Local, for `make run` and tests. No function links it.
 package tables
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,20 +36,33 @@ func CreateTables(ctx context.Context, db *dynamodb.Client, tables []samtemplate
 			return fmt.Errorf("wait for table %s: %w", name, err)
 		}
 		if t.TTLAttribute != "" {
-			_, err := db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: &name,
-				TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: &t.TTLAttribute, Enabled: aws.Bool(true)}})
-			if err != nil && !ttlAlreadyOn(err) {
-				return fmt.Errorf("enable TTL on %s: %w", name, err)
+			if err := enableTTL(ctx, db, name, t.TTLAttribute); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
 }
 
-// ttlAlreadyOn reports the error DynamoDB gives when TTL is enabled twice.
-func ttlAlreadyOn(err error) bool {
-	var ve interface{ ErrorMessage() string }
-	return errors.As(err, &ve) && strings.Contains(strings.ToLower(ve.ErrorMessage()), "already enabled")
+// enableTTL turns on time to live for attr unless the table has it on
+// already. DynamoDB refuses to enable it twice with a ValidationException,
+// a code it also gives for every malformed request, so the table's state
+// is read first instead of guessing from the error.
+func enableTTL(ctx context.Context, db *dynamodb.Client, table, attr string) error {
+	d, err := db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: &table})
+	if err != nil {
+		return fmt.Errorf("read TTL of %s: %w", table, err)
+	}
+	if ttl := d.TimeToLiveDescription; ttl != nil && aws.ToString(ttl.AttributeName) == attr &&
+		(ttl.TimeToLiveStatus == types.TimeToLiveStatusEnabled || ttl.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: &table,
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: &attr, Enabled: aws.Bool(true)}})
+	if err != nil {
+		return fmt.Errorf("enable TTL on %s: %w", table, err)
+	}
+	return nil
 }
 
 // DeleteTables deletes prefix+LogicalID for each table; missing tables are

@@ -21,6 +21,7 @@ import (
 
 	"tailor/shared/platform/auth"
 	"tailor/shared/platform/errs"
+	"tailor/shared/platform/jsonerr"
 )
 
 // Request is one HTTP API request as a handler sees it.
@@ -76,35 +77,12 @@ func (r *Request) DecodeJSON(v any, limit int) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return errs.E(errs.Invalid, jsonProblem(err))
+		return errs.E(errs.Invalid, jsonerr.Describe(err, body, v, "the body"))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errs.E(errs.Invalid, "the body must hold exactly one JSON value")
 	}
 	return nil
-}
-
-// jsonProblem turns a decoding error into a message for the caller that
-// names the offending field but never echoes the body.
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)
-	case errors.As(err, &typ):
-		if typ.Field != "" {
-			return fmt.Sprintf("field %q must be of type %s", typ.Field, typ.Type)
-		}
-		return fmt.Sprintf("the body must be a JSON %s", typ.Type)
-	case errors.Is(err, io.EOF):
-		return "the body is empty"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "the body is not valid JSON (it ends too early)"
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
-	}
-	return "the body is not valid JSON"
 }
 
 // Response is what a handler answers.

@@ -25,10 +25,12 @@ type sdkLog struct {
 	lines []string
 }
 
-func (l *sdkLog) Logf(c logging.Classification, format string, v ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, string(c)+" "+fmt.Sprintf(format, v...))
+func (l *sdkLog) logger() logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.lines = append(l.lines, string(c)+" "+fmt.Sprintf(format, v...))
+	})
 }
 
 func (l *sdkLog) all() []string {
@@ -86,7 +88,7 @@ func describe(t *testing.T, db *dynamodb.Client, table string) error {
 func TestSDKCheckWarnsWithoutTheHeader(t *testing.T) {
 	srv := crcServer(t)
 	log := &sdkLog{}
-	err := describe(t, crcClient(srv.URL, log), "missing")
+	err := describe(t, crcClient(srv.URL, log.logger()), "missing")
 	var nf *types.ResourceNotFoundException
 	if !errors.As(err, &nf) {
 		t.Fatalf("err %v", err)
@@ -99,7 +101,7 @@ func TestSDKCheckWarnsWithoutTheHeader(t *testing.T) {
 func TestVerifyCRC32WhenSent(t *testing.T) {
 	srv := crcServer(t)
 	log := &sdkLog{}
-	db := crcClient(srv.URL, log, verifyCRC32WhenSent)
+	db := crcClient(srv.URL, log.logger(), verifyCRC32WhenSent)
 
 	var nf *types.ResourceNotFoundException
 	if err := describe(t, db, "missing"); !errors.As(err, &nf) {

@@ -162,7 +162,7 @@ func testSupport(path string) bool {
 // error kinds, no I/O.
 func pureplatform(path string) bool {
 	switch strings.TrimPrefix(path, module+"shared/platform/") {
-	case "errs", "id", "money", "pii":
+	case "errs", "id", "jsonerr", "money", "pii":
 		return true
 	}
 	return false

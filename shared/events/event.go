@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -22,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"tailor/shared/platform/errs"
+	"tailor/shared/platform/jsonerr"
 	"tailor/shared/platform/id"
 	"tailor/shared/platform/money"
 )
@@ -345,25 +345,11 @@ func Decode(raw []byte, prefix string) (Input, error) {
 		}
 		return in, invalid("invalid JSON")
 	}
-	for _, name := range slices.Sorted(maps.Keys(fields)) {
-		if !inputFields[strings.ToLower(name)] {
-			return in, invalid(fmt.Sprintf("unknown field %q", name))
-		}
+	if name, ok := jsonerr.UnknownField(raw, reflect.TypeFor[Input]()); ok {
+		return in, invalid(fmt.Sprintf("unknown field %q", name))
 	}
 	return in, nil
 }
-
-// inputFields holds the JSON names of Input's fields. encoding/json matches
-// names without regard to case, so Decode compares them in lower case.
-var inputFields = func() map[string]bool {
-	names := map[string]bool{}
-	t := reflect.TypeFor[Input]()
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		names[strings.ToLower(name)] = true
-	}
-	return names
-}()
 
 // Owner is whom an event's aggregates and history belong to: a customer,
 // or an anonymous visitor not (yet) linked to one.

@@ -16,7 +16,7 @@ const module = "tailor/"
 // features are the folders under shared/ that follow the feature layout:
 // the folder is the domain, with service, edge, dynamo, memory and
 // contract below it.
-var features = []string{"customers", "catalog", "events", "recommendations", "segments"}
+var features = []string{"customers", "catalog", "events", "recommendations", "segments", "campaigns"}
 
 type pkg struct {
 	ImportPath string

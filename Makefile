@@ -108,6 +108,7 @@ tables: tailor
 ## keeps it in $(LOCAL)/admin.key for scripts and the README's examples.
 ## The terminal shows one line per request and warnings; each function's own log
 ## lines go to $(LOCAL)/logs/<LogicalId>.log. LOG=stdout shows them all here instead.
+## Events the functions put on EventBridge go to $(LOCAL)/events.jsonl (docs/events.md).
 run: db-up tables build-local tailor
 	@trap '$(MAKE) --no-print-directory db-down DDB_PORT=$(DDB_PORT)' EXIT; \
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor keys create \
@@ -115,7 +116,7 @@ run: db-up tables build-local tailor
 	echo "(also written to $(LOCAL)/admin.key; send it as -H \"Authorization: Bearer \$$(cat $(LOCAL)/admin.key)\")"; \
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor serve \
 	  --template template.yaml --bin $(abspath $(BUILD)/local) --addr $(ADDR) --table-prefix $(TABLE_PREFIX) \
-	  --log-dir $(LOCAL)/logs $(if $(filter stdout,$(LOG)),--verbose) & serve=$$!; \
+	  --log-dir $(LOCAL)/logs --events-file $(LOCAL)/events.jsonl $(if $(filter stdout,$(LOG)),--verbose) & serve=$$!; \
 	trap 'kill -TERM $$serve 2>/dev/null; wait $$serve' INT TERM; \
 	if [ -n "$(DEMO)" ]; then $(BUILD)/tailor load --demo --url http://$(ADDR) --key-file $(LOCAL)/admin.key --wait 60s \
 	  || echo "demo load failed; the API keeps running"; fi; \

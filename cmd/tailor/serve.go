@@ -50,6 +50,8 @@ func runServe(ctx context.Context, args []string) error {
 		"local key file for personal data, created when missing; given to every function as PII_KEY_FILE in place of KMS")
 	logDir := fs.String("log-dir", envOr("TAILOR_LOG_DIR", ".local/logs"),
 		"directory for each function's log lines (<LogicalId>.log) and the server's own (serve.log)")
+	eventsFile := fs.String("events-file", envOr("TAILOR_EVENTS_FILE", ".local/events.jsonl"),
+		"file that receives every event the functions put on EventBridge, one JSON object per line, emptied at start (\"\" keeps none)")
 	verbose := fs.Bool("verbose", os.Getenv("LOG") == "stdout",
 		"write every function's log lines and the server's records to standard error, interleaved (also LOG=stdout)")
 	params := paramFlags{}
@@ -83,6 +85,7 @@ func runServe(ctx context.Context, args []string) error {
 		MaxConcurrency: *maxConc,
 		Addr:           *addr,
 		Prewarm:        true,
+		EventsFile:     *eventsFile,
 	})
 	if err != nil {
 		return err
@@ -112,6 +115,11 @@ func runServe(ctx context.Context, args []string) error {
 		fmt.Printf("  %-40s -> %s%s\n", r.Key(), r.FunctionID, auth)
 	}
 	fmt.Printf("  %-40s -> direct invoke\n", "POST /2015-03-31/functions/{LogicalId}/invocations")
+	events := "answered, kept nowhere"
+	if *eventsFile != "" {
+		events = "appended to " + *eventsFile
+	}
+	fmt.Printf("  %-40s -> EventBridge PutEvents, %s\n", "POST / (X-Amz-Target: AWSEvents.*)", events)
 	if !*verbose {
 		fmt.Printf("Function logs: %s/<LogicalId>.log, e.g. %s; the server's own: %s\n",
 			*logDir, filepath.Join(*logDir, "IngestFunction.log"), filepath.Join(*logDir, serveLogName))

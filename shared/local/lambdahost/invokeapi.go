@@ -23,10 +23,16 @@ func (s *Server) functionFromName(name string) (*function, bool) {
 
 // invokeAPIError answers in the Lambda API's error shape.
 func invokeAPIError(w http.ResponseWriter, status int, typ, msg string) {
-	w.Header().Set("Content-Type", "application/json")
+	writeAWSError(w, status, "application/json", typ, map[string]string{"Type": "User", "message": msg})
+}
+
+// writeAWSError answers in an AWS API's error shape: the error type in
+// X-Amzn-Errortype, which the SDK reads first, and the service's JSON body.
+func writeAWSError(w http.ResponseWriter, status int, contentType, typ string, body map[string]string) {
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Amzn-Errortype", typ)
 	w.WriteHeader(status)
-	b, _ := json.Marshal(map[string]string{"Type": "User", "message": msg})
+	b, _ := json.Marshal(body)
 	_, _ = w.Write(b)
 }
 

@@ -3,7 +3,9 @@
 // bootstrap process and puts an emulation of API Gateway's HTTP API in
 // front of them, with routes, Lambda authorizers and payload format 2.0 read
 // from template.yaml. It also answers the Lambda Invoke API so scheduled
-// functions can be run with a JSON event.
+// functions can be run with a JSON event, and EventBridge's PutEvents API so
+// functions that publish events can run: each accepted event is appended
+// to a file (Config.EventsFile) instead of being routed to rules.
 //
 // It is a development and test tool: it must not be imported by functions
 // or domain packages, and it never talks to AWS itself.
@@ -23,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tailor/shared/local/samtemplate"
@@ -71,6 +74,12 @@ type Config struct {
 	// Prewarm makes Start launch one runtime per function and wait until
 	// each is ready, so start-up failures show before the first request.
 	Prewarm bool
+	// EventsFile, when set, receives every event the server's EventBridge
+	// PutEvents API accepts, one JSON object per line (see Event and
+	// ReadEvents); New creates it afresh. Without it the API still answers
+	// and keeps nothing. Runtimes started once the server listens get
+	// AWS_ENDPOINT_URL_EVENTS pointing at it, unless Env sets that.
+	EventsFile string
 }
 
 // Server is a running local API: the gateway, the invoke API and the
@@ -81,6 +90,7 @@ type Server struct {
 	resolver  *samtemplate.Resolver
 	functions map[string]*function
 	gateway   *gateway
+	events    *eventsAPI
 	host      *host
 	handler   http.Handler
 	log       *slog.Logger
@@ -89,6 +99,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	listener net.Listener
+	url      atomic.Pointer[string] // the base URL once listening, for runtimes
 	httpSrv  *http.Server
 	closed   bool
 	bg       sync.WaitGroup // asynchronous invocations
@@ -168,15 +179,39 @@ func New(cfg Config) (*Server, error) {
 	if s.gateway, err = newGateway(s); err != nil {
 		return nil, fmt.Errorf("start local API: %w", err)
 	}
+	if s.events, err = newEventsAPI(s, cfg.EventsFile); err != nil {
+		return nil, fmt.Errorf("start local API: %w", err)
+	}
+	if _, set := cfg.Env[EventsEndpointVar]; !set {
+		s.host.runtimeEnv = func() []string {
+			if u := s.url.Load(); u != nil {
+				return []string{EventsEndpointVar + "=" + *u}
+			}
+			return nil
+		}
+	}
 	if s.host.logs, err = newLogSink(cfg.Logs, cfg.LogDir, ids); err != nil {
+		_ = s.events.close()
 		return nil, fmt.Errorf("start local API: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /2015-03-31/functions/{name}/invocations", http.HandlerFunc(s.serveInvoke))
-	mux.Handle("/", s.gateway)
+	// The SDK posts every EventBridge call to the root with an
+	// X-Amz-Target header, which no API route can claim.
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isEventsRequest(r) {
+			s.events.ServeHTTP(w, r)
+			return
+		}
+		s.gateway.ServeHTTP(w, r)
+	}))
 	s.handler = s.accessLog(mux)
 	return s, nil
 }
+
+// EventsEndpointVar is the variable that points a runtime's EventBridge
+// client at the server (the SDK reads it with no code branch).
+const EventsEndpointVar = "AWS_ENDPOINT_URL_EVENTS"
 
 func (s *Server) newFunction(def samtemplate.Function) (*function, error) {
 	bin, err := samtemplate.BinaryPath(s.cfg.BinDir, def.LogicalID)
@@ -296,6 +331,8 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.listener = ln
+	url := "http://" + ln.Addr().String()
+	s.url.Store(&url)
 	s.httpSrv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	srv := s.httpSrv
 	s.mu.Unlock()
@@ -365,7 +402,7 @@ func (s *Server) Close() error {
 	}
 	s.host.wg.Wait()
 	s.bg.Wait()
-	return errors.Join(err, s.host.logs.close())
+	return errors.Join(err, s.host.logs.close(), s.events.close())
 }
 
 // Invoke runs one event on a function by logical id and returns what the
@@ -462,7 +499,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 // aligned columns: the time it arrived, method, path, status, how long it
 // took and the function that answered, e.g. "08:50:16 POST /v1/events 200
 // 1.235s IngestFunction". The function is "-" when none answered (no such
-// route).
+// route), and "EventBridge" for the emulated PutEvents API.
 func RequestLine(at time.Time, method, path string, status int, took time.Duration, function string) string {
 	if function == "" {
 		function = "-"

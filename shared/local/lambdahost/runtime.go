@@ -156,6 +156,9 @@ type host struct {
 	log         *slog.Logger
 	initTimeout time.Duration
 	wg          sync.WaitGroup // one per live sandbox monitor
+	// runtimeEnv, when set, gives variables known only once the server
+	// listens (the endpoints it answers); a runtime gets them last.
+	runtimeEnv func() []string
 }
 
 // logAttr names the function's log file for a warning about it, so the
@@ -496,6 +499,11 @@ func (p *pool) spawn() (*sandbox, error) {
 		"AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(),
 		"AWS_LAMBDA_LOG_STREAM_NAME="+time.Now().UTC().Format("2006/01/02")+"/[$LATEST]"+newID()[:8],
 	)
+	if p.host.runtimeEnv != nil {
+		// Last, so it wins over a variable of the same name passed through
+		// from the parent (exec keeps the last value of a duplicate).
+		cmd.Env = append(cmd.Env, p.host.runtimeEnv()...)
+	}
 	sb.stdout = p.host.logs.writer(fn.def.LogicalID)
 	sb.stderr = p.host.logs.writer(fn.def.LogicalID)
 	cmd.Stdout = sb.stdout

@@ -16,6 +16,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"tailor/shared/platform/bus"
+	"tailor/shared/platform/bus/eventbridge"
 )
 
 // controls are read from the query string of an HTTP event or from the top
@@ -27,6 +30,9 @@ type controls struct {
 	Panic string `json:"panic"`
 	Mode  string `json:"mode"`
 	Code  string `json:"code"`
+	// Publish puts an event with this id on EVENT_BUS_NAME through the
+	// endpoint the runner gave the process.
+	Publish string `json:"publish"`
 }
 
 var invocations int
@@ -64,6 +70,11 @@ func handle(ctx context.Context, event json.RawMessage) (any, error) {
 	}
 	if c.Error != "" {
 		return nil, errors.New(c.Error)
+	}
+	if c.Publish != "" {
+		if err := publish(ctx, c.Publish); err != nil {
+			return nil, err
+		}
 	}
 
 	facts := map[string]any{
@@ -117,13 +128,25 @@ func env() map[string]string {
 		"STAGE", "THINGS_TABLE", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
 		"AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_LAMBDA_RUNTIME_API", "HOME",
-		"AWS_LAMBDA_LOG_LEVEL", "EXTRA",
+		"AWS_LAMBDA_LOG_LEVEL", "EXTRA", "AWS_ENDPOINT_URL_EVENTS", "EVENT_BUS_NAME",
 	} {
 		if v, ok := os.LookupEnv(k); ok {
 			out[k] = v
 		}
 	}
 	return out
+}
+
+// publish puts one echo.published event with the given id, through the
+// same adapter and environment a Tailor function uses.
+func publish(ctx context.Context, eventID string) error {
+	p, err := eventbridge.New(ctx, os.Getenv("EVENT_BUS_NAME"))
+	if err != nil {
+		return err
+	}
+	lc, _ := lambdacontext.FromContext(ctx)
+	return p.Publish(ctx, bus.Event{ID: eventID, Source: "tailor.echo", DetailType: "echo.published",
+		Detail: map[string]string{"request_id": lc.AwsRequestID}, Time: time.Now()})
 }
 
 func main() {

@@ -64,11 +64,14 @@ func after(a, b Interaction) int {
 // Aggregates are the running totals ingestion keeps on a customer record.
 // Every field is a commutative, idempotent-under-dedup function of the set
 // of distinct events (min/max of times, integer sums, a set union, a top-N
-// by (time, event id), sums per month), so the result does not depend on
-// the order events arrive in.
+// by (time, event id), sums per month, latest answers by (time, event id)),
+// so the result does not depend on the order events arrive in.
 type Aggregates struct {
-	FirstSeen      time.Time `json:"first_seen" dynamodbav:"first_seen"`
-	LastSeen       time.Time `json:"last_seen" dynamodbav:"last_seen"`
+	// FirstSeen and LastSeen are the earliest and latest time of an event
+	// the shopper made (events.Type.ByShopper): a delivered message is not
+	// the customer being seen. Zero when there is none.
+	FirstSeen      time.Time `json:"first_seen,omitzero" dynamodbav:"first_seen"`
+	LastSeen       time.Time `json:"last_seen,omitzero" dynamodbav:"last_seen"`
 	LastPurchaseAt time.Time `json:"last_purchase_at,omitzero" dynamodbav:"last_purchase_at,omitempty"`
 	// Events counts distinct events of every type.
 	Events int64 `json:"events" dynamodbav:"events"`
@@ -100,6 +103,8 @@ type Aggregates struct {
 	// what the nightly models need (repeat transactions are purchase days,
 	// as in the BG/NBD and Gamma-Gamma papers).
 	PurchaseDays map[string]Amounts `json:"-" dynamodbav:"days"`
+	// Feedback sums the customer's feedback events; nil before the first.
+	Feedback *Feedback `json:"feedback,omitempty" dynamodbav:"feedback,omitempty"`
 }
 
 // ItemPurchases is one item's purchase history for a customer.
@@ -130,6 +135,7 @@ func (a *Aggregates) Clone() *Aggregates {
 	for d, am := range a.PurchaseDays {
 		c.PurchaseDays[d] = maps.Clone(am)
 	}
+	c.Feedback = a.Feedback.clone()
 	c.normalise()
 	return &c
 }
@@ -154,6 +160,9 @@ func (a *Aggregates) normalise() {
 	if a.PurchaseDays == nil {
 		a.PurchaseDays = map[string]Amounts{}
 	}
+	if a.Feedback != nil && a.Feedback.ByTopic == nil {
+		a.Feedback.ByTopic = map[events.Topic]int64{}
+	}
 }
 
 // Apply folds one event into a. The caller guarantees each event is
@@ -161,11 +170,13 @@ func (a *Aggregates) normalise() {
 func (a *Aggregates) Apply(e events.Event) {
 	a.normalise()
 	a.Events++
-	if a.FirstSeen.IsZero() || e.Time.Before(a.FirstSeen) {
-		a.FirstSeen = e.Time
-	}
-	if e.Time.After(a.LastSeen) {
-		a.LastSeen = e.Time
+	if e.Type.ByShopper() {
+		if a.FirstSeen.IsZero() || e.Time.Before(a.FirstSeen) {
+			a.FirstSeen = e.Time
+		}
+		if e.Time.After(a.LastSeen) {
+			a.LastSeen = e.Time
+		}
 	}
 	switch e.Type {
 	case events.View:
@@ -191,6 +202,11 @@ func (a *Aggregates) Apply(e events.Event) {
 	case events.Refund:
 		a.RefundedUnits += e.Quantity
 		a.Refunds[e.Currency] += e.Amount()
+	case events.Feedback:
+		if a.Feedback == nil {
+			a.Feedback = &Feedback{ByTopic: map[events.Topic]int64{}}
+		}
+		a.Feedback.apply(e)
 	}
 	if w := affinityWeight[e.Type]; w > 0 && e.Category != "" {
 		m := events.Month(e.Time)
@@ -199,7 +215,7 @@ func (a *Aggregates) Apply(e events.Event) {
 		}
 		a.Affinity[m][e.Category] += w
 	}
-	if e.HasItem() && e.Type != events.Refund && e.Type != events.Search {
+	if e.HasItem() && (e.Type == events.View || e.Type == events.AddToCart || e.Type == events.RemoveFromCart || e.Type == events.Purchase) {
 		a.Recent = append(a.Recent, Interaction{EventID: e.ID, Type: e.Type, ItemID: e.ItemID, Category: e.Category, Time: e.Time})
 	}
 	a.trim()
@@ -250,6 +266,13 @@ func (a *Aggregates) Merge(b *Aggregates) {
 	}
 	for d, am := range b.PurchaseDays {
 		a.addDay(d, am)
+	}
+	switch {
+	case b.Feedback == nil:
+	case a.Feedback == nil:
+		a.Feedback = b.Feedback.clone()
+	default:
+		a.Feedback.merge(b.Feedback)
 	}
 	a.trim()
 }

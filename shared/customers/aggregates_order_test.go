@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,12 +14,19 @@ import (
 // randomEvents makes a history with repeated items, days and orders.
 func randomEvents(r *rand.Rand, n int) []events.Event {
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	types := []events.Type{events.View, events.AddToCart, events.RemoveFromCart, events.Purchase, events.Refund, events.Search}
+	types := []events.Type{events.View, events.AddToCart, events.RemoveFromCart, events.Purchase, events.Refund, events.Search,
+		events.MessageDelivered, events.MessageOpened, events.MessageClicked, events.Unsubscribed, events.Feedback, events.Feedback}
 	out := make([]events.Event, n)
 	for i := range out {
 		e := events.Event{ID: fmt.Sprintf("e%04d", i), Type: types[r.IntN(len(types))],
 			Time: base.Add(time.Duration(r.IntN(400*24)) * time.Hour), Category: []string{"", "home", "garden"}[r.IntN(3)]}
-		if e.Type != events.Search {
+		switch {
+		case e.Type == events.Feedback:
+			e.Category = ""
+			randomFeedback(r, &e)
+		case slices.Contains(events.Messages, e.Type):
+			e.Category, e.CampaignID = "", fmt.Sprintf("camp-%d", r.IntN(3))
+		case e.Type != events.Search:
 			e.ItemID = fmt.Sprintf("sku-%d", r.IntN(12))
 		}
 		if e.Type == events.Purchase || e.Type == events.Refund {
@@ -28,6 +36,27 @@ func randomEvents(r *rand.Rand, n int) []events.Event {
 		out[i] = e
 	}
 	return out
+}
+
+// randomFeedback makes e a feedback event with a rating, an NPS answer or
+// both, often a topic (complaints more often than not), sometimes a
+// campaign.
+func randomFeedback(r *rand.Rand, e *events.Event) {
+	e.Type = events.Feedback
+	switch r.IntN(3) {
+	case 0:
+		e.Rating = 1 + r.IntN(5)
+	case 1:
+		n := r.IntN(11)
+		e.NPS = &n
+	default:
+		n := r.IntN(11)
+		e.Rating, e.NPS = 1+r.IntN(5), &n
+	}
+	e.Topic = []events.Topic{"", events.Complaint, events.Complaint, events.Question, events.Suggestion, events.Praise}[r.IntN(6)]
+	if r.IntN(2) == 0 {
+		e.CampaignID = "camp-1"
+	}
 }
 
 func TestAggregatesDoNotDependOnArrivalOrder(t *testing.T) {

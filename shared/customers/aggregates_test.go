@@ -12,7 +12,8 @@ import (
 )
 
 func randomHistory(rng *rand.Rand, n int) []events.Event {
-	types := []events.Type{events.View, events.AddToCart, events.RemoveFromCart, events.Purchase, events.Refund, events.Search}
+	types := []events.Type{events.View, events.AddToCart, events.RemoveFromCart, events.Purchase, events.Refund, events.Search,
+		events.MessageDelivered, events.MessageClicked, events.Feedback, events.Feedback}
 	cats := []string{"Home", "Garden", ""}
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	out := make([]events.Event, n)
@@ -26,6 +27,11 @@ func randomHistory(rng *rand.Rand, n int) []events.Event {
 			e.PriceMinor, e.Currency, e.OrderID = rng.Int64N(5000), []string{"GBP", "EUR"}[rng.IntN(2)], fmt.Sprintf("o-%d", rng.IntN(30))
 		case events.Search:
 			e.ItemID, e.Query = "", "q"
+		case events.MessageDelivered, events.MessageClicked:
+			e.ItemID, e.Category, e.Quantity, e.CampaignID = "", "", 0, "spring"
+		case events.Feedback:
+			e.ItemID, e.Category, e.Quantity = "", "", 0
+			randomFeedback(rng, &e)
 		}
 		out[i] = e
 	}
@@ -34,7 +40,11 @@ func randomHistory(rng *rand.Rand, n int) []events.Event {
 
 func encode(a *Aggregates) string {
 	b, _ := json.Marshal(a)
-	return string(b) + fmt.Sprint(a.OrderIDs)
+	s := string(b) + fmt.Sprint(a.OrderIDs)
+	if a.Feedback != nil {
+		s += fmt.Sprint(a.Feedback.SatisfiedAt, a.Feedback.Complaints)
+	}
+	return s
 }
 
 // The aggregates are a function of the set of events: any order, any

@@ -1,5 +1,6 @@
 // Package events defines the behavioural events Tailor ingests (views, carts,
-// purchases, refunds, searches): the wire format, the validation and
+// purchases, refunds, searches; campaign messages delivered, opened,
+// clicked, unsubscribes; feedback): the wire format, the validation and
 // cleaning rules, and the content hash that tells a retried event from a
 // reused event id. It does no I/O.
 package events
@@ -21,8 +22,8 @@ import (
 	"unicode/utf8"
 
 	"tailor/shared/platform/errs"
-	"tailor/shared/platform/jsonerr"
 	"tailor/shared/platform/id"
+	"tailor/shared/platform/jsonerr"
 	"tailor/shared/platform/money"
 )
 
@@ -37,10 +38,27 @@ const (
 	Purchase       Type = "purchase"
 	Refund         Type = "refund"
 	Search         Type = "search"
+	// The engagement with a campaign's message: each names the campaign.
+	MessageDelivered Type = "message_delivered"
+	MessageOpened    Type = "message_opened"
+	MessageClicked   Type = "message_clicked"
+	Unsubscribed     Type = "unsubscribed"
+	// Feedback carries a rating and/or an NPS answer, optionally a topic,
+	// a comment and the campaign it answers.
+	Feedback Type = "feedback"
 )
 
 // Types lists every event type in a stable order.
-var Types = []Type{View, AddToCart, RemoveFromCart, Purchase, Refund, Search}
+var Types = []Type{View, AddToCart, RemoveFromCart, Purchase, Refund, Search,
+	MessageDelivered, MessageOpened, MessageClicked, Unsubscribed, Feedback}
+
+// Messages lists the message engagement types in funnel order.
+var Messages = []Type{MessageDelivered, MessageOpened, MessageClicked, Unsubscribed}
+
+// ByShopper reports whether events of type t are something the shopper
+// did. Every type is but message_delivered, which the sending system
+// reports: it does not make a customer "seen".
+func (t Type) ByShopper() bool { return t != MessageDelivered }
 
 // Limits on one event and on a batch.
 const (
@@ -82,6 +100,11 @@ type Input struct {
 	Channel     string          `json:"channel,omitempty"`
 	Properties  json.RawMessage `json:"properties,omitempty"`
 	Query       string          `json:"query,omitempty"`
+	CampaignID  string          `json:"campaign_id,omitempty"`
+	Rating      *int            `json:"rating,omitempty"`
+	NPS         *int            `json:"nps,omitempty"`
+	Topic       Topic           `json:"topic,omitempty"`
+	Comment     string          `json:"comment,omitempty"`
 }
 
 // Event is a validated, cleaned event. Category is not part of the input:
@@ -103,6 +126,27 @@ type Event struct {
 	// Properties is the compact JSON object the client sent, "" for none.
 	Properties string `dynamodbav:"properties,omitempty"`
 	Query      string `dynamodbav:"query,omitempty"`
+	// CampaignID names the campaign of a message event (always) or of a
+	// feedback event (when it answers one).
+	CampaignID string `dynamodbav:"campaign_id,omitempty"`
+	// Rating (MinRating to MaxRating; 0 for none), NPS (MinNPS to MaxNPS;
+	// nil for none), Topic and Comment are a feedback event's answers.
+	// Comment is free text, kept like Properties and Query.
+	Rating  int    `dynamodbav:"rating,omitempty"`
+	NPS     *int   `dynamodbav:"nps,omitempty"`
+	Topic   Topic  `dynamodbav:"topic,omitempty"`
+	Comment string `dynamodbav:"comment,omitempty"`
+}
+
+// HasFreeText reports whether e carries free text, which may hold personal
+// data: properties, a search query or a feedback comment.
+func (e Event) HasFreeText() bool { return e.Properties != "" || e.Query != "" || e.Comment != "" }
+
+// WithoutFreeText returns e without its free text, as a reader not allowed
+// personal data sees it.
+func (e Event) WithoutFreeText() Event {
+	e.Properties, e.Query, e.Comment = "", "", ""
+	return e
 }
 
 // HasItem reports whether the event is about a catalog item.
@@ -114,11 +158,21 @@ func (e Event) Amount() int64 { return e.PriceMinor * e.Quantity }
 // Hash is a digest of the event's content. Two deliveries of the same event
 // have the same hash; an event id reused for different content does not.
 // The category is left out: it comes from the catalog, not the client.
+// The campaign and feedback fields are hashed only when present, so the
+// hashes stored for events of the first six types never change.
 func (e Event) Hash() string {
 	h := sha256.New()
-	for _, f := range []string{e.ID, string(e.Type), e.CustomerID, e.AnonymousID, e.ItemID,
+	fields := []string{e.ID, string(e.Type), e.CustomerID, e.AnonymousID, e.ItemID,
 		strconv.FormatInt(e.Quantity, 10), strconv.FormatInt(e.PriceMinor, 10), e.Currency, e.OrderID,
-		e.Time.UTC().Format(time.RFC3339Nano), e.Channel, e.Properties, e.Query} {
+		e.Time.UTC().Format(time.RFC3339Nano), e.Channel, e.Properties, e.Query}
+	if e.CampaignID != "" || e.Rating != 0 || e.NPS != nil || e.Topic != "" || e.Comment != "" {
+		nps := ""
+		if e.NPS != nil {
+			nps = strconv.Itoa(*e.NPS)
+		}
+		fields = append(fields, e.CampaignID, strconv.Itoa(e.Rating), nps, string(e.Topic), e.Comment)
+	}
+	for _, f := range fields {
 		h.Write([]byte(f))
 		h.Write([]byte{0})
 	}
@@ -141,13 +195,19 @@ type Record struct {
 	Channel     string          `json:"channel,omitempty"`
 	Properties  json.RawMessage `json:"properties,omitempty"`
 	Query       string          `json:"query,omitempty"`
+	CampaignID  string          `json:"campaign_id,omitempty"`
+	Rating      int             `json:"rating,omitempty"`
+	NPS         *int            `json:"nps,omitempty"`
+	Topic       Topic           `json:"topic,omitempty"`
+	Comment     string          `json:"comment,omitempty"`
 }
 
 // ToRecord renders e for the API, with the price as a decimal string.
 func (e Event) ToRecord() Record {
 	v := Record{EventID: e.ID, Type: e.Type, CustomerID: e.CustomerID, AnonymousID: e.AnonymousID,
 		ItemID: e.ItemID, Category: e.Category, Quantity: e.Quantity, Currency: e.Currency,
-		OrderID: e.OrderID, Timestamp: e.Time, Channel: e.Channel, Query: e.Query}
+		OrderID: e.OrderID, Timestamp: e.Time, Channel: e.Channel, Query: e.Query,
+		CampaignID: e.CampaignID, Rating: e.Rating, NPS: e.NPS, Topic: e.Topic, Comment: e.Comment}
 	if e.Currency != "" {
 		v.Price = money.Format(e.PriceMinor, e.Currency)
 	}
@@ -157,18 +217,28 @@ func (e Event) ToRecord() Record {
 	return v
 }
 
-// needs lists what each type requires beyond the common fields.
+// needs lists what each type requires beyond the common fields. Shopping
+// types (shop) may carry item, quantity, price, order and query; the
+// others may carry a campaign id (required where campaign is set) and,
+// for feedback, the answers.
 type needs struct {
+	shop                                bool
 	item, quantity, price, order, query bool
+	campaign, feedback                  bool
 }
 
 var required = map[Type]needs{
-	View:           {item: true},
-	AddToCart:      {item: true},
-	RemoveFromCart: {item: true},
-	Purchase:       {item: true, quantity: true, price: true, order: true},
-	Refund:         {item: true, quantity: true, price: true, order: true},
-	Search:         {query: true},
+	View:             {shop: true, item: true},
+	AddToCart:        {shop: true, item: true},
+	RemoveFromCart:   {shop: true, item: true},
+	Purchase:         {shop: true, item: true, quantity: true, price: true, order: true},
+	Refund:           {shop: true, item: true, quantity: true, price: true, order: true},
+	Search:           {shop: true, query: true},
+	MessageDelivered: {campaign: true},
+	MessageOpened:    {campaign: true},
+	MessageClicked:   {campaign: true},
+	Unsubscribed:     {campaign: true},
+	Feedback:         {feedback: true},
 }
 
 // Validate checks in against the rules of its type and returns the cleaned
@@ -181,19 +251,20 @@ var required = map[Type]needs{
 // now; quantity defaults to 1 where it is optional and lies in
 // 1..MaxQuantity; price is an exact decimal of currency, never negative;
 // properties is a JSON object of at most MaxProperties keys and
-// MaxPropertiesBytes bytes. Fields a type does not use are dropped, so that
-// a view with a stray order_id is not counted as an order.
+// MaxPropertiesBytes bytes. Message types require campaign_id (id rule);
+// feedback requires rating (MinRating..MaxRating) or nps (MinNPS..MaxNPS)
+// or both, and may carry topic (one of Topics), comment (printable text,
+// line breaks allowed, at most MaxCommentLen characters, trimmed) and
+// campaign_id. Fields a type does not use are dropped, so that a view with
+// a stray order_id is not counted as an order and a feedback event never
+// carries an item or a price.
 func Validate(in Input, now time.Time, prefix string) (Event, error) {
 	var v errs.Validator
 	f := func(name string) string { return prefix + name }
 	v.Check(id.Valid(in.EventID), f("event_id"), "is required: %s", id.Rule)
 	need, known := required[in.Type]
 	if !known {
-		names := make([]string, len(Types))
-		for i, t := range Types {
-			names[i] = string(t)
-		}
-		v.Add(f("type"), "must be one of %s", strings.Join(names, ", "))
+		v.Add(f("type"), "must be one of %s", joined(Types))
 	}
 	if in.CustomerID == "" && in.AnonymousID == "" {
 		v.Add(f("customer_id"), "customer_id or anonymous_id is required")
@@ -231,7 +302,7 @@ func Validate(in Input, now time.Time, prefix string) (Event, error) {
 		e.Properties = props
 	}
 
-	if known {
+	if known && need.shop {
 		switch {
 		case need.item:
 			v.Check(id.Valid(in.ItemID), f("item_id"), "is required for %s: %s", in.Type, id.Rule)
@@ -266,10 +337,61 @@ func Validate(in Input, now time.Time, prefix string) (Event, error) {
 			e.Query = q
 		}
 	}
+	if known && !need.shop {
+		e.CampaignID = checkCampaign(&v, prefix, in, need)
+	}
+	if known && need.feedback {
+		checkFeedback(&v, prefix, in, &e)
+	}
 	if err := v.Err(); err != nil {
 		return Event{}, err
 	}
 	return e, nil
+}
+
+// checkCampaign validates the campaign id of a message or feedback event.
+func checkCampaign(v *errs.Validator, prefix string, in Input, need needs) string {
+	switch {
+	case in.CampaignID != "":
+		v.Check(id.Valid(in.CampaignID), prefix+"campaign_id", "must be %s", id.Rule)
+	case need.campaign:
+		v.Add(prefix+"campaign_id", "is required for %s: %s", in.Type, id.Rule)
+	}
+	return in.CampaignID
+}
+
+// checkFeedback validates and copies a feedback event's answers.
+func checkFeedback(v *errs.Validator, prefix string, in Input, e *Event) {
+	if in.Rating == nil && in.NPS == nil {
+		v.Add(prefix+"rating", "rating (%d to %d) or nps (%d to %d) is required for feedback", MinRating, MaxRating, MinNPS, MaxNPS)
+	}
+	if in.Rating != nil {
+		v.Check(*in.Rating >= MinRating && *in.Rating <= MaxRating, prefix+"rating", "must be a whole number from %d to %d", MinRating, MaxRating)
+		e.Rating = *in.Rating
+	}
+	if in.NPS != nil {
+		v.Check(*in.NPS >= MinNPS && *in.NPS <= MaxNPS, prefix+"nps", "must be a whole number from %d to %d", MinNPS, MaxNPS)
+		n := *in.NPS
+		e.NPS = &n
+	}
+	if in.Topic != "" {
+		v.Check(IsTopic(in.Topic), prefix+"topic", "must be one of %s", joined(Topics))
+		e.Topic = in.Topic
+	}
+	if in.Comment != "" {
+		c, ok := cleanComment(in.Comment)
+		v.Check(ok, prefix+"comment", "must be printable text of at most %d characters (line breaks allowed)", MaxCommentLen)
+		e.Comment = c
+	}
+}
+
+// joined lists names for a message: "a, b, c".
+func joined[T ~string](names []T) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = string(n)
+	}
+	return strings.Join(out, ", ")
 }
 
 func checkPrice(v *errs.Validator, prefix string, in Input) (int64, string) {
@@ -328,7 +450,7 @@ func printable(s string) bool {
 // example "events[3].").
 func Decode(raw []byte, prefix string) (Input, error) {
 	var in Input
-	invalid := func(msg string) error {
+	invalid := func(msg string) *errs.Error {
 		return errs.E(errs.Invalid, fmt.Sprintf("%sevent is not a valid event object: %s", prefix, msg))
 	}
 	if len(raw) > MaxEventBytes {
@@ -341,7 +463,11 @@ func Decode(raw []byte, prefix string) (Input, error) {
 	if err := json.Unmarshal(raw, &in); err != nil {
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) && typ.Field != "" {
-			return in, invalid(fmt.Sprintf("field %q must be of type %s", typ.Field, typ.Type))
+			// The field is named as well, so that a client (and the SQS
+			// log) learns which one, as for a rule of Validate.
+			e := invalid(fmt.Sprintf("field %q must be of type %s", typ.Field, typ.Type))
+			e.Fields = []errs.FieldError{{Field: prefix + typ.Field, Message: typeMessage(typ.Type)}}
+			return in, e
 		}
 		return in, invalid("invalid JSON")
 	}
@@ -349,6 +475,20 @@ func Decode(raw []byte, prefix string) (Input, error) {
 		return in, invalid(fmt.Sprintf("unknown field %q", name))
 	}
 	return in, nil
+}
+
+// typeMessage says what a field of type t must be, in a client's words.
+func typeMessage(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "must be a whole number"
+	case reflect.String:
+		return "must be a string"
+	}
+	return "must be of type " + t.String()
 }
 
 // Owner is whom an event's aggregates and history belong to: a customer,
@@ -446,9 +586,11 @@ type ItemCounts struct {
 }
 
 // Counted reports whether e moves its item's popularity counters: views,
-// cart adds, purchases and refunds of an item do; removals and searches
-// do not.
-func Counted(e Event) bool { return e.HasItem() && e.Type != RemoveFromCart && e.Type != Search }
+// cart adds, purchases and refunds of an item do; removals, searches and
+// the types that carry no item do not.
+func Counted(e Event) bool {
+	return e.HasItem() && (e.Type == View || e.Type == AddToCart || e.Type == Purchase || e.Type == Refund)
+}
 
 // Add counts e, which must be Counted, and takes its category when c has
 // none.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"tailor/shared/events"
 	"tailor/shared/segments/clv"
 )
 
@@ -81,6 +82,30 @@ type SegmentReport struct {
 	// AvgCLV12mMinor is the mean 12-month CLV, minor units, rounded.
 	AvgCLV12mMinor int64   `json:"avg_clv_12m_minor"`
 	AvgPAlive      float64 `json:"avg_p_alive"`
+	// Rated counts the segment's customers with a rating and MeanRating is
+	// the mean of their latest ratings (1 to 5, two decimals; null when
+	// none rated). NPSRespondents counts those with an NPS answer and NPS
+	// is the percentage of promoters minus that of detractors among their
+	// latest answers (-100 to 100, one decimal; null when none answered).
+	// Each customer counts once, with the latest answer given before the
+	// run's as-of date.
+	Rated          int64    `json:"rated"`
+	MeanRating     *float64 `json:"mean_rating"`
+	NPSRespondents int64    `json:"nps_respondents"`
+	NPS            *float64 `json:"nps"`
+}
+
+// SetSatisfaction fills the satisfaction fields of r from the summed
+// latest answers of its customers.
+func (r *SegmentReport) SetSatisfaction(s events.Satisfaction) {
+	r.Rated, r.NPSRespondents = s.Ratings, s.NPSAnswers()
+	r.MeanRating, r.NPS = nil, nil
+	if v, ok := s.MeanRating(); ok {
+		r.MeanRating = &v
+	}
+	if v, ok := s.NPS(); ok {
+		r.NPS = &v
+	}
 }
 
 // SortReports puts segment reports in report order (the order of

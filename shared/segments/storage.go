@@ -5,11 +5,14 @@ import (
 	"tailor/shared/platform/errs"
 )
 
-// CustomerDays is what the nightly run reads of a customer record: the id
-// and the per-UTC-day purchase amounts per currency of the aggregates.
+// CustomerDays is what the nightly run reads of a customer record: the id,
+// the per-UTC-day purchase amounts per currency of the aggregates, and the
+// latest rating and NPS answer of its feedback (nil when none).
 type CustomerDays struct {
 	CustomerID string
 	Days       map[string]customers.Amounts
+	LastRating *customers.Answer
+	LastNPS    *customers.Answer
 }
 
 // CustomerScores is one customer's scores, ready to write back.

@@ -99,8 +99,12 @@ func TestErasureResumesAfterACrash(t *testing.T) {
 			ItemID: "sku-1", Time: t0.Add(time.Duration(i) * time.Minute)})
 	}
 	for i := range 90 {
-		custEvs = append(custEvs, events.Event{ID: fmt.Sprintf("ec%03d", i), Type: events.Search, CustomerID: "c-erase",
-			Query: "somerville", Time: t0.Add(time.Duration(100+i) * time.Minute)})
+		e := events.Event{ID: fmt.Sprintf("ec%03d", i), Type: events.Search, CustomerID: "c-erase",
+			Query: "somerville", Time: t0.Add(time.Duration(100+i) * time.Minute)}
+		if i%10 == 0 { // feedback: its comment is sealed, its campaign and answers go with the history
+			e.Type, e.Query, e.Rating, e.Topic, e.Comment, e.CampaignID = events.Feedback, "", 2, events.Complaint, "ask for Mary Somerville", "camp-erase"
+		}
+		custEvs = append(custEvs, e)
 	}
 	if _, err := es.Append(ctx, events.Owner{AnonymousID: "a-erase"}, anonEvs); err != nil {
 		t.Fatal(err)
@@ -114,7 +118,7 @@ func TestErasureResumesAfterACrash(t *testing.T) {
 	if got := scanFor(t, env, "somerville", "Somerville", "mary@"); len(got) > 0 {
 		t.Fatalf("plaintext stored: %v", got[0])
 	}
-	needles := []string{"c-erase", "a-erase", "\"ea0", "\"ec0", "ea00", "ec00"}
+	needles := []string{"c-erase", "a-erase", "\"ea0", "\"ec0", "ea00", "ec00", "camp-erase"}
 	before := len(scanFor(t, env, needles...))
 
 	crash := &crashingDB{DB: env.DB}

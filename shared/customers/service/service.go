@@ -232,20 +232,20 @@ func (s *Service) modify(ctx context.Context, customerID string, pre Preconditio
 }
 
 // Events returns one page of the customer's event history. Free text
-// (properties, query) may hold personal data: keys without pii:read get
-// events without it, and a page that shows some is audited.
+// (properties, query, a feedback comment) may hold personal data: keys
+// without pii:read get events without it, and a page that shows some is
+// audited.
 func (s *Service) Events(ctx context.Context, who Caller, customerID string, q events.HistoryQuery) (events.HistoryPage, error) {
 	page, err := s.History.List(ctx, customerID, q)
 	if err != nil {
 		return events.HistoryPage{}, err
 	}
 	reader, shown := who.Principal.Has(auth.PIIRead), false
-	for i := range page.Events {
-		e := &page.Events[i]
+	for i, e := range page.Events {
 		if !reader {
-			e.Properties, e.Query = "", ""
+			page.Events[i] = e.WithoutFreeText()
 		}
-		shown = shown || e.Properties != "" || e.Query != ""
+		shown = shown || page.Events[i].HasFreeText()
 	}
 	if shown {
 		if err := s.record(ctx, who, audit.PIIRead, customerID); err != nil {

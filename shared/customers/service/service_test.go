@@ -339,6 +339,41 @@ func TestEventsHideFreeTextFromKeysWithoutPIIRead(t *testing.T) {
 	}
 }
 
+// TestFeedbackCommentIsFreeText: a feedback comment is shown and audited
+// like the other free text, and the export carries it whole.
+func TestFeedbackCommentIsFreeText(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.create(t, "c-1", customers.Profile{Name: "Ada Lovelace"})
+	score := 3
+	f.history.events["c-1"] = []events.Event{
+		{ID: "e2", Type: events.Feedback, CustomerID: "c-1", Rating: 2, NPS: &score, Topic: events.Complaint,
+			Comment: "Ring 07700 900123, the parcel never came", CampaignID: "spring", Time: t0.Add(time.Minute)},
+		{ID: "e1", Type: events.MessageOpened, CustomerID: "c-1", CampaignID: "spring", Time: t0},
+	}
+	q := events.HistoryQuery{Limit: 10}
+	page, err := f.svc.Events(ctx, caller("plainkeyaaaaaaaa", auth.CustomersRead), "c-1", q)
+	if err != nil || len(page.Events) != 2 || page.Events[0].Comment != "" || page.Events[0].Rating != 2 ||
+		*page.Events[0].NPS != 3 || page.Events[0].Topic != events.Complaint || page.Events[1].CampaignID != "spring" {
+		t.Fatalf("without pii:read: %+v, %v", page, err)
+	}
+	if got := f.trail(t, "c-1"); len(got) != 0 {
+		t.Fatalf("audited without showing: %+v", got)
+	}
+	page, err = f.svc.Events(ctx, reader, "c-1", q)
+	if err != nil || page.Events[0].Comment != "Ring 07700 900123, the parcel never came" {
+		t.Fatalf("with pii:read: %+v, %v", page, err)
+	}
+	if got := actions(f.trail(t, "c-1")); !slices.Equal(got, []audit.Action{audit.PIIRead}) {
+		t.Fatalf("trail: %v", got)
+	}
+	out, err := f.svc.Export(ctx, reader, "c-1")
+	if err != nil || len(out.Events) != 2 || out.Events[0].Comment != "Ring 07700 900123, the parcel never came" ||
+		out.Events[0].Rating != 2 || *out.Events[0].NPS != 3 || out.Events[0].CampaignID != "spring" || out.Events[0].Topic != events.Complaint {
+		t.Fatalf("export %+v, %v", out, err)
+	}
+}
+
 func TestFindByEmailAuditsEachCustomerFound(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()

@@ -4,8 +4,9 @@
 // route rely on: exactly-once appends that are all or nothing, duplicates
 // and reused ids told apart, identity links that merge once and move the
 // history, erased customers refused, categories, popularity counters
-// summed over their shards, and history pages with opaque cursors,
-// windows, type filters and TTL.
+// summed over their shards, history pages with opaque cursors, windows,
+// type filters and TTL, and message and feedback events kept whole (their
+// campaign, answers and comment) and folded into the aggregates.
 package contract
 
 import (
@@ -77,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"DayCountsSumTheShards", testDayCountsSumTheShards},
 		{"HistoryPages", testHistoryPages},
 		{"HistoryHidesExpiredEvents", testHistoryHidesExpiredEvents},
+		{"MessagesAndFeedback", testMessagesAndFeedback},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
@@ -488,5 +490,71 @@ func testHistoryHidesExpiredEvents(t *testing.T, s Stores) {
 	after := s.History(func() time.Time { return Now.Add(schema.Retention + time.Hour) })
 	if page, err := after.List(ctx, "c-1", events.HistoryQuery{Limit: 10}); err != nil || len(page.Events) != 0 {
 		t.Fatalf("after retention: %+v %v", page, err)
+	}
+}
+
+func testMessagesAndFeedback(t *testing.T, s Stores) {
+	ctx := context.Background()
+	owner := events.Owner{CustomerID: "c-fb"}
+	at := func(m int) time.Time { return Now.Add(time.Duration(m) * time.Minute) }
+	zero, nine := 0, 9
+	evs := []events.Event{
+		{ID: "md", Type: events.MessageDelivered, CustomerID: "c-fb", CampaignID: "spring", Channel: "email", Time: at(-50)},
+		{ID: "mo", Type: events.MessageOpened, CustomerID: "c-fb", CampaignID: "spring", Time: at(-40)},
+		{ID: "mc", Type: events.MessageClicked, CustomerID: "c-fb", CampaignID: "spring", Properties: `{"link":"hero"}`, Time: at(-30)},
+		{ID: "f1", Type: events.Feedback, CustomerID: "c-fb", Rating: 1, NPS: &zero, Topic: events.Complaint,
+			Comment: "The parcel came\nbroken.", CampaignID: "spring", Time: at(-20)},
+		{ID: "f2", Type: events.Feedback, CustomerID: "c-fb", NPS: &nine, Time: at(-10)},
+		{ID: "f3", Type: events.Feedback, CustomerID: "c-fb", Rating: 3, Topic: events.Complaint, Time: at(-5)},
+		{ID: "un", Type: events.Unsubscribed, CustomerID: "c-fb", CampaignID: "spring", Time: at(-1)},
+	}
+	st, err := s.Events.Append(ctx, owner, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range st {
+		if x != events.Accepted {
+			t.Fatalf("event %d: %s", i, x)
+		}
+	}
+	// Every field comes back as stored, NPS 0 included.
+	page, err := s.History(func() time.Time { return Now }).List(ctx, "c-fb", events.HistoryQuery{Limit: 20})
+	if err != nil || ids(page.Events) != "un f3 f2 f1 mc mo md" {
+		t.Fatalf("history %s %v", ids(page.Events), err)
+	}
+	for _, got := range page.Events {
+		want := evs[slices.IndexFunc(evs, func(e events.Event) bool { return e.ID == got.ID })]
+		if got.Hash() != want.Hash() || got.Comment != want.Comment || got.CampaignID != want.CampaignID ||
+			(want.NPS != nil) != (got.NPS != nil) || (want.NPS != nil && *got.NPS != *want.NPS) {
+			t.Errorf("stored %+v\n listed %+v", want, got)
+		}
+	}
+	fbs, err := s.History(func() time.Time { return Now }).List(ctx, "c-fb", events.HistoryQuery{Type: events.Feedback})
+	if err != nil || ids(fbs.Events) != "f3 f2 f1" {
+		t.Fatalf("feedback only: %s %v", ids(fbs.Events), err)
+	}
+
+	// A copy is a duplicate; the same id with another comment is not.
+	changed := evs[3]
+	changed.Comment = "All fine."
+	st, err = s.Events.Append(ctx, owner, []events.Event{evs[3], evs[6]})
+	if err != nil || !slices.Equal(st, []events.Status{events.Duplicate, events.Duplicate}) {
+		t.Fatalf("copies: %v %v", st, err)
+	}
+	if st, err = s.Events.Append(ctx, owner, []events.Event{changed}); err != nil || st[0] != events.Rejected {
+		t.Fatalf("a reused id: %v %v", st, err)
+	}
+	got, want := s.Aggregates(t, owner), customers.Fold(evs)
+	if aggJSON(t, got) != aggJSON(t, want) {
+		t.Fatalf("aggregates\n got  %s\n want %s", aggJSON(t, got), aggJSON(t, want))
+	}
+	// f1 was closed by f2's promoter answer; f3 is open.
+	if f := got.Feedback; f == nil || f.Count != 3 || f.OpenComplaints() != 1 || f.LastRating.Value != 3 ||
+		f.NPSCategory() != events.Promoter || !slices.Equal(f.Complaints, want.Feedback.Complaints) {
+		t.Fatalf("feedback %+v", got.Feedback)
+	}
+	// Messages and feedback move no popularity counter.
+	if day, err := s.Events.DayCounts(ctx, Now, ""); err != nil || len(day) != 0 {
+		t.Fatalf("counters %+v %v", day, err)
 	}
 }

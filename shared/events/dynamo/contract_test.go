@@ -4,6 +4,7 @@ package dynamo_test
 
 import (
 	"context"
+	"crypto/rand"
 	"testing"
 	"time"
 
@@ -17,18 +18,33 @@ import (
 	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/ddb/ddbtest"
+	"tailor/shared/platform/pii"
 	"tailor/shared/platform/schema"
 )
 
-// open wires the adapter to fresh tables. The hooks write and read the
-// items other features own (catalogue rows, tombstones, aggregates on
-// customer records) directly, as those features' adapters lay them out.
+// sealer returns a personal-data sealer with fresh local keys, as every
+// function wires one.
+func sealer(t *testing.T) *pii.Sealer {
+	t.Helper()
+	k := func() []byte { b := make([]byte, 32); _, _ = rand.Read(b); return b }
+	keys, err := pii.NewLocalKeys([][]byte{k()}, k())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pii.NewSealer(keys)
+}
+
+// open wires the adapter to fresh tables, with free text sealed as in
+// production. The hooks write and read the items other features own
+// (catalogue rows, tombstones, aggregates on customer records) directly,
+// as those features' adapters lay them out.
 func open(t *testing.T) contract.Stores {
 	env := ddbtest.New(t)
 	ctx := context.Background()
+	seal := sealer(t)
 	customersTable, eventsTable := env.Table("CustomersTable"), env.Table("EventsTable")
 	s := &eventsdb.Events{DB: env.DB, Events: eventsTable, Customers: customersTable, Items: env.Table("ItemsTable"),
-		Now: func() time.Time { return contract.Now }, Backoff: time.Millisecond}
+		Now: func() time.Time { return contract.Now }, Backoff: time.Millisecond, PII: seal}
 	put := func(t *testing.T, table string, row map[string]any) {
 		if err := ddbtest.PutRaw(ctx, env.DB, table, row); err != nil {
 			t.Fatal(err)
@@ -37,7 +53,7 @@ func open(t *testing.T) contract.Stores {
 	return contract.Stores{
 		Events: s,
 		History: func(now func() time.Time) contract.History {
-			return &eventsdb.History{DB: env.DB, Table: eventsTable, Now: now}
+			return &eventsdb.History{DB: env.DB, Table: eventsTable, Now: now, PII: seal}
 		},
 		SetCategory: func(t *testing.T, itemID, category string) {
 			row := map[string]any{"pk": schema.PfxItem + itemID, "sk": schema.SkItem, "item_id": itemID, "category": []string{}}

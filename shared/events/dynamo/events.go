@@ -44,9 +44,10 @@ type Events struct {
 	Backoff time.Duration
 	// Attempts bounds the tries of one transaction; 8 when 0.
 	Attempts int
-	// PII seals events' free text (properties and query), which may hold
-	// personal data, with the event id as associated data. Every function
-	// wires it; nil stores the free text as sent (tests).
+	// PII seals events' free text (properties, query and a feedback
+	// comment), which may hold personal data, with the event id as
+	// associated data. Every function wires it; nil stores the free text
+	// as sent (tests).
 	PII *pii.Sealer
 }
 
@@ -77,7 +78,7 @@ type record struct {
 	Owner string `dynamodbav:"owner"`
 	Hash  string `dynamodbav:"hash"`
 	// Sealed is the envelope of the free text (see freeText) when Events.PII
-	// is set; Properties and Query are then empty.
+	// is set; Properties, Query and Comment are then empty.
 	Sealed     []byte    `dynamodbav:"pii,omitempty"`
 	ReceivedAt time.Time `dynamodbav:"received_at"`
 	ExpiresAt  int64     `dynamodbav:"expires_at"`
@@ -119,10 +120,12 @@ type aggItem struct {
 	ErasedAt *time.Time            `dynamodbav:"erased_at"`
 }
 
-// freeText is the sealed part of an event.
+// freeText is the sealed part of an event. Envelopes sealed before
+// comments existed have no "c" and open with an empty one.
 type freeText struct {
 	Properties string `json:"p,omitempty"`
 	Query      string `json:"q,omitempty"`
+	Comment    string `json:"c,omitempty"`
 }
 
 func eventAAD(eventID string) []byte { return []byte("event/" + eventID) }
@@ -130,10 +133,10 @@ func eventAAD(eventID string) []byte { return []byte("event/" + eventID) }
 // seal returns the event as stored: with its free text sealed when keys
 // are configured.
 func (s *Events) seal(ctx context.Context, e events.Event) (events.Event, []byte, error) {
-	if s.PII == nil || (e.Properties == "" && e.Query == "") {
+	if s.PII == nil || !e.HasFreeText() {
 		return e, nil, nil
 	}
-	plain, err := json.Marshal(freeText{Properties: e.Properties, Query: e.Query})
+	plain, err := json.Marshal(freeText{Properties: e.Properties, Query: e.Query, Comment: e.Comment})
 	if err != nil {
 		return e, nil, err
 	}
@@ -141,8 +144,7 @@ func (s *Events) seal(ctx context.Context, e events.Event) (events.Event, []byte
 	if err != nil {
 		return e, nil, fmt.Errorf("seal event %s: %w", e.ID, err)
 	}
-	e.Properties, e.Query = "", ""
-	return e, env, nil
+	return e.WithoutFreeText(), env, nil
 }
 
 // openEvent restores the free text of a stored event.
@@ -162,7 +164,7 @@ func openEvent(ctx context.Context, sealer *pii.Sealer, r record) (events.Event,
 	if err := json.Unmarshal(plain, &ft); err != nil {
 		return e, fmt.Errorf("event %s: free text: %w", e.ID, err)
 	}
-	e.Properties, e.Query = ft.Properties, ft.Query
+	e.Properties, e.Query, e.Comment = ft.Properties, ft.Query, ft.Comment
 	return e, nil
 }
 

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"tailor/shared/customers"
@@ -102,5 +105,60 @@ func TestLinkMergesOnceAndFinishesAnInterruptedMove(t *testing.T) {
 	// The visitor's record is gone: later visitor events must go to c-1.
 	if _, err := s.Append(ctx, visitor, []events.Event{{ID: "late", Type: events.View, AnonymousID: "a-1", ItemID: "x", Quantity: 1, Time: t0}}); !errors.Is(err, events.ErrOwnerChanged) {
 		t.Fatalf("a write to the linked visitor: %v", err)
+	}
+}
+
+// TestFreeTextIsSealed: properties, queries and feedback comments are
+// stored sealed, never as plaintext, and open again with the keys; the
+// rest of a feedback event (campaign, answers, topic) stays readable for
+// the jobs that count it.
+func TestFreeTextIsSealed(t *testing.T) {
+	s, env, _ := newEvents(t)
+	ctx := context.Background()
+	seal := sealer(t)
+	s.PII = seal
+	four := 4
+	evs := []events.Event{
+		{ID: "f1", Type: events.Feedback, CustomerID: "c-1", Rating: 2, NPS: &four, Topic: events.Complaint,
+			Comment: "Ring Ada on 07700 900123", CampaignID: "spring", Time: t0},
+		{ID: "q1", Type: events.Search, CustomerID: "c-1", Query: "ada lovelace biography", Time: t0.Add(time.Second)},
+		{ID: "p1", Type: events.MessageClicked, CustomerID: "c-1", CampaignID: "spring", Properties: `{"note":"ada's link"}`, Time: t0.Add(2 * time.Second)},
+	}
+	if _, err := s.Append(ctx, events.Owner{CustomerID: "c-1"}, evs); err != nil {
+		t.Fatal(err)
+	}
+	var stored []string
+	p := dynamodb.NewScanPaginator(env.DB, &dynamodb.ScanInput{TableName: aws.String(env.Table("EventsTable"))})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			var m map[string]any
+			if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+				t.Fatal(err)
+			}
+			stored = append(stored, fmt.Sprint(m))
+		}
+	}
+	all := strings.Join(stored, "\n")
+	for _, plain := range []string{"07700", "lovelace", "ada's"} {
+		if strings.Contains(all, plain) {
+			t.Fatalf("%q stored as plaintext:\n%s", plain, all)
+		}
+	}
+	for _, kept := range []string{"campaign_id:spring", "rating:2", "nps:4", "topic:complaint"} {
+		if !strings.Contains(all, kept) {
+			t.Fatalf("%q not stored:\n%s", kept, all)
+		}
+	}
+	page, err := (&eventsdb.History{DB: env.DB, Table: env.Table("EventsTable"), Now: s.Now, PII: seal}).List(ctx, "c-1", events.HistoryQuery{})
+	if err != nil || len(page.Events) != 3 || page.Events[2].Comment != evs[0].Comment || page.Events[1].Query != evs[1].Query ||
+		page.Events[0].Properties != evs[2].Properties || page.Events[2].Hash() != evs[0].Hash() {
+		t.Fatalf("history %+v %v", page, err)
+	}
+	if _, err := (&eventsdb.History{DB: env.DB, Table: env.Table("EventsTable"), Now: s.Now}).List(ctx, "c-1", events.HistoryQuery{}); err == nil {
+		t.Fatal("sealed free text listed without keys")
 	}
 }

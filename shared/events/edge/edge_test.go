@@ -278,3 +278,44 @@ func (f *failingOwners) Append(ctx context.Context, o events.Owner, evs []events
 	}
 	return f.Store.Append(ctx, o, evs)
 }
+
+// TestFeedbackOverHTTPAndSQS: message and feedback events take both
+// doors; a bad answer is named by its field, as the batch or the single
+// message spells it.
+func TestFeedbackOverHTTPAndSQS(t *testing.T) {
+	h := newMemHarness(t)
+	var ev apigw.Event
+	loadEvent(t, "ingest", "post.json", &ev)
+	body := `{"events":[
+	 {"event_id":"m-1","type":"message_opened","customer_id":"c-1","campaign_id":"spring","timestamp":"2026-11-20T10:00:00Z"},
+	 {"event_id":"f-1","type":"feedback","customer_id":"c-1","rating":0,"topic":"praise","timestamp":"2026-11-20T10:01:00Z"},
+	 {"event_id":"f-2","type":"feedback","customer_id":"c-1","rating":5,"comment":"Lovely.","campaign_id":"spring","timestamp":"2026-11-20T10:02:00Z"},
+	 {"event_id":"f-3","type":"feedback","customer_id":"c-1","nps":"ten","timestamp":"2026-11-20T10:03:00Z"}]}`
+	var resp edge.Response
+	if status := serve(t, h.ingest, postEvents(ev, body), &resp); status != 200 || resp.Accepted != 2 || resp.Rejected != 2 {
+		t.Fatalf("batch %d %+v", status, resp)
+	}
+	if e := resp.Results[1].Errors; len(e) != 1 || e[0].Field != "events[1].rating" {
+		t.Fatalf("rating error %+v", resp.Results[1])
+	}
+	if e := resp.Results[3].Errors; len(e) != 1 || e[0].Field != "events[3].nps" {
+		t.Fatalf("nps error %+v", resp.Results[3])
+	}
+	sqs := lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{
+		{MessageId: "m-1", Body: `{"event_id":"u-1","type":"unsubscribed","customer_id":"c-1","timestamp":"2026-11-20T10:04:00Z"}`},
+		{MessageId: "m-2", Body: `{"event_id":"u-2","type":"unsubscribed","customer_id":"c-1","campaign_id":"spring","timestamp":"2026-11-20T10:04:00Z"}`},
+	}}
+	if out, err := h.api.SQS(context.Background(), sqs); err != nil || len(out.BatchItemFailures) != 0 {
+		t.Fatalf("%+v %v", out, err)
+	}
+	rejected := h.logLines(t, "event rejected")
+	if len(rejected) != 1 || rejected[0]["messageId"] != "m-1" || fmt.Sprint(rejected[0]["fields"]) != "[campaign_id]" {
+		t.Fatalf("rejections logged %v", rejected)
+	}
+	if strings.Contains(h.logs.String(), "Lovely") {
+		t.Fatal("a comment reached the log")
+	}
+	if a := h.store.Aggregates(events.Owner{CustomerID: "c-1"}); a == nil || a.Events != 3 || a.Feedback.Count != 1 || a.Feedback.LastRating.Value != 5 {
+		t.Fatalf("aggregates %+v", a)
+	}
+}

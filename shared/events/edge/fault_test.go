@@ -62,7 +62,10 @@ func newWorkload(t *testing.T, rng *rand.Rand, n int) *workload {
 		w.raws = append(w.raws, raw)
 		w.events = append(w.events, e)
 	}
-	for i := 0; len(w.raws) < n; i++ {
+	// One event in 25 is a campaign message or feedback, drawn from its
+	// own source so that the shopping events are those of the seed.
+	engagement := n / 25
+	for i := 0; len(w.raws) < n-engagement; i++ {
 		in := events.Input{EventID: fmt.Sprintf("ev-%06d", i), Type: types[rng.IntN(len(types))],
 			Timestamp: now.Add(-time.Duration(rng.Int64N(int64(120 * 24 * time.Hour)))).Truncate(time.Millisecond).Format(time.RFC3339Nano),
 			ItemID:    fmt.Sprintf("sku-%d", rng.IntN(350)), Channel: "web"}
@@ -94,6 +97,36 @@ func newWorkload(t *testing.T, rng *rand.Rand, n int) *workload {
 		}
 		if rng.IntN(5) == 0 {
 			in.Properties = json.RawMessage(fmt.Sprintf(`{"campaign_id":"c%d"}`, rng.IntN(9)))
+		}
+		add(in)
+	}
+	other := rand.New(rand.NewPCG(uint64(n), 25))
+	kinds := []events.Type{events.MessageDelivered, events.MessageDelivered, events.MessageOpened, events.MessageClicked,
+		events.Unsubscribed, events.Feedback, events.Feedback, events.Feedback}
+	topics := []events.Topic{"", events.Complaint, events.Complaint, events.Question, events.Suggestion, events.Praise}
+	for i := 0; len(w.raws) < n; i++ {
+		in := events.Input{EventID: fmt.Sprintf("en-%06d", i), Type: kinds[other.IntN(len(kinds))],
+			Timestamp:  now.Add(-time.Duration(other.Int64N(int64(120 * 24 * time.Hour)))).Truncate(time.Millisecond).Format(time.RFC3339Nano),
+			CampaignID: fmt.Sprintf("camp-%d", other.IntN(4))}
+		if r := other.IntN(100); r < 80 {
+			in.CustomerID = fmt.Sprintf("c-%d", other.IntN(customers))
+		} else {
+			in.AnonymousID = fmt.Sprintf("a-%d", other.IntN(anons))
+		}
+		if in.Type == events.Feedback {
+			rating, score := 1+other.IntN(5), other.IntN(11)
+			switch other.IntN(3) {
+			case 0:
+				in.Rating = &rating
+			case 1:
+				in.NPS = &score
+			default:
+				in.Rating, in.NPS = &rating, &score
+			}
+			in.Topic = topics[other.IntN(len(topics))]
+			if other.IntN(2) == 0 {
+				in.Comment = fmt.Sprintf("comment %d", i)
+			}
 		}
 		add(in)
 	}

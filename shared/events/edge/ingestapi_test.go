@@ -291,3 +291,31 @@ func TestSQSReportsExactlyTheFailedMessages(t *testing.T) {
 		t.Fatalf("faults %d pending %v", faults.Count(ddbtest.FaultServer), pending)
 	}
 }
+
+// TestFeedbackReachesTheCustomerRecord: feedback posted to the ingest
+// function shows in GET /v1/customers/{id} under aggregates.feedback, as
+// DynamoDB stored it.
+func TestFeedbackReachesTheCustomerRecord(t *testing.T) {
+	h := newHarness(t, nil)
+	var ev apigw.Event
+	loadEvent(t, "ingest", "post.json", &ev)
+	body := `{"events":[
+	 {"event_id":"f-1","type":"feedback","customer_id":"c-7","rating":1,"nps":0,"topic":"complaint","comment":"Broken.","timestamp":"2026-11-20T09:00:00Z"},
+	 {"event_id":"f-2","type":"feedback","customer_id":"c-7","rating":4,"topic":"question","campaign_id":"spring","timestamp":"2026-11-20T09:30:00Z"},
+	 {"event_id":"f-3","type":"feedback","customer_id":"c-7","nps":7,"topic":"complaint","timestamp":"2026-11-20T10:00:00Z"},
+	 {"event_id":"m-1","type":"message_delivered","customer_id":"c-7","campaign_id":"spring","timestamp":"2026-11-20T10:10:00Z"}]}`
+	var resp edge.Response
+	if status := serve(t, h.ingest, postEvents(ev, body), &resp); status != 200 || resp.Accepted != 4 {
+		t.Fatalf("post %d %+v", status, resp)
+	}
+	agg := getCustomer(t, h, "c-7")["aggregates"].(map[string]any)
+	got, _ := json.Marshal(agg["feedback"])
+	want := `{"by_topic":{"complaint":2,"question":1},"count":3,"last_nps":7,"last_nps_at":"2026-11-20T10:00:00Z",` +
+		`"last_rating":4,"last_rating_at":"2026-11-20T09:30:00Z","nps_category":"passive","open_complaints":1}`
+	if string(got) != want {
+		t.Fatalf("feedback\n got  %s\n want %s", got, want)
+	}
+	if agg["events"] != float64(4) || agg["last_seen"] != "2026-11-20T10:00:00Z" {
+		t.Fatalf("aggregates %v", agg)
+	}
+}

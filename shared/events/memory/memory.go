@@ -153,6 +153,10 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 			status[i] = st
 			continue
 		}
+		if e.NPS != nil { // stored by value, as DynamoDB would
+			n := *e.NPS
+			e.NPS = &n
+		}
 		r := record{event: e, hash: e.Hash(), expiresAt: expires}
 		s.records[e.ID] = r
 		if s.history[owner] == nil {

@@ -355,3 +355,51 @@ func (f *faulty) Append(ctx context.Context, o events.Owner, evs []events.Event)
 	}
 	return st, err
 }
+
+// TestEngagementAndFeedback: message and feedback events go through the
+// same validation, de-duplication and identity rules as every event, and
+// their answers reach the customer's aggregates.
+func TestEngagementAndFeedback(t *testing.T) {
+	ctx := context.Background()
+	svc, m := newService(t)
+	raws := []json.RawMessage{
+		json.RawMessage(`{"event_id":"m-1","type":"message_delivered","customer_id":"c-1","campaign_id":"spring","channel":"email","timestamp":"2026-11-20T08:00:00Z"}`),
+		json.RawMessage(`{"event_id":"m-2","type":"message_opened","anonymous_id":"a-1","campaign_id":"spring","timestamp":"2026-11-20T08:05:00Z"}`),
+		json.RawMessage(`{"event_id":"m-3","type":"message_clicked","customer_id":"c-1","anonymous_id":"a-1","campaign_id":"spring","timestamp":"2026-11-20T08:06:00Z"}`),
+		json.RawMessage(`{"event_id":"f-1","type":"feedback","customer_id":"c-1","rating":2,"nps":5,"topic":"complaint","comment":"Late again.","campaign_id":"spring","timestamp":"2026-11-20T08:30:00Z"}`),
+		json.RawMessage(`{"event_id":"f-2","type":"feedback","customer_id":"c-1","nps":10,"timestamp":"2026-11-20T08:20:00Z"}`),
+		// Invalid: no campaign; no answer; answers out of range and an unknown topic; a fractional rating.
+		json.RawMessage(`{"event_id":"bad-1","type":"unsubscribed","customer_id":"c-1","timestamp":"2026-11-20T08:00:00Z"}`),
+		json.RawMessage(`{"event_id":"bad-2","type":"feedback","customer_id":"c-1","comment":"?","timestamp":"2026-11-20T08:00:00Z"}`),
+		json.RawMessage(`{"event_id":"bad-3","type":"feedback","customer_id":"c-1","rating":6,"nps":11,"topic":"rant","timestamp":"2026-11-20T08:00:00Z"}`),
+		json.RawMessage(`{"event_id":"bad-4","type":"feedback","customer_id":"c-1","rating":4.5,"timestamp":"2026-11-20T08:00:00Z"}`),
+		// The same feedback again is a duplicate; the same id with another comment a conflict.
+		json.RawMessage(`{"event_id":"f-1","type":"feedback","customer_id":"c-1","rating":2,"nps":5,"topic":"complaint","comment":"Late again.","campaign_id":"spring","timestamp":"2026-11-20T08:30:00Z"}`),
+		json.RawMessage(`{"event_id":"f-1","type":"feedback","customer_id":"c-1","rating":2,"nps":5,"topic":"complaint","comment":"Fine.","campaign_id":"spring","timestamp":"2026-11-20T08:30:00Z"}`),
+	}
+	out := svc.Ingest(ctx, raws, func(i int) string { return fmt.Sprintf("events[%d].", i) })
+	want := []events.Status{events.Accepted, events.Accepted, events.Accepted, events.Accepted, events.Accepted,
+		events.Rejected, events.Rejected, events.Rejected, events.Rejected, events.Duplicate, events.Rejected}
+	if !slices.Equal(statuses(out), want) {
+		t.Fatalf("statuses %v, want %v", statuses(out), want)
+	}
+	for i, fields := range map[int][]string{5: {"events[5].campaign_id"}, 6: {"events[6].rating"},
+		7: {"events[7].rating", "events[7].nps", "events[7].topic"}, 8: {"events[8].rating"}} {
+		if !slices.Equal(fieldNames(out[i]), fields) || out[i].Reason != service.ReasonInvalid {
+			t.Errorf("event %d: %+v, want errors on %v", i, out[i], fields)
+		}
+	}
+	if out[10].Reason != service.ReasonIDConflict {
+		t.Fatalf("reused id: %+v", out[10])
+	}
+	// The visitor's opened message moved to the customer at the login.
+	a := m.Aggregates(events.Owner{CustomerID: "c-1"})
+	if a == nil || a.Events != 5 || a.Feedback == nil || a.Feedback.Count != 2 || a.Feedback.LastRating.Value != 2 ||
+		a.Feedback.NPSCategory() != events.Detractor || a.Feedback.OpenComplaints() != 1 || a.Feedback.ByTopic[events.Complaint] != 1 {
+		t.Fatalf("aggregates %+v", a)
+	}
+	hist := history(t, m, "c-1")
+	if len(hist) != 5 || hist[0].ID != "f-1" || hist[0].Comment != "Late again." || hist[0].CampaignID != "spring" || *hist[0].NPS != 5 {
+		t.Fatalf("history %+v", hist)
+	}
+}

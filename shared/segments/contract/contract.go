@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"tailor/shared/customers"
 	"tailor/shared/platform/errs"
@@ -68,7 +69,8 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 func customerID(i int) string { return fmt.Sprintf("c-%04d", i) }
 
 // seed stores n customers: customer i bought on i%5+1 days in GBP, every
-// third also in EUR, and customer 0 never bought.
+// third also in EUR, and customer 0 never bought; some have a latest
+// rating, an NPS answer (0 included) or both.
 func seed(t *testing.T, s Stores, n int) []segments.CustomerDays {
 	t.Helper()
 	recs := make([]segments.CustomerDays, n)
@@ -84,6 +86,13 @@ func seed(t *testing.T, s Stores, n int) []segments.CustomerDays {
 				am["EUR"] = int64(7 * i)
 			}
 			recs[i].Days[fmt.Sprintf("2011-%02d-%02d", d+1, i%28+1)] = am
+		}
+		at := time.Date(2011, 3, i%28+1, 12, 0, 0, 0, time.UTC)
+		if i%4 == 1 || i%4 == 3 {
+			recs[i].LastRating = &customers.Answer{Value: i%5 + 1, At: at, EventID: fmt.Sprintf("r-%d", i)}
+		}
+		if i%4 == 2 || i%4 == 3 {
+			recs[i].LastNPS = &customers.Answer{Value: i % 11, At: at.Add(time.Hour), EventID: fmt.Sprintf("n-%d", i)}
 		}
 	}
 	if err := s.Customers.SeedAggregates(context.Background(), recs, 2); err != nil {
@@ -121,6 +130,14 @@ func sameDays(a, b map[string]customers.Amounts) bool {
 	return reflect.DeepEqual(a, b)
 }
 
+// sameAnswer reports whether two answers are equal, nil included.
+func sameAnswer(a, b *customers.Answer) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Value == b.Value && a.EventID == b.EventID && a.At.Equal(b.At)
+}
+
 func testScanSegment(t *testing.T, s Stores) {
 	ctx := context.Background()
 	if got := scanAll(t, s.Customers, 3); len(got) != 0 {
@@ -137,6 +154,32 @@ func testScanSegment(t *testing.T, s Stores) {
 				t.Fatalf("%d segments: customer %s read %v (found %v), want %v", total, r.CustomerID, days, ok, r.Days)
 			}
 		}
+	}
+	// The latest feedback answers come with the days.
+	byID := map[string]segments.CustomerDays{}
+	for _, r := range recs {
+		byID[r.CustomerID] = r
+	}
+	answered := 0
+	for seg := range 3 {
+		err := s.Customers.ScanSegment(ctx, seg, 3, func(page []segments.CustomerDays) error {
+			for _, r := range page {
+				want := byID[r.CustomerID]
+				if !sameAnswer(r.LastRating, want.LastRating) || !sameAnswer(r.LastNPS, want.LastNPS) {
+					return fmt.Errorf("customer %s: answers %+v %+v, want %+v %+v", r.CustomerID, r.LastRating, r.LastNPS, want.LastRating, want.LastNPS)
+				}
+				if r.LastRating != nil || r.LastNPS != nil {
+					answered++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if answered == 0 {
+		t.Fatal("no customer's answers were read")
 	}
 	stop := errors.New("stop")
 	if err := s.Customers.ScanSegment(ctx, 0, 1, func([]segments.CustomerDays) error { return stop }); !errors.Is(err, stop) {
@@ -464,7 +507,8 @@ func testSegmentReports(t *testing.T, s Stores) {
 	}
 	reps := []segments.SegmentReport{
 		{Segment: "lost", Name: "Lost", Customers: 3, Share: 0.3, RevenueMinor: 300, RevenueShare: 0.1},
-		{Segment: "champions", Name: "Champions", Customers: 5, Share: 0.5, RevenueMinor: 2400, RevenueShare: 0.8, AvgCLV12mMinor: 999, AvgPAlive: 0.9},
+		{Segment: "champions", Name: "Champions", Customers: 5, Share: 0.5, RevenueMinor: 2400, RevenueShare: 0.8, AvgCLV12mMinor: 999, AvgPAlive: 0.9,
+			Rated: 3, MeanRating: ptr(4.33), NPSRespondents: 4, NPS: ptr(-25.0)},
 		{Segment: "at-risk", Name: "At Risk", Customers: 2, Share: 0.2, RevenueMinor: 300, RevenueShare: 0.1, AvgPAlive: 0.25},
 	}
 	if err := s.Runs.SaveSegments(ctx, "2011-12-10", reps); err != nil {
@@ -490,6 +534,8 @@ func testSegmentReports(t *testing.T, s Stores) {
 		t.Fatalf("other run's reports: %+v, %v", got, err)
 	}
 }
+
+func ptr(v float64) *float64 { return &v }
 
 func testBlobs(t *testing.T, s Stores) {
 	ctx := context.Background()

@@ -5,7 +5,9 @@
 // Access patterns and keys:
 //
 //	customers' purchase days, all     Customers  Scan by parallel segments, pk begins_with C#,
-//	                                             projecting pk and agg.days (the score job only)
+//	                                             projecting pk, agg.days and the latest feedback
+//	                                             answers agg.feedback.rating, agg.feedback.nps
+//	                                             (the score job only)
 //	a customer's scores               Customers  pk=C#<id> sk=PROFILE: scores (map), seg_pk, seg_sk
 //	members of a segment of a run     Customers  index segment-index: seg_pk=<run_id>#<segment slug>,
 //	                                             seg_sk=<customer_id>; projects the scores map only
@@ -33,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"tailor/shared/customers"
+	"tailor/shared/events"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/errs"
 	"tailor/shared/platform/schema"
@@ -68,12 +71,14 @@ type CustomerScores struct {
 type daysItem struct {
 	PK  string `dynamodbav:"pk"`
 	Agg struct {
-		Days map[string]customers.Amounts `dynamodbav:"days"`
+		Days     map[string]customers.Amounts `dynamodbav:"days"`
+		Feedback *customers.Feedback          `dynamodbav:"feedback"`
 	} `dynamodbav:"agg"`
 }
 
 // ScanSegment reads one parallel-scan segment of customer records,
-// projecting only the id and the purchase days.
+// projecting only the id, the purchase days and the latest feedback
+// answers.
 func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn func([]segments.CustomerDays) error) error {
 	sc, ok := s.DB.(ddb.Scanner)
 	if !ok {
@@ -82,7 +87,8 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 	op := fmt.Sprintf("scan customers segment %d/%d", seg, total)
 	expr, err := expression.NewBuilder().
 		WithFilter(expression.Name(ddb.AttrPK).BeginsWith(schema.PfxCustomer)).
-		WithProjection(expression.NamesList(expression.Name(ddb.AttrPK), expression.Name("agg.days"))).Build()
+		WithProjection(expression.NamesList(expression.Name(ddb.AttrPK), expression.Name("agg.days"),
+			expression.Name("agg.feedback.rating"), expression.Name("agg.feedback.nps"))).Build()
 	if err != nil {
 		return fmt.Errorf("%s: build expression: %w", op, err)
 	}
@@ -101,7 +107,11 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 			if err := attributevalue.UnmarshalMap(it, &d); err != nil {
 				return fmt.Errorf("%s: decode: %w", op, err)
 			}
-			page = append(page, segments.CustomerDays{CustomerID: strings.TrimPrefix(d.PK, schema.PfxCustomer), Days: d.Agg.Days})
+			cd := segments.CustomerDays{CustomerID: strings.TrimPrefix(d.PK, schema.PfxCustomer), Days: d.Agg.Days}
+			if f := d.Agg.Feedback; f != nil {
+				cd.LastRating, cd.LastNPS = f.LastRating, f.LastNPS
+			}
+			page = append(page, cd)
 		}
 		if err := fn(page); err != nil {
 			return err
@@ -503,7 +513,8 @@ func (s *SegmentRuns) Segments(ctx context.Context, runID string) ([]segments.Se
 }
 
 // SeedAggregates writes whole customer records that hold only aggregates
-// with the given purchase days, 25 per BatchWriteItem call with workers
+// with the given purchase days and feedback answers, 25 per BatchWriteItem
+// call with workers
 // calls at a time. It replaces existing records, so it is for benchmarks
 // and tests that need many customers fast, never for live data.
 func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []segments.CustomerDays, workers int) error {
@@ -511,6 +522,9 @@ func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []segments.Cus
 	for _, r := range recs {
 		agg := customers.NewAggregates()
 		agg.PurchaseDays = r.Days
+		if r.LastRating != nil || r.LastNPS != nil {
+			agg.Feedback = &customers.Feedback{ByTopic: map[events.Topic]int64{}, LastRating: r.LastRating, LastNPS: r.LastNPS}
+		}
 		item, err := attributevalue.MarshalMap(struct {
 			PK         string                `dynamodbav:"pk"`
 			SK         string                `dynamodbav:"sk"`

@@ -170,6 +170,24 @@ func scenario(t *testing.T, f *fixture) {
 	if int64(total) != rec.Customers {
 		t.Errorf("segment sizes add up to %v, want %d", total, rec.Customers)
 	}
+	// Satisfaction per segment: the run's figures, null where nobody answered.
+	var rated float64
+	for i, s := range body["segments"].([]any) {
+		m, r := s.(map[string]any), rec.Segments[i]
+		for _, k := range []string{"rated", "mean_rating", "nps_respondents", "nps"} {
+			if _, ok := m[k]; !ok {
+				t.Fatalf("segment %v has no %s", m["segment"], k)
+			}
+		}
+		rated += m["rated"].(float64)
+		if (r.MeanRating == nil) != (m["mean_rating"] == nil) || (r.MeanRating != nil && m["mean_rating"] != *r.MeanRating) ||
+			(r.NPS == nil) != (m["nps"] == nil) || (r.NPS != nil && m["nps"] != *r.NPS) || m["nps_respondents"] != float64(r.NPSRespondents) {
+			t.Errorf("segment %v: %v, run %+v", m["segment"], m, r)
+		}
+	}
+	if rated == 0 {
+		t.Error("no segment has a rating")
+	}
 
 	// Every segment's members, page by page, are exactly the customers
 	// whose record holds that segment, in id order, ids and scores only.

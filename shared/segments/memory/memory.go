@@ -27,8 +27,18 @@ import (
 const defaultPageSize = 100
 
 type record struct {
-	days   map[string]customers.Amounts
-	scores *customers.Scores
+	days        map[string]customers.Amounts
+	rating, nps *customers.Answer
+	scores      *customers.Scores
+}
+
+// copyAnswer returns a copy of a, so callers never share the stored one.
+func copyAnswer(a *customers.Answer) *customers.Answer {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	return &c
 }
 
 // CustomerScores is the customer records as the score job and the
@@ -70,7 +80,9 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 	var page []segments.CustomerDays
 	for _, id := range slices.Sorted(maps.Keys(s.recs)) {
 		if scanSegmentOf(id, total) == seg {
-			page = append(page, segments.CustomerDays{CustomerID: id, Days: copyDays(s.recs[id].days)})
+			r := s.recs[id]
+			page = append(page, segments.CustomerDays{CustomerID: id, Days: copyDays(r.days),
+				LastRating: copyAnswer(r.rating), LastNPS: copyAnswer(r.nps)})
 		}
 	}
 	s.mu.Unlock()
@@ -148,9 +160,9 @@ func (s *CustomerScores) Members(ctx context.Context, runID, slug string, limit 
 }
 
 // SeedAggregates stores customer records that hold only the given
-// purchase days, replacing existing records (scores included). It is for
-// benchmarks and tests; workers is accepted for the dynamo adapter's
-// signature and not needed here.
+// purchase days and feedback answers, replacing existing records (scores
+// included). It is for benchmarks and tests; workers is accepted for the
+// dynamo adapter's signature and not needed here.
 func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []segments.CustomerDays, workers int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -161,7 +173,7 @@ func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []segments.Cus
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		s.recs[r.CustomerID] = &record{days: copyDays(r.Days)}
+		s.recs[r.CustomerID] = &record{days: copyDays(r.Days), rating: copyAnswer(r.LastRating), nps: copyAnswer(r.LastNPS)}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"tailor/shared/events"
 	"tailor/shared/platform/errs"
 	"tailor/shared/segments"
 )
@@ -94,7 +95,10 @@ func civilDay(s string) (int, bool) {
 // recency t_x and age T count days from the first of them; spend is the
 // sum of their amounts and repeat spend the sum over all but the first.
 // Refunds are not netted: the aggregates keep them per currency, not per
-// day, and the RFM and spend models describe buying behaviour.
+// day, and the RFM and spend models describe buying behaviour. The latest
+// rating and NPS answer count when given before asOf: the aggregates keep
+// only the latest answers, so a customer whose latest answer came later
+// has none for this run (a backfill never sees the future).
 func Derive(c segments.CustomerDays, asOf time.Time, currency string) (segments.Customer, Outcome, error) {
 	end := int(asOf.Unix() / 86400)
 	first, last, n := 0, 0, 0
@@ -131,8 +135,15 @@ func Derive(c segments.CustomerDays, asOf time.Time, currency string) (segments.
 		}
 		return segments.Customer{}, NoPurchase, nil
 	}
-	return segments.Customer{
+	out := segments.Customer{
 		CustomerID: c.CustomerID, PurchaseDays: n, RecencyDays: last - first, AgeDays: end - first,
 		TotalSpend: total, RepeatSpend: total - firstAmount,
-	}, Scored, nil
+	}
+	if r := c.LastRating; r != nil && r.At.Before(asOf) {
+		out.Rating = r.Value
+	}
+	if a := c.LastNPS; a != nil && a.At.Before(asOf) {
+		out.NPS = events.NPSCategoryOf(a.Value)
+	}
+	return out, Scored, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -244,5 +245,79 @@ func TestSpendIssueIsStable(t *testing.T) {
 		if s.CLV12mMinor != 0 || s.PAlive <= 0 {
 			t.Fatalf("customer %s without a spend model: %+v", id, s)
 		}
+	}
+}
+
+// TestSatisfactionPerSegment: each segment's mean rating and NPS are those
+// of its customers' latest answers given before the as-of date, counted
+// independently here from the records and the scores written back.
+func TestSatisfactionPerSegment(t *testing.T) {
+	ctx := context.Background()
+	records := synthetic(3000, 5)
+	asOf := time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC)
+	c, runs := stores(t, records)
+	rec, err := (&Job{Customers: c, Runs: runs, Config: segments.Config{Segments: 3}}).Run(ctx, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores := c.Scores()
+	type sums struct{ rated, ratingSum, answered, promoters, detractors, late int64 }
+	want := map[string]*sums{}
+	for _, r := range records {
+		s, ok := scores[r.CustomerID]
+		if !ok {
+			continue
+		}
+		w := want[s.Segment]
+		if w == nil {
+			w = &sums{}
+			want[s.Segment] = w
+		}
+		if a := r.LastRating; a != nil && a.At.Before(asOf) {
+			w.rated++
+			w.ratingSum += int64(a.Value)
+		}
+		if a := r.LastNPS; a != nil && a.At.Before(asOf) {
+			w.answered++
+			switch {
+			case a.Value >= 9:
+				w.promoters++
+			case a.Value <= 6:
+				w.detractors++
+			}
+		}
+		if (r.LastRating != nil && !r.LastRating.At.Before(asOf)) || (r.LastNPS != nil && !r.LastNPS.At.Before(asOf)) {
+			w.late++
+		}
+	}
+	var rated, late int64
+	for _, got := range rec.Segments {
+		w := want[got.Segment]
+		if w == nil {
+			w = &sums{}
+		}
+		rated += got.Rated
+		late += w.late
+		if got.Rated != w.rated || got.NPSRespondents != w.answered {
+			t.Errorf("%s: %d rated, %d answered; want %d, %d", got.Segment, got.Rated, got.NPSRespondents, w.rated, w.answered)
+		}
+		if (got.MeanRating == nil) != (w.rated == 0) || (got.NPS == nil) != (w.answered == 0) {
+			t.Errorf("%s: mean %v nps %v with %d rated, %d answered", got.Segment, got.MeanRating, got.NPS, w.rated, w.answered)
+			continue
+		}
+		if w.rated > 0 && math.Abs(*got.MeanRating-float64(w.ratingSum)/float64(w.rated)) > 0.005 {
+			t.Errorf("%s: mean rating %v, want %v", got.Segment, *got.MeanRating, float64(w.ratingSum)/float64(w.rated))
+		}
+		if w.answered > 0 && math.Abs(*got.NPS-100*float64(w.promoters-w.detractors)/float64(w.answered)) > 0.05 {
+			t.Errorf("%s: NPS %v, want %v", got.Segment, *got.NPS, 100*float64(w.promoters-w.detractors)/float64(w.answered))
+		}
+	}
+	if rated == 0 || late == 0 {
+		t.Fatalf("the data exercise too little: %d rated, %d answered after the as-of date", rated, late)
+	}
+	// The stored segment reports are the run's.
+	stored, err := runs.Segments(ctx, rec.RunID)
+	if err != nil || !reflect.DeepEqual(stored, rec.Segments) {
+		t.Fatalf("stored reports %+v %v", stored, err)
 	}
 }

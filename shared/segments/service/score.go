@@ -9,15 +9,16 @@ import (
 	"time"
 
 	"tailor/shared/customers"
+	"tailor/shared/events"
 	"tailor/shared/segments"
 	"tailor/shared/segments/clv"
 )
 
 // Tally is one worker's share of the run's summaries: per segment the
-// customers, revenue and CLV (minor units), cluster sizes, churn bands and
-// a histogram of CLV (minor units at three significant digits) for its
-// quantiles. All integers, so tallies merge exactly. The zero value is
-// empty.
+// customers, revenue and CLV (minor units) and the satisfaction of the
+// latest answers, cluster sizes, churn bands and a histogram of CLV (minor
+// units at three significant digits) for its quantiles. All integers, so
+// tallies merge exactly. The zero value is empty.
 type Tally struct {
 	Customers map[string]int64 `json:"customers"`
 	Revenue   map[string]int64 `json:"revenue"`
@@ -27,6 +28,9 @@ type Tally struct {
 	Clusters    map[int]int64    `json:"clusters"`
 	Churn       map[string]int64 `json:"churn"`
 	CLVHist     map[int64]int64  `json:"clv_hist"`
+	// Satisfaction sums the customers' latest ratings and NPS answers per
+	// segment.
+	Satisfaction map[string]events.Satisfaction `json:"satisfaction,omitempty"`
 	// Written and Unchanged count write-back outcomes: Unchanged records
 	// already held these scores (a re-run), or scores of a later run, or
 	// were erased meanwhile.
@@ -38,6 +42,9 @@ func (t *Tally) init() {
 	if t.Customers == nil {
 		t.Customers, t.Revenue, t.CLV, t.PAliveMilli = map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
 		t.Clusters, t.Churn, t.CLVHist = map[int]int64{}, map[string]int64{}, map[int64]int64{}
+	}
+	if t.Satisfaction == nil {
+		t.Satisfaction = map[string]events.Satisfaction{}
 	}
 }
 
@@ -55,6 +62,11 @@ func (t *Tally) Merge(o *Tally) {
 	}
 	for k, v := range o.CLVHist {
 		t.CLVHist[k] += v
+	}
+	for k, v := range o.Satisfaction {
+		s := t.Satisfaction[k]
+		s.Merge(v)
+		t.Satisfaction[k] = s
 	}
 	t.Written += o.Written
 	t.Unchanged += o.Unchanged
@@ -116,6 +128,14 @@ func Score(cs []segments.Customer, m *Model) ([]segments.CustomerScores, *Tally,
 		t.Clusters[k]++
 		t.Churn[s.ChurnRisk]++
 		t.CLVHist[segments.QuantizeMoney(s.CLV12mMinor)]++
+		if c.Rating != 0 || c.NPS != "" {
+			sat := t.Satisfaction[s.Segment]
+			if c.Rating != 0 {
+				sat.AddRating(c.Rating)
+			}
+			sat.AddNPS(c.NPS)
+			t.Satisfaction[s.Segment] = sat
+		}
 		out = append(out, segments.CustomerScores{CustomerID: c.CustomerID, Scores: s})
 	}
 	return out, t, nil
@@ -148,6 +168,7 @@ func Finish(m *Model, p *Partial, t *Tally) segments.Report {
 			sum.AvgCLV12mMinor = int64(math.Round(float64(t.CLV[sum.Segment]) / float64(s.Customers)))
 			sum.AvgPAlive = math.Round(float64(t.PAliveMilli[sum.Segment])/float64(s.Customers)) / 1000
 		}
+		sum.SetSatisfaction(t.Satisfaction[sum.Segment])
 		rec.Segments = append(rec.Segments, sum)
 	}
 	churn := map[string]int{}

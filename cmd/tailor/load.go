@@ -40,6 +40,7 @@ func runLoad(ctx context.Context, args []string) error {
 	wait := fs.Duration("wait", 0, "wait up to this long for the API to answer before loading")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	nightly := fs.Bool("nightly", false, "then run the train and score jobs as of the day after the last event (on with --demo)")
+	campaignDemoFlag := fs.Bool("campaign-demo", false, "then create, launch and report A/A campaigns as of "+demoAsOf+" (on with --demo; needs campaigns:write)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,6 +50,7 @@ func runLoad(ctx context.Context, args []string) error {
 	if *demo {
 		*file = demoFile
 		*nightly = true
+		*campaignDemoFlag = true
 	}
 	if *keyFile != "" {
 		b, err := os.ReadFile(*keyFile)
@@ -69,18 +71,33 @@ func runLoad(ctx context.Context, args []string) error {
 	if *quiet {
 		progress = nil
 	}
-	l := &replay.Loader{Send: &replay.HTTP{Base: *url, Key: *key}, Batch: *batch, Senders: *senders, Progress: progress}
+	api := &replay.HTTP{Base: *url, Key: *key}
+	l := &replay.Loader{Send: api, Batch: *batch, Senders: *senders, Progress: progress}
 	fmt.Fprintf(os.Stderr, "loading %s into %s\n", *file, *url)
 	rep, err := l.Retail(ctx, func() (io.ReadCloser, error) { return os.Open(*file) })
 	fmt.Print(rep)
-	if err != nil || !*nightly || rep.Last.IsZero() {
+	if err != nil || rep.Last.IsZero() {
 		return err
 	}
-	// Historical data is months or years old: train and score as of the
-	// day after its last event, as the nightly schedule would have then.
-	asOf := rep.Last.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour).Format(time.RFC3339)
+	if *nightly {
+		if err := runNightly(ctx, *url, rep.Last); err != nil {
+			return err
+		}
+	}
+	if *campaignDemoFlag {
+		_, err := campaignDemo(ctx, api, demoCampaigns, os.Stdout)
+		return err
+	}
+	return nil
+}
+
+// runNightly trains and scores as of the day after last: historical data
+// is months or years old, so the jobs run as the nightly schedule would
+// have then.
+func runNightly(ctx context.Context, url string, last time.Time) error {
+	asOf := last.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour).Format(time.RFC3339)
 	for _, fn := range []string{"TrainFunction", "ScoreFunction"} {
-		out, err := invoke(ctx, *url, fn, fmt.Sprintf(`{"as_of":%q}`, asOf))
+		out, err := invoke(ctx, url, fn, fmt.Sprintf(`{"as_of":%q}`, asOf))
 		if err != nil {
 			return err
 		}

@@ -84,6 +84,9 @@ type stack struct {
 	key string
 	// AdminKey is the admin key startStack created.
 	AdminKey string
+	// Events is the file the server appends accepted EventBridge events
+	// to, as tailor serve does with .local/events.jsonl.
+	Events string
 }
 
 // as returns the stack calling with another key ("" for none).
@@ -123,8 +126,10 @@ func startStack(t testing.TB) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	events := filepath.Join(t.TempDir(), "events.jsonl")
 	srv, err := lambdahost.New(lambdahost.Config{
 		Env:         map[string]string{"PII_KEY_FILE": keyFile},
+		EventsFile:  events,
 		Template:    filepath.Join(root, "template.yaml"),
 		BinDir:      bootstraps(t),
 		TablePrefix: env.Prefix,
@@ -147,7 +152,7 @@ func startStack(t testing.TB) *stack {
 			t.Logf("function logs:\n%s", logs.String())
 		}
 	})
-	s := &stack{t: t, URL: srv.URL(), Srv: srv, Env: env, logs: logs}
+	s := &stack{t: t, URL: srv.URL(), Srv: srv, Env: env, logs: logs, Events: events}
 	s.AdminKey = s.newKey("e2e admin", auth.Admin)
 	s.key = s.AdminKey
 	return s

@@ -14,6 +14,7 @@ func TestAuditTableIsAppendOnlyAndKeysAreScoped(t *testing.T) {
 	want := map[string]map[string]string{ // function -> key -> actions
 		"CustomersFunction": {"PiiKey": "kms:Decrypt,kms:GenerateDataKey", "PiiIndexKey": "kms:GenerateMac"},
 		"IngestFunction":    {"PiiKey": "kms:GenerateDataKey"},
+		"CampaignsFunction": {"PiiKey": "kms:Decrypt"},
 	}
 	for _, fn := range tpl.Functions {
 		got := map[string][]string{}

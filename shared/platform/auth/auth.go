@@ -28,13 +28,14 @@ const (
 	CatalogRead         Scope = "catalog:read"
 	CatalogWrite        Scope = "catalog:write"
 	SegmentsRead        Scope = "segments:read"
+	CampaignsRead       Scope = "campaigns:read"
 	CampaignsWrite      Scope = "campaigns:write"
 	Admin               Scope = "admin"
 )
 
 // AllScopes lists every scope in a stable order.
 var AllScopes = []Scope{EventsWrite, RecommendationsRead, CustomersRead, CustomersWrite, PIIRead,
-	CatalogRead, CatalogWrite, SegmentsRead, CampaignsWrite, Admin}
+	CatalogRead, CatalogWrite, SegmentsRead, CampaignsRead, CampaignsWrite, Admin}
 
 // Valid reports whether s is one of AllScopes.
 func (s Scope) Valid() bool { return slices.Contains(AllScopes, s) }

@@ -42,6 +42,20 @@ var routeScopes = map[string]Scope{
 	"GET /v1/segments":                  SegmentsRead,
 	"GET /v1/segments/{name}/customers": SegmentsRead,
 	"GET /v1/segments/runs/{id}":        SegmentsRead,
+
+	// Campaigns: reading them, their audiences (customer ids; contact
+	// details only when the key also holds pii:read, audited) and their
+	// reports; writing drafts, launching, stopping and computing a report.
+	"GET /v1/campaigns":               CampaignsRead,
+	"GET /v1/campaigns/{id}":          CampaignsRead,
+	"GET /v1/campaigns/{id}/audience": CampaignsRead,
+	"GET /v1/campaigns/{id}/report":   CampaignsRead,
+	"POST /v1/campaigns":              CampaignsWrite,
+	"PATCH /v1/campaigns/{id}":        CampaignsWrite,
+	"DELETE /v1/campaigns/{id}":       CampaignsWrite,
+	"POST /v1/campaigns/{id}/launch":  CampaignsWrite,
+	"POST /v1/campaigns/{id}/stop":    CampaignsWrite,
+	"POST /v1/campaigns/{id}/report":  CampaignsWrite,
 }
 
 // RequiredScope returns the scope routeKey needs; ok is false for a route

@@ -1,0 +1,20 @@
+package memory_test
+
+import (
+	"testing"
+
+	"tailor/shared/campaigns/contract"
+	"tailor/shared/campaigns/memory"
+)
+
+func TestContract(t *testing.T) {
+	contract.Run(t, func(*testing.T) contract.Stores {
+		people := &memory.Customers{PageSize: 2}
+		return contract.Stores{Table: &memory.Store{}, Customers: people,
+			Seed: func(_ *testing.T, recs ...memory.Record) {
+				for _, r := range recs {
+					people.Put(r)
+				}
+			}}
+	})
+}

@@ -209,6 +209,14 @@ func TestCampaignEndToEnd(t *testing.T) {
 	for b := range buyers {
 		evs = append(evs, purchase("win-"+b, b, "25.00", asOf.Add(12*time.Hour)))
 	}
+	// The first treatment member opens the message and answers the
+	// campaign's survey.
+	opener := strings.Fields(treatment[0])[0]
+	evs = append(evs,
+		map[string]any{"event_id": "open-1", "type": "message_opened", "customer_id": opener, "campaign_id": id,
+			"timestamp": asOf.Add(2 * time.Hour).Format(time.RFC3339)},
+		map[string]any{"event_id": "survey-1", "type": "feedback", "customer_id": opener, "campaign_id": id,
+			"rating": 4, "nps": 9, "timestamp": asOf.Add(3 * time.Hour).Format(time.RFC3339)})
 	s.sendEvents(evs)
 	code, _, body = s.call("POST", "/v1/campaigns/"+id+"/report", nil)
 	if code != http.StatusOK || body["provisional"] != true {
@@ -219,6 +227,20 @@ func TestCampaignEndToEnd(t *testing.T) {
 	if tr["members"] != float64(len(treatment)) || ho["members"] != float64(len(holdout)) || tr["conversions"] != float64(1) ||
 		ho["conversions"] != float64(min(1, len(holdout))) {
 		t.Fatalf("conversion: %v", conv)
+	}
+	funnel := body["funnel"].(map[string]any)
+	opened := funnel["opened"].(map[string]any)
+	if funnel["members"] != float64(len(treatment)) || opened["count"] != float64(1) || opened["rate"] != 1/float64(len(treatment)) ||
+		funnel["delivered"].(map[string]any)["count"] != float64(0) {
+		t.Fatalf("funnel: %v", funnel)
+	}
+	if integrity := body["integrity"].(map[string]any); integrity["holdout_engaged"] != float64(0) || integrity["warning"] != nil {
+		t.Fatalf("integrity: %v", integrity)
+	}
+	sat := body["satisfaction"].(map[string]any)
+	if st := sat["treatment"].(map[string]any); st["respondents"] != float64(1) || st["mean_rating"] != float64(4) || st["nps"] != float64(100) ||
+		sat["holdout"].(map[string]any)["mean_rating"] != nil || sat["overall"].(map[string]any)["respondents"] != float64(1) {
+		t.Fatalf("satisfaction: %v", sat)
 	}
 	if code, _, got := reader.call("GET", "/v1/campaigns/"+id+"/report", nil); code != 200 || got["as_of"] != body["as_of"] {
 		t.Fatalf("GET report: %d %v", code, got)

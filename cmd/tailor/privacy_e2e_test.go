@@ -210,7 +210,7 @@ func TestPersonalDataEndToEnd(t *testing.T) {
 	if e, _ := erased["erased"].(map[string]any); st != 200 || e["history_items"] != float64(4) || e["event_records"] != float64(4) || e["aliases"] != float64(1) {
 		t.Fatalf("erase: %d %v", st, erased)
 	}
-	if st, _, again := s.call("DELETE", "/v1/customers/c-grace", nil); st != 200 || fmt.Sprint(again["erased"]) != "map[aliases:0 event_records:0 history_items:0]" {
+	if st, _, again := s.call("DELETE", "/v1/customers/c-grace", nil); st != 200 || fmt.Sprint(again["erased"]) != "map[aliases:0 campaign_memberships:0 event_records:0 history_items:0]" {
 		t.Fatalf("erase again: %d %v", st, again)
 	}
 	checkErased := func(when string) {

@@ -54,4 +54,11 @@ type Report struct {
 	// Cost is the campaign's cost as an exact decimal string, if any.
 	Cost  string       `json:"cost,omitempty"`
 	Stats stats.Report `json:"stats"`
+	// Funnel is the treatment arm's message events, Integrity the holdout
+	// members with message events, Satisfaction the feedback naming the
+	// campaign: all from the members' campaign engagement (see
+	// EngagementTally).
+	Funnel       Funnel       `json:"funnel"`
+	Integrity    Integrity    `json:"integrity"`
+	Satisfaction Satisfaction `json:"satisfaction"`
 }

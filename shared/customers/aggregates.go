@@ -64,7 +64,8 @@ func after(a, b Interaction) int {
 // Aggregates are the running totals ingestion keeps on a customer record.
 // Every field is a commutative, idempotent-under-dedup function of the set
 // of distinct events (min/max of times, integer sums, a set union, a top-N
-// by (time, event id), sums per month, latest answers by (time, event id)),
+// by (time, event id), sums per month, latest answers by (time, event id),
+// latest times per campaign under a floor that only rises),
 // so the result does not depend on the order events arrive in.
 type Aggregates struct {
 	// FirstSeen and LastSeen are the earliest and latest time of an event
@@ -105,6 +106,13 @@ type Aggregates struct {
 	PurchaseDays map[string]Amounts `json:"-" dynamodbav:"days"`
 	// Feedback sums the customer's feedback events; nil before the first.
 	Feedback *Feedback `json:"feedback,omitempty" dynamodbav:"feedback,omitempty"`
+	// Campaigns is the customer's engagement per campaign id: the message
+	// events and the campaign's feedback, for campaign reports. At most
+	// MaxCampaigns campaigns, the most recent by latest event time; what
+	// is at or before CampaignFloor has been forgotten to keep that bound
+	// (see trimCampaigns). About 150 bytes per campaign.
+	Campaigns     map[string]CampaignEngagement `json:"-" dynamodbav:"camps"`
+	CampaignFloor time.Time                     `json:"-" dynamodbav:"camps_floor,omitempty"`
 }
 
 // ItemPurchases is one item's purchase history for a customer.
@@ -116,7 +124,8 @@ type ItemPurchases struct {
 // NewAggregates returns empty aggregates.
 func NewAggregates() *Aggregates {
 	return &Aggregates{Revenue: Amounts{}, Refunds: Amounts{}, Affinity: map[string]map[string]int64{},
-		Recent: []Interaction{}, Purchased: map[string]ItemPurchases{}, PurchaseDays: map[string]Amounts{}}
+		Recent: []Interaction{}, Purchased: map[string]ItemPurchases{}, PurchaseDays: map[string]Amounts{},
+		Campaigns: map[string]CampaignEngagement{}}
 }
 
 // Clone returns a deep copy of a.
@@ -136,6 +145,10 @@ func (a *Aggregates) Clone() *Aggregates {
 		c.PurchaseDays[d] = maps.Clone(am)
 	}
 	c.Feedback = a.Feedback.clone()
+	c.Campaigns = make(map[string]CampaignEngagement, len(a.Campaigns))
+	for id, ce := range a.Campaigns {
+		c.Campaigns[id] = ce.clone()
+	}
 	c.normalise()
 	return &c
 }
@@ -159,6 +172,9 @@ func (a *Aggregates) normalise() {
 	}
 	if a.PurchaseDays == nil {
 		a.PurchaseDays = map[string]Amounts{}
+	}
+	if a.Campaigns == nil {
+		a.Campaigns = map[string]CampaignEngagement{}
 	}
 	if a.Feedback != nil && a.Feedback.ByTopic == nil {
 		a.Feedback.ByTopic = map[events.Topic]int64{}
@@ -207,6 +223,9 @@ func (a *Aggregates) Apply(e events.Event) {
 			a.Feedback = &Feedback{ByTopic: map[events.Topic]int64{}}
 		}
 		a.Feedback.apply(e)
+	}
+	if ce, ok := engagementOf(e); ok {
+		a.addCampaign(e.CampaignID, ce)
 	}
 	if w := affinityWeight[e.Type]; w > 0 && e.Category != "" {
 		m := events.Month(e.Time)
@@ -274,6 +293,7 @@ func (a *Aggregates) Merge(b *Aggregates) {
 	default:
 		a.Feedback.merge(b.Feedback)
 	}
+	a.mergeCampaigns(b)
 	a.trim()
 }
 
@@ -295,10 +315,12 @@ func (a *Aggregates) addDay(day string, am Amounts) {
 	}
 }
 
-// trim applies the bounds: the newest MaxRecent interactions, and the
-// affinity months inside the window ending at LastSeen. Both depend only
-// on the set of events folded so far, never on their order.
+// trim applies the bounds: the newest MaxRecent interactions, the
+// affinity months inside the window ending at LastSeen and the
+// MaxCampaigns most recent campaigns. All depend only on the set of events
+// folded so far, never on their order.
 func (a *Aggregates) trim() {
+	a.trimCampaigns()
 	slices.SortFunc(a.Recent, after)
 	if len(a.Recent) > MaxRecent {
 		a.Recent = slices.Clip(a.Recent[:MaxRecent])

@@ -2,6 +2,7 @@ package customers
 
 import (
 	"errors"
+	"time"
 
 	"tailor/shared/platform/pii"
 )
@@ -42,4 +43,22 @@ type Erasure struct {
 	HistoryItems int `json:"history_items"`
 	EventRecords int `json:"event_records"`
 	Aliases      int `json:"aliases"`
+	// CampaignMemberships counts the campaign audience memberships
+	// deleted from the campaigns table.
+	CampaignMemberships int `json:"campaign_memberships"`
+}
+
+// CampaignMembership is one campaign audience the customer was assigned
+// to: what erasure deletes from the campaigns table and an export lists.
+type CampaignMembership struct {
+	CampaignID string `json:"campaign_id"`
+	// Name and Channel are the campaign's ("" when the campaign item is
+	// gone).
+	Name    string `json:"name,omitempty"`
+	Channel string `json:"channel,omitempty"`
+	// Arm is "treatment" or "holdout".
+	Arm string `json:"arm"`
+	// AssignedAt is when the launch that assigned the customer started
+	// (nil when unknown).
+	AssignedAt *time.Time `json:"assigned_at,omitempty"`
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -30,10 +31,20 @@ type Table interface {
 	service.Reports
 }
 
+// Memberships is the customers service's Memberships port as the
+// campaigns adapters implement it on their members (declared again here:
+// a feature's contract does not import another feature's service).
+type Memberships interface {
+	List(ctx context.Context, customerID string) ([]customers.CampaignMembership, error)
+	Erase(ctx context.Context, customerID string) (int, error)
+}
+
 // Stores are the ports under test, all empty when open returns them.
 type Stores struct {
-	Table     Table
-	Customers service.Customers
+	Table Table
+	// Memberships reads and erases the members Table stores.
+	Memberships Memberships
+	Customers   service.Customers
 	// Seed stores customer records as the customers feature, ingestion
 	// and the segment job would have written them; an Erased record is an
 	// erased customer's tombstone.
@@ -56,6 +67,8 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"ListNewestFirstByPage", listNewestFirst},
 		{"SnapshotMustBeComplete", snapshots},
 		{"MembersByArmAndPage", membersByArm},
+		{"MembershipsOfACustomer", membershipsList},
+		{"ErasingMembershipsLeavesOthers", membershipsErase},
 		{"ReportsRoundTrip", reports},
 		{"CustomersScanAndReads", customerReads},
 	}
@@ -443,6 +456,84 @@ func membersByArm(t *testing.T, s Stores) {
 	}
 }
 
+// launchedWith stores a running campaign launched at t0 with members.
+func launchedWith(t *testing.T, s Stores, campaignID, name string, ch campaigns.Channel, ms ...campaigns.Member) {
+	t.Helper()
+	ctx := context.Background()
+	c := draft(t, campaignID, t0.Add(-time.Hour))
+	c.Name, c.Channel, c.Status = name, ch, campaigns.Running
+	c.Launch = &campaigns.Launch{AsOf: "2026-11-20", StartedAt: t0, Snapshot: true, Members: len(ms), Written: len(ms)}
+	if err := s.Table.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Table.Put(ctx, campaignID, ms); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func membershipsList(t *testing.T, s Stores) {
+	ctx := context.Background()
+	if got, err := s.Memberships.List(ctx, "c-1"); err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("no memberships: %#v %v, want an empty list", got, err)
+	}
+	launchedWith(t, s, "cmp-b", "Winter", campaigns.SMS, campaigns.Member{CustomerID: "c-1", Arm: campaigns.Holdout},
+		campaigns.Member{CustomerID: "c-2", Arm: campaigns.Treatment})
+	launchedWith(t, s, "cmp-a", "Spring", campaigns.Email, campaigns.Member{CustomerID: "c-1", Arm: campaigns.Treatment})
+	// Members whose campaign item is gone are still listed, by id.
+	if err := s.Table.Put(ctx, "cmp-z", []campaigns.Member{{CustomerID: "c-1", Arm: campaigns.Holdout}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Memberships.List(ctx, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []customers.CampaignMembership{
+		{CampaignID: "cmp-a", Name: "Spring", Channel: "email", Arm: "treatment", AssignedAt: &t0},
+		{CampaignID: "cmp-b", Name: "Winter", Channel: "sms", Arm: "holdout", AssignedAt: &t0},
+		{CampaignID: "cmp-z", Arm: "holdout"}}
+	if !slices.EqualFunc(got, want, func(a, b customers.CampaignMembership) bool {
+		return a.CampaignID == b.CampaignID && a.Name == b.Name && a.Channel == b.Channel && a.Arm == b.Arm &&
+			(a.AssignedAt == nil) == (b.AssignedAt == nil) && (a.AssignedAt == nil || a.AssignedAt.Equal(*b.AssignedAt))
+	}) {
+		t.Fatalf("memberships of c-1:\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func membershipsErase(t *testing.T, s Stores) {
+	ctx := context.Background()
+	launchedWith(t, s, "cmp-1", "One", campaigns.Email, append(members(30, "c-"),
+		campaigns.Member{CustomerID: "gone", Arm: campaigns.Treatment})...)
+	launchedWith(t, s, "cmp-2", "Two", campaigns.Push, campaigns.Member{CustomerID: "gone", Arm: campaigns.Holdout},
+		campaigns.Member{CustomerID: "c-000001", Arm: campaigns.Holdout})
+	n, err := s.Memberships.Erase(ctx, "gone")
+	if err != nil || n != 2 {
+		t.Fatalf("erase: %d %v, want 2", n, err)
+	}
+	if got, err := s.Memberships.List(ctx, "gone"); err != nil || len(got) != 0 {
+		t.Fatalf("after erasure: %+v %v", got, err)
+	}
+	for _, id := range []string{"cmp-1", "cmp-2"} {
+		var ids []string
+		if err := s.Table.All(ctx, id, func(p []campaigns.Member) error {
+			for _, m := range p {
+				ids = append(ids, m.CustomerID)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(ids, "gone") || len(ids) != map[string]int{"cmp-1": 30, "cmp-2": 1}[id] {
+			t.Fatalf("%s members after erasure: %v", id, ids)
+		}
+	}
+	if n, err := s.Memberships.Erase(ctx, "gone"); err != nil || n != 0 {
+		t.Fatalf("erasing again: %d %v, want 0", n, err)
+	}
+	if got, err := s.Memberships.List(ctx, "c-000001"); err != nil || len(got) != 2 {
+		t.Fatalf("another customer's memberships: %+v %v", got, err)
+	}
+}
+
 func reports(t *testing.T, s Stores) {
 	ctx := context.Background()
 	obs := []stats.Observation{{Arm: stats.Treatment, Converted: true, Revenue: 1250, PreSpend: 300},
@@ -474,9 +565,16 @@ func customerReads(t *testing.T, s Stores) {
 	consent := map[string]customers.ConsentState{customers.ConsentEmail: {Granted: true, UpdatedAt: t0}}
 	scores := &customers.Scores{RunID: "2026-11-19", AsOf: "2026-11-19", Currency: "GBP", R: 4, F: 3, M: 5, RFMCell: "435",
 		Segment: "loyal", Cluster: 2, PAlive: 0.9, CLV12mMinor: 12345, ChurnRisk: "low"}
+	// Engagement with two campaigns, one id holding dots: a report reads
+	// only its own campaign's entry.
+	spring := customers.CampaignEngagement{Delivered: t0, Opened: t0.Add(time.Hour),
+		Rating: &customers.Answer{Value: 4, At: t0.Add(2 * time.Hour), EventID: "fb-1"},
+		NPS:    &customers.Answer{Value: 9, At: t0.Add(2 * time.Hour), EventID: "fb-1"}}
+	engaged := map[string]customers.CampaignEngagement{"spring.v2": spring, "autumn": {Unsubscribed: t0}}
 	s.Seed(t,
 		memory.Record{Candidate: campaigns.Candidate{CustomerID: "c-1", Consent: consent, Tags: []string{"vip"}, Country: "GB",
-			Scores: scores, PurchaseDays: days}, Contact: campaigns.Contact{Email: "ada@example.com", Phone: "+447700900123"}},
+			Scores: scores, PurchaseDays: days}, Contact: campaigns.Contact{Email: "ada@example.com", Phone: "+447700900123"},
+			Campaigns: engaged},
 		memory.Record{Candidate: campaigns.Candidate{CustomerID: "c-2", Country: "FR"}},
 		memory.Record{Candidate: campaigns.Candidate{CustomerID: "c-3", Erased: true}},
 	)
@@ -503,9 +601,16 @@ func customerReads(t *testing.T, s Stores) {
 	if err != nil || len(got) != 2 {
 		t.Fatalf("candidates: %+v %v", got, err)
 	}
-	bought, err := s.Customers.Purchases(ctx, []string{"c-1", "c-2", "c-3", "c-9"})
-	if err != nil || len(bought) != 2 || !equalDays(bought["c-1"], days) || bought["c-2"] == nil || len(bought["c-2"]) != 0 {
-		t.Fatalf("purchases: %+v %v; want c-1's days and an empty c-2, no erased or missing customer", bought, err)
+	bought, err := s.Customers.Outcomes(ctx, "spring.v2", []string{"c-1", "c-2", "c-3", "c-9"})
+	if err != nil || len(bought) != 2 || !equalDays(bought["c-1"].PurchaseDays, days) || bought["c-2"].PurchaseDays == nil ||
+		len(bought["c-2"].PurchaseDays) != 0 || bought["c-2"].Engagement != nil {
+		t.Fatalf("outcomes: %+v %v; want c-1's days and an empty c-2, no erased or missing customer", bought, err)
+	}
+	if e := bought["c-1"].Engagement; e == nil || !reflect.DeepEqual(*e, spring) {
+		t.Fatalf("c-1's engagement with spring.v2: %+v, want %+v", e, spring)
+	}
+	if other, err := s.Customers.Outcomes(ctx, "winter", []string{"c-1"}); err != nil || other["c-1"].Engagement != nil {
+		t.Fatalf("engagement with a campaign c-1 never saw: %+v %v", other, err)
 	}
 	closed, err := s.Customers.Contacts(ctx, []string{"c-1", "c-2", "c-3", "c-9"}, false)
 	if err != nil || len(closed) != 2 || !closed["c-1"].Empty() {

@@ -14,8 +14,11 @@
 //	a launch's audience snapshot    pk=CAMPAIGN#<id> sk=SNAP#<snapshot id>#<nnnn> BatchWriteItem, Query; deleted after the launch
 //	a campaign's latest report      pk=CAMPAIGN#<id> sk=REPORT                  PutItem, GetItem
 //	members of a campaign's arm     pk=MEMBER#<id>#<arm> sk=<customer_id>       BatchWriteItem (puts), Query by page
-//	a customer's memberships        index customer-index: cust=<customer_id>,   Query (erasure, export)
-//	                                cmp=<campaign_id>; keys only
+//	a customer's memberships        index customer-index: cust=<customer_id>,   Query (erasure, export; type
+//	                                cmp=<campaign_id>; keys only                Memberships, used by the customers
+//	                                                                            function), then BatchGetItem of the
+//	                                                                            campaigns (export) or BatchWriteItem
+//	                                                                            deletes of the members (erasure)
 //
 // Customers table, read only:
 //

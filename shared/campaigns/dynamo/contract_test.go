@@ -26,10 +26,11 @@ func TestContract(t *testing.T) {
 	contract.Run(t, func(t *testing.T) contract.Stores {
 		env := ddbtest.New(t)
 		sealer := testSealer(t)
-		people := env.Table("CustomersTable")
+		people, table := env.Table("CustomersTable"), env.Table("CampaignsTable")
 		return contract.Stores{
-			Table:     &campaignsdb.Table{DB: env.DB, Table: env.Table("CampaignsTable")},
-			Customers: &campaignsdb.Customers{DB: env.DB, Table: people, PII: sealer, Segments: 3},
+			Table:       &campaignsdb.Table{DB: env.DB, Table: table},
+			Memberships: &campaignsdb.Memberships{DB: env.DB, Table: table},
+			Customers:   &campaignsdb.Customers{DB: env.DB, Table: people, PII: sealer, Segments: 3},
 			Seed: func(t *testing.T, recs ...memory.Record) {
 				t.Helper()
 				seed(t, env, people, sealer, recs)
@@ -48,9 +49,9 @@ func testSealer(t *testing.T) *pii.Sealer {
 }
 
 // seed writes customer records as the customers function (profile,
-// consent and tags, personal fields sealed), ingestion (purchase days)
-// and the segment job (scores) do, and erased customers' tombstones as
-// erasure leaves them.
+// consent and tags, personal fields sealed), ingestion (purchase days,
+// campaign engagement) and the segment job (scores) do, and erased
+// customers' tombstones as erasure leaves them.
 func seed(t *testing.T, env *ddbtest.Env, table string, sealer *pii.Sealer, recs []memory.Record) {
 	t.Helper()
 	ctx := context.Background()
@@ -79,7 +80,11 @@ func seed(t *testing.T, env *ddbtest.Env, table string, sealer *pii.Sealer, recs
 		if err := store.Save(ctx, c, 0); err != nil {
 			t.Fatal(err)
 		}
-		upd := expression.Set(expression.Name("agg"), expression.Value(map[string]any{"days": r.PurchaseDays}))
+		agg := map[string]any{"days": r.PurchaseDays}
+		if r.Campaigns != nil {
+			agg["camps"] = r.Campaigns
+		}
+		upd := expression.Set(expression.Name("agg"), expression.Value(agg))
 		if r.Scores != nil {
 			upd = upd.Set(expression.Name("scores"), expression.Value(r.Scores))
 		}

@@ -44,6 +44,8 @@ type candidateItem struct {
 	Scores *customers.Scores `dynamodbav:"scores"`
 	Agg    struct {
 		Days map[string]customers.Amounts `dynamodbav:"days"`
+		// Camps holds at most the one campaign a report projects.
+		Camps map[string]customers.CampaignEngagement `dynamodbav:"camps"`
 	} `dynamodbav:"agg"`
 	ErasedAt any    `dynamodbav:"erased_at"`
 	PII      []byte `dynamodbav:"pii"`
@@ -57,7 +59,8 @@ func (it candidateItem) candidate() campaigns.Candidate {
 }
 
 // The projections of each read: an audience's rules, a report's
-// purchases, contact details.
+// purchases (and the campaign's engagement, see outcomeNames), contact
+// details.
 var (
 	audienceAttrs = []string{ddb.AttrPK, "consent", "tags", "profile.country", "scores", "agg.days", schema.AttrErasedAt}
 	purchaseAttrs = []string{ddb.AttrPK, "agg.days", schema.AttrErasedAt}
@@ -65,12 +68,26 @@ var (
 	contactAttrs  = []string{ddb.AttrPK, schema.AttrErasedAt, "pii", "profile.email", "profile.phone"}
 )
 
-func projection(attrs []string) expression.ProjectionBuilder {
-	names := make([]expression.NameBuilder, len(attrs))
+func names(attrs []string) []expression.NameBuilder {
+	out := make([]expression.NameBuilder, len(attrs))
 	for i, a := range attrs {
-		names[i] = expression.Name(a)
+		out[i] = expression.Name(a)
 	}
-	return expression.NamesList(names[0], names[1:]...)
+	return out
+}
+
+func projection(attrs []string) expression.ProjectionBuilder {
+	n := names(attrs)
+	return expression.NamesList(n[0], n[1:]...)
+}
+
+// outcomeNames projects a report's read: the purchases and only the
+// entry of the campaign in agg.camps (a campaign id may hold dots, so it
+// is one name, not a path).
+func outcomeNames(campaignID string) expression.ProjectionBuilder {
+	n := names(purchaseAttrs)
+	n = append(n, expression.Name("agg.camps").AppendName(expression.NameNoDotSplit(campaignID)))
+	return expression.NamesList(n[0], n[1:]...)
 }
 
 // Scan reads every customer record by parallel Scan, projecting what
@@ -109,6 +126,12 @@ func (s *Customers) Scan(ctx context.Context, fn func([]campaigns.Candidate) err
 // read gets the named customer records with BatchGetItem, projecting
 // attrs.
 func (s *Customers) read(ctx context.Context, op string, customerIDs []string, attrs []string) ([]candidateItem, error) {
+	return s.readProjected(ctx, op, customerIDs, projection(attrs))
+}
+
+// readProjected gets the named customer records with BatchGetItem,
+// projecting proj.
+func (s *Customers) readProjected(ctx context.Context, op string, customerIDs []string, proj expression.ProjectionBuilder) ([]candidateItem, error) {
 	if len(customerIDs) == 0 {
 		return nil, nil
 	}
@@ -116,7 +139,7 @@ func (s *Customers) read(ctx context.Context, op string, customerIDs []string, a
 	for i, id := range customerIDs {
 		keys[i] = schema.CustomerKey(id)
 	}
-	expr, err := expression.NewBuilder().WithProjection(projection(attrs)).Build()
+	expr, err := expression.NewBuilder().WithProjection(proj).Build()
 	if err != nil {
 		return nil, fmt.Errorf("%s: build expression: %w", op, err)
 	}
@@ -146,23 +169,27 @@ func (s *Customers) Candidates(ctx context.Context, customerIDs []string) ([]cam
 	return out, nil
 }
 
-// Purchases returns the per-day purchases of the named customers that
-// exist and are not erased.
-func (s *Customers) Purchases(ctx context.Context, customerIDs []string) (map[string]map[string]customers.Amounts, error) {
-	items, err := s.read(ctx, "read purchases of members", customerIDs, purchaseAttrs)
+// Outcomes returns the per-day purchases and the engagement with the
+// campaign of the named customers that exist and are not erased. It reads
+// only the campaign's entry of the engagement map.
+func (s *Customers) Outcomes(ctx context.Context, campaignID string, customerIDs []string) (map[string]campaigns.MemberRecord, error) {
+	items, err := s.readProjected(ctx, "read members' purchases and engagement", customerIDs, outcomeNames(campaignID))
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]map[string]customers.Amounts, len(items))
+	out := make(map[string]campaigns.MemberRecord, len(items))
 	for _, it := range items {
 		if it.ErasedAt != nil {
 			continue
 		}
-		days := it.Agg.Days
-		if days == nil {
-			days = map[string]customers.Amounts{}
+		m := campaigns.MemberRecord{PurchaseDays: it.Agg.Days}
+		if m.PurchaseDays == nil {
+			m.PurchaseDays = map[string]customers.Amounts{}
 		}
-		out[it.customerID()] = days
+		if e, ok := it.Agg.Camps[campaignID]; ok {
+			m.Engagement = &e
+		}
+		out[it.customerID()] = m
 	}
 	return out, nil
 }

@@ -252,6 +252,8 @@ func (s *Store) Report(_ context.Context, campaignID string) (campaigns.Report, 
 type Record struct {
 	campaigns.Candidate
 	Contact campaigns.Contact
+	// Campaigns is the aggregates' engagement per campaign id.
+	Campaigns map[string]customers.CampaignEngagement
 }
 
 // Customers is the customer records audiences are drawn from.
@@ -289,6 +291,19 @@ func clone(r Record) Record {
 		days[d] = maps.Clone(am)
 	}
 	r.PurchaseDays = days
+	camps := make(map[string]customers.CampaignEngagement, len(r.Campaigns))
+	for id, e := range r.Campaigns {
+		if e.Rating != nil {
+			a := *e.Rating
+			e.Rating = &a
+		}
+		if e.NPS != nil {
+			a := *e.NPS
+			e.NPS = &a
+		}
+		camps[id] = e
+	}
+	r.Campaigns = camps
 	return r
 }
 
@@ -328,15 +343,20 @@ func (s *Customers) Candidates(_ context.Context, customerIDs []string) ([]campa
 	return out, nil
 }
 
-// Purchases returns the per-day purchases of the named customers that
-// exist and are not erased.
-func (s *Customers) Purchases(_ context.Context, customerIDs []string) (map[string]map[string]customers.Amounts, error) {
+// Outcomes returns the per-day purchases and the engagement with the
+// campaign of the named customers that exist and are not erased.
+func (s *Customers) Outcomes(_ context.Context, campaignID string, customerIDs []string) (map[string]campaigns.MemberRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string]map[string]customers.Amounts{}
+	out := map[string]campaigns.MemberRecord{}
 	for _, id := range customerIDs {
 		if r, ok := s.recs[id]; ok && !r.Erased {
-			out[id] = clone(r).PurchaseDays
+			c := clone(r)
+			m := campaigns.MemberRecord{PurchaseDays: c.PurchaseDays}
+			if e, ok := c.Campaigns[campaignID]; ok {
+				m.Engagement = &e
+			}
+			out[id] = m
 		}
 	}
 	return out, nil

@@ -10,7 +10,8 @@ import (
 func TestContract(t *testing.T) {
 	contract.Run(t, func(*testing.T) contract.Stores {
 		people := &memory.Customers{PageSize: 2}
-		return contract.Stores{Table: &memory.Store{}, Customers: people,
+		store := &memory.Store{}
+		return contract.Stores{Table: store, Memberships: &memory.Memberships{Store: store}, Customers: people,
 			Seed: func(_ *testing.T, recs ...memory.Record) {
 				for _, r := range recs {
 					people.Put(r)

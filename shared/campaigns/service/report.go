@@ -9,12 +9,11 @@ import (
 
 	"tailor/shared/campaigns"
 	"tailor/shared/campaigns/stats"
-	"tailor/shared/customers"
 	"tailor/shared/platform/bus"
 	"tailor/shared/platform/errs"
 )
 
-// purchaseChunk is how many members' purchases one read asks for, and
+// purchaseChunk is how many members' records one read asks for, and
 // purchaseReaders how many reads run at once.
 const (
 	purchaseChunk   = 500
@@ -47,7 +46,7 @@ func (s *Service) ComputeReport(ctx context.Context, campaignID string) (campaig
 	now := s.now()
 	w, _ := c.Window()
 	closed := !now.Before(w.End)
-	obs, erased, err := s.observe(ctx, c, w)
+	obs, tally, erased, err := s.observe(ctx, c, w)
 	if err != nil {
 		return campaigns.Report{}, err
 	}
@@ -61,7 +60,7 @@ func (s *Service) ComputeReport(ctx context.Context, campaignID string) (campaig
 	}
 	r := campaigns.Report{CampaignID: c.ID, AsOf: now, WindowStart: w.Start.Format(time.DateOnly),
 		WindowEnd: w.End.Format(time.DateOnly), Provisional: !closed, Erased: erased, Currency: c.Currency,
-		Cost: c.Cost(), Stats: st}
+		Cost: c.Cost(), Stats: st, Funnel: tally.Funnel(), Integrity: tally.Integrity(), Satisfaction: tally.Satisfaction()}
 	if err := s.Reports.SaveReport(ctx, r); err != nil {
 		return campaigns.Report{}, err
 	}
@@ -76,19 +75,20 @@ func (s *Service) ComputeReport(ctx context.Context, campaignID string) (campaig
 	return r, nil
 }
 
-// observe reads every member and its purchases, a chunk at a time with a
-// few reads at once, and returns the members' observations and how many
+// observe reads every member, its purchases and its engagement with the
+// campaign, a chunk at a time with a few reads at once, and returns the
+// members' observations, the tally of their engagement and how many
 // members were left out because their customer is gone.
-func (s *Service) observe(ctx context.Context, c *campaigns.Campaign, w campaigns.Window) ([]stats.Observation, int, error) {
+func (s *Service) observe(ctx context.Context, c *campaigns.Campaign, w campaigns.Window) ([]stats.Observation, *campaigns.EngagementTally, int, error) {
 	var members []campaigns.Member
 	if err := s.Members.All(ctx, c.ID, func(page []campaigns.Member) error {
 		members = append(members, page...)
 		return nil
 	}); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	chunks := slices.Collect(slices.Chunk(members, purchaseChunk))
-	days := make([]map[string]map[string]customers.Amounts, len(chunks))
+	recs := make([]map[string]campaigns.MemberRecord, len(chunks))
 	errc := make([]error, len(chunks))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -99,7 +99,7 @@ func (s *Service) observe(ctx context.Context, c *campaigns.Campaign, w campaign
 				for j, m := range chunks[i] {
 					ids[j] = m.CustomerID
 				}
-				days[i], errc[i] = s.Customers.Purchases(ctx, ids)
+				recs[i], errc[i] = s.Customers.Outcomes(ctx, c.ID, ids)
 			}
 		})
 	}
@@ -109,21 +109,23 @@ func (s *Service) observe(ctx context.Context, c *campaigns.Campaign, w campaign
 	close(next)
 	wg.Wait()
 	obs := make([]stats.Observation, 0, len(members))
+	tally := &campaigns.EngagementTally{}
 	erased := 0
 	for i, chunk := range chunks {
 		if errc[i] != nil {
-			return nil, 0, fmt.Errorf("report of campaign %s: read purchases: %w", c.ID, errc[i])
+			return nil, nil, 0, fmt.Errorf("report of campaign %s: read members' records: %w", c.ID, errc[i])
 		}
 		for _, m := range chunk {
-			d, ok := days[i][m.CustomerID]
+			r, ok := recs[i][m.CustomerID]
 			if !ok {
 				erased++
 				continue
 			}
-			obs = append(obs, campaigns.Observe(m.Arm, d, c.Currency, w))
+			obs = append(obs, campaigns.Observe(m.Arm, r.PurchaseDays, c.Currency, w))
+			tally.Add(m.Arm, r.Engagement)
 		}
 	}
-	return obs, erased, nil
+	return obs, tally, erased, nil
 }
 
 // CompletedDetail is the detail of campaign.completed: ids, the channel,

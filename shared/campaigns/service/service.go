@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"tailor/shared/campaigns"
-	"tailor/shared/customers"
 	"tailor/shared/platform/audit"
 	"tailor/shared/platform/auth"
 	"tailor/shared/platform/bus"
@@ -85,10 +84,11 @@ type Customers interface {
 	Scan(ctx context.Context, fn func([]campaigns.Candidate) error) error
 	// Candidates returns the records of the named customers that exist.
 	Candidates(ctx context.Context, customerIDs []string) ([]campaigns.Candidate, error)
-	// Purchases returns the per-day purchases of each named customer
-	// whose record exists and is not erased (an empty map when it has
-	// none); the others are absent.
-	Purchases(ctx context.Context, customerIDs []string) (map[string]map[string]customers.Amounts, error)
+	// Outcomes returns, for each named customer whose record exists and
+	// is not erased, the per-day purchases (an empty map when it has
+	// none) and the engagement with the campaign (nil when none); the
+	// others are absent.
+	Outcomes(ctx context.Context, campaignID string, customerIDs []string) (map[string]campaigns.MemberRecord, error)
 	// Contacts returns an entry for each named customer whose record
 	// exists and is not erased: its email and phone when open is true,
 	// an empty Contact otherwise.

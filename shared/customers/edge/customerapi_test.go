@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	campaignsmem "tailor/shared/campaigns/memory"
 	"testing"
 	"time"
 
@@ -51,7 +52,7 @@ func newHarness(t *testing.T) *harness {
 	clock := func() time.Time { return h.now }
 	h.svc = &service.Service{Records: h.store, Now: clock, History: noHistory{},
 		Privacy: &memory.Privacy{Table: tbl, TombstoneTTL: 400 * 24 * time.Hour, Now: clock},
-		Audit:   &auditmem.Audit{}}
+		Audit:   &auditmem.Audit{}, Memberships: &campaignsmem.Memberships{Store: &campaignsmem.Store{}}}
 	return h.serve()
 }
 

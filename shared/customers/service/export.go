@@ -12,13 +12,16 @@ import (
 )
 
 // Export is everything held about one customer: the record, the event
-// history, the linked anonymous ids and the audit entries about them.
+// history (feedback events included), the linked anonymous ids, the
+// campaign audiences the customer was assigned to and the audit entries
+// about them.
 type Export struct {
-	Customer   *customers.Customer `json:"customer"`
-	Events     []events.Record     `json:"events"`
-	Aliases    []string            `json:"anonymous_ids"`
-	Audit      []audit.Entry       `json:"audit"`
-	ExportedAt time.Time           `json:"exported_at"`
+	Customer            *customers.Customer            `json:"customer"`
+	Events              []events.Record                `json:"events"`
+	Aliases             []string                       `json:"anonymous_ids"`
+	CampaignMemberships []customers.CampaignMembership `json:"campaign_memberships"`
+	Audit               []audit.Entry                  `json:"audit"`
+	ExportedAt          time.Time                      `json:"exported_at"`
 }
 
 // Limits of an export. A history beyond MaxExportEvents is refused with a
@@ -63,6 +66,12 @@ func (s *Service) Export(ctx context.Context, who Caller, customerID string) (*E
 	}
 	if out.Aliases, err = s.Privacy.Aliases(ctx, customerID); err != nil {
 		return nil, err
+	}
+	if out.CampaignMemberships, err = s.Memberships.List(ctx, customerID); err != nil {
+		return nil, err
+	}
+	if out.CampaignMemberships == nil {
+		out.CampaignMemberships = []customers.CampaignMembership{}
 	}
 	aq := audit.Query{Target: audit.CustomerTarget(customerID), Limit: exportAuditPage}
 	for {

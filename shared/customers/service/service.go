@@ -50,6 +50,18 @@ type Privacy interface {
 	Aliases(ctx context.Context, customerID string) ([]string, error)
 }
 
+// Memberships reads and deletes the customer's campaign audience
+// memberships, which the campaigns feature stores. Implementations must be
+// safe for concurrent use.
+type Memberships interface {
+	// List returns every campaign membership of the customer, in campaign
+	// id order; none is an empty list, not an error.
+	List(ctx context.Context, customerID string) ([]customers.CampaignMembership, error)
+	// Erase deletes every campaign membership of the customer and returns
+	// how many it deleted; it is idempotent (0 the second time).
+	Erase(ctx context.Context, customerID string) (int, error)
+}
+
 // AuditLog appends and lists audit entries. Implementations must be safe
 // for concurrent use.
 type AuditLog interface {
@@ -73,6 +85,8 @@ type Service struct {
 	Privacy Privacy
 	Audit   AuditLog
 	History History
+	// Memberships are the customer's campaign audience memberships.
+	Memberships Memberships
 	// Now is the clock of record changes and audit entries.
 	Now func() time.Time
 }
@@ -85,7 +99,7 @@ func (s *Service) Check() error {
 		name string
 		ok   bool
 	}{{"Records", s.Records != nil}, {"Privacy", s.Privacy != nil}, {"Audit", s.Audit != nil},
-		{"History", s.History != nil}, {"Now", s.Now != nil}} {
+		{"History", s.History != nil}, {"Memberships", s.Memberships != nil}, {"Now", s.Now != nil}} {
 		if !d.ok {
 			missing = append(missing, fmt.Errorf("customer service: %s is required", d.name))
 		}
@@ -255,13 +269,23 @@ func (s *Service) Events(ctx context.Context, who Caller, customerID string, q e
 	return page, nil
 }
 
-// Erase erases the customer. The erasure is recorded first, so that even
-// one that fails half way is in the trail.
+// Erase erases the customer: the record (leaving a tombstone, so no
+// later launch picks the customer), history and aliases, then the
+// customer's campaign memberships. The erasure is recorded first, so that
+// even one that fails half way is in the trail; both steps are idempotent,
+// so a retry finishes it.
 func (s *Service) Erase(ctx context.Context, who Caller, customerID string) (customers.Erasure, error) {
 	if err := s.record(ctx, who, audit.CustomerErase, customerID); err != nil {
 		return customers.Erasure{}, err
 	}
-	return s.Privacy.Erase(ctx, customerID)
+	out, err := s.Privacy.Erase(ctx, customerID)
+	if err != nil {
+		return customers.Erasure{}, err
+	}
+	if out.CampaignMemberships, err = s.Memberships.Erase(ctx, customerID); err != nil {
+		return customers.Erasure{}, err
+	}
+	return out, nil
 }
 
 // FindByEmail returns the customers with the email address, whole:

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"tailor/shared/campaigns"
+	campaignsmem "tailor/shared/campaigns/memory"
 	"tailor/shared/customers"
 	"tailor/shared/customers/memory"
 	"tailor/shared/customers/service"
@@ -52,6 +54,9 @@ type fixture struct {
 	records *memory.Customers
 	audit   *auditmem.Audit
 	history *history
+	// campaigns holds campaign members: the customers service reaches
+	// them through its Memberships port.
+	campaigns *campaignsmem.Store
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -60,10 +65,11 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{table: memory.NewTable(), audit: &auditmem.Audit{}, history: &history{events: map[string][]events.Event{}}}
+	f := &fixture{table: memory.NewTable(), audit: &auditmem.Audit{}, history: &history{events: map[string][]events.Event{}},
+		campaigns: &campaignsmem.Store{}}
 	f.records = &memory.Customers{Table: f.table, Index: pii.NewIndex(keys)}
 	f.svc = &service.Service{Records: f.records, Privacy: &memory.Privacy{Table: f.table, Now: func() time.Time { return t0 }},
-		Audit: f.audit, History: f.history, Now: func() time.Time { return t0 }}
+		Audit: f.audit, History: f.history, Memberships: &campaignsmem.Memberships{Store: f.campaigns}, Now: func() time.Time { return t0 }}
 	if err := f.svc.Check(); err != nil {
 		t.Fatal(err)
 	}
@@ -492,5 +498,95 @@ func TestCheckRefusesAnIncompleteService(t *testing.T) {
 	}
 	if err := newFixture(t).svc.Check(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// launched stores a launched campaign (started at t0) with the members.
+func (f *fixture) launched(t *testing.T, campaignID, name string, members ...campaigns.Member) {
+	t.Helper()
+	c, err := campaigns.New(campaignID, campaigns.Input{Name: name, Channel: campaigns.Email,
+		Audience: campaigns.AudienceInput{CustomerIDs: []string{"c-1"}}, Currency: "GBP"}, t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Status, c.Launch = campaigns.Running, &campaigns.Launch{AsOf: "2026-11-20", StartedAt: t0, Snapshot: true, Members: len(members)}
+	ctx := context.Background()
+	if err := f.campaigns.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.campaigns.Put(ctx, campaignID, members); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// armOf lists an arm of a campaign, whole.
+func (f *fixture) armOf(t *testing.T, campaignID string, arm campaigns.Arm) []string {
+	t.Helper()
+	p, err := f.campaigns.Arm(context.Background(), campaignID, arm, 100, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range p.Members {
+		ids = append(ids, m.CustomerID)
+	}
+	return ids
+}
+
+func TestExportListsAndErasureDeletesCampaignMemberships(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.create(t, "c-1", customers.Profile{Name: "Ada"})
+	f.create(t, "c-2", customers.Profile{Name: "Grace"})
+	f.launched(t, "cmp-b", "Winter", campaigns.Member{CustomerID: "c-1", Arm: campaigns.Holdout},
+		campaigns.Member{CustomerID: "c-2", Arm: campaigns.Holdout})
+	f.launched(t, "cmp-a", "Spring", campaigns.Member{CustomerID: "c-1", Arm: campaigns.Treatment},
+		campaigns.Member{CustomerID: "c-2", Arm: campaigns.Treatment})
+	f.launched(t, "cmp-c", "Other", campaigns.Member{CustomerID: "c-2", Arm: campaigns.Treatment})
+	f.history.events["c-1"] = []events.Event{{ID: "fb", Type: events.Feedback, CustomerID: "c-1", Rating: 4, Topic: events.Topic("praise"),
+		CampaignID: "cmp-a", Time: t0}}
+
+	out, err := f.svc.Export(ctx, reader, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []customers.CampaignMembership{
+		{CampaignID: "cmp-a", Name: "Spring", Channel: "email", Arm: "treatment", AssignedAt: &t0},
+		{CampaignID: "cmp-b", Name: "Winter", Channel: "email", Arm: "holdout", AssignedAt: &t0}}
+	if !slices.EqualFunc(out.CampaignMemberships, want, func(a, b customers.CampaignMembership) bool {
+		return a.CampaignID == b.CampaignID && a.Name == b.Name && a.Channel == b.Channel && a.Arm == b.Arm &&
+			a.AssignedAt != nil && a.AssignedAt.Equal(*b.AssignedAt)
+	}) {
+		t.Fatalf("memberships %+v", out.CampaignMemberships)
+	}
+	// Feedback is part of the exported history.
+	if len(out.Events) != 1 || out.Events[0].Type != events.Feedback || out.Events[0].CampaignID != "cmp-a" || out.Events[0].Rating != 4 {
+		t.Fatalf("events %+v", out.Events)
+	}
+
+	er, err := f.svc.Erase(ctx, admin, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if er.CampaignMemberships != 2 {
+		t.Fatalf("erasure %+v, want 2 campaign memberships", er)
+	}
+	if got := f.armOf(t, "cmp-a", campaigns.Treatment); !slices.Equal(got, []string{"c-2"}) {
+		t.Fatalf("cmp-a treatment after erasure: %v", got)
+	}
+	if got := f.armOf(t, "cmp-b", campaigns.Holdout); !slices.Equal(got, []string{"c-2"}) {
+		t.Fatalf("cmp-b holdout after erasure: %v", got)
+	}
+	left, err := f.svc.Memberships.List(ctx, "c-1")
+	if err != nil || len(left) != 0 {
+		t.Fatalf("memberships after erasure: %v %v", left, err)
+	}
+	// Erasing again finishes nothing more and counts nothing.
+	if er, err = f.svc.Erase(ctx, admin, "c-1"); err != nil || er.CampaignMemberships != 0 {
+		t.Fatalf("second erasure %+v %v", er, err)
+	}
+	// The other customer's memberships are untouched.
+	if got, err := f.svc.Memberships.List(ctx, "c-2"); err != nil || len(got) != 3 {
+		t.Fatalf("c-2 memberships %+v %v", got, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
+	campaignsdb "tailor/shared/campaigns/dynamo"
 	"tailor/shared/catalog"
 	catalogdb "tailor/shared/catalog/dynamo"
 	customersdb "tailor/shared/customers/dynamo"
@@ -66,10 +67,11 @@ func newHarnessOn(t testing.TB, env *ddbtest.Env, wrap func(ddb.DB) ddb.DB) *har
 	h.api.Register(h.ingest)
 	h.invoker = &edge.Invoker{HTTP: h.ingest.Serve, SQS: h.api.SQS}
 	capi := &customersedge.API{Service: &customerssvc.Service{Now: clock,
-		Records: &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
-		History: &eventsdb.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock},
-		Privacy: &customersdb.Privacy{DB: env.DB, Customers: env.Table("CustomersTable"), Events: env.Table("EventsTable")},
-		Audit:   &auditdb.Audit{DB: env.DB, Table: env.Table("AuditTable")}}}
+		Records:     &customersdb.Customers{DB: env.DB, Table: env.Table("CustomersTable")},
+		History:     &eventsdb.History{DB: env.DB, Table: env.Table("EventsTable"), Now: clock},
+		Privacy:     &customersdb.Privacy{DB: env.DB, Customers: env.Table("CustomersTable"), Events: env.Table("EventsTable")},
+		Audit:       &auditdb.Audit{DB: env.DB, Table: env.Table("AuditTable")},
+		Memberships: &campaignsdb.Memberships{DB: env.DB, Table: env.Table("CampaignsTable")}}}
 	capi.Register(h.customers)
 	return h
 }

@@ -65,3 +65,42 @@ func sortedCopy(s []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestCustomersRoleOnCampaigns: erasure and export reach a customer's
+// campaign memberships with exactly what they need: Query on
+// customer-index (never the table, never Scan), BatchGetItem of the
+// campaign items (export) and BatchWriteItem deletes (erasure).
+func TestCustomersRoleOnCampaigns(t *testing.T) {
+	tpl := realTemplate(t)
+	got := map[string][]string{} // "table" or "index" -> actions
+	for _, fn := range tpl.Functions {
+		if fn.LogicalID != "CustomersFunction" {
+			continue
+		}
+		policies, _ := fn.Policies.List()
+		for _, p := range policies {
+			m, _ := p.Map()
+			stmts, _ := m["Statement"].List()
+			for _, st := range stmts {
+				sm, _ := st.Map()
+				actions, _ := literals(sm["Action"])
+				for _, r := range sm["Resource"].References() {
+					if r.Name != "CampaignsTable" {
+						continue
+					}
+					where := "table"
+					if r.Kind == "Fn::Sub" {
+						where = "index"
+					}
+					got[where] = append(got[where], actions...)
+				}
+			}
+		}
+	}
+	if g := strings.Join(sortedCopy(got["table"]), ","); g != "dynamodb:BatchGetItem,dynamodb:BatchWriteItem" {
+		t.Errorf("CustomersFunction has %q on CampaignsTable, want BatchGetItem and BatchWriteItem", g)
+	}
+	if g := strings.Join(sortedCopy(got["index"]), ","); g != "dynamodb:Query" {
+		t.Errorf("CustomersFunction has %q on CampaignsTable indexes, want Query (customer-index)", g)
+	}
+}

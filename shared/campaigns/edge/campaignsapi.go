@@ -6,7 +6,6 @@ package edge
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"tailor/shared/campaigns"
 	"tailor/shared/campaigns/service"
@@ -61,17 +60,6 @@ func campaignID(r *apigw.Request) (string, error) {
 	return id, campaigns.ValidateID(id)
 }
 
-// limitParam parses the optional limit query parameter.
-func limitParam(v *errs.Validator, r *apigw.Request, def, max int) int {
-	s := r.Query("limit")
-	if s == "" {
-		return def
-	}
-	n, err := strconv.Atoi(s)
-	v.Check(err == nil && n >= 1 && n <= max, "limit", "must be 1 to %d", max)
-	return n
-}
-
 func view(c *campaigns.Campaign) campaigns.View { return c.View() }
 
 func (a *API) create(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
@@ -94,7 +82,7 @@ type ListResponse struct {
 
 func (a *API) list(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var v errs.Validator
-	limit := limitParam(&v, r, DefaultListLimit, MaxListLimit)
+	limit := r.Limit(&v, DefaultListLimit, MaxListLimit)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -191,7 +179,7 @@ func (a *API) audience(ctx context.Context, r *apigw.Request) (*apigw.Response, 
 	if err != nil {
 		v.Add("arm", "must be %s or %s", campaigns.Treatment, campaigns.Holdout)
 	}
-	limit := limitParam(&v, r, DefaultAudienceLimit, MaxAudienceLimit)
+	limit := r.Limit(&v, DefaultAudienceLimit, MaxAudienceLimit)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package edge
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"tailor/shared/events"
 	"tailor/shared/platform/apigw"
@@ -30,7 +29,7 @@ func (a *API) events(ctx context.Context, r *apigw.Request) (*apigw.Response, er
 		return nil, err
 	}
 	var v errs.Validator
-	q := events.HistoryQuery{Limit: DefaultHistoryLimit, Cursor: r.Query("cursor")}
+	q := events.HistoryQuery{Cursor: r.Query("cursor")}
 	if t := r.Query("type"); t != "" {
 		v.Check(events.IsType(t), "type", "must be an event type such as purchase")
 		q.Type = events.Type(t)
@@ -39,11 +38,7 @@ func (a *API) events(ctx context.Context, r *apigw.Request) (*apigw.Response, er
 	if !q.From.IsZero() && !q.To.IsZero() {
 		v.Check(q.From.Before(q.To), "to", "must be after from")
 	}
-	if s := r.Query("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		v.Check(err == nil && n >= 1 && n <= MaxHistoryLimit, "limit", "must be 1 to %d", MaxHistoryLimit)
-		q.Limit = n
-	}
+	q.Limit = r.Limit(&v, DefaultHistoryLimit, MaxHistoryLimit)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package edge
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"tailor/shared/customers"
 	"tailor/shared/platform/apigw"
@@ -60,11 +59,17 @@ func (a *API) export(ctx context.Context, r *apigw.Request) (*apigw.Response, er
 	return apigw.JSON(http.StatusOK, out), nil
 }
 
+// Page sizes of the audit trail.
+const (
+	DefaultAuditLimit = 50
+	MaxAuditLimit     = 500
+)
+
 // auditTrail serves GET /v1/audit?customer=&key=&from=&to=&limit=&cursor=
 // (admin), newest first.
 func (a *API) auditTrail(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var v errs.Validator
-	q := audit.Query{Limit: 50, Cursor: r.Query("cursor")}
+	q := audit.Query{Cursor: r.Query("cursor")}
 	cust, key := r.Query("customer"), r.Query("key")
 	switch {
 	case cust != "" && key != "":
@@ -79,11 +84,7 @@ func (a *API) auditTrail(ctx context.Context, r *apigw.Request) (*apigw.Response
 		v.Add("customer", "give customer=<id> or key=<key id>: the trail is read by target or by key, never whole")
 	}
 	q.From, q.To = timeParam(&v, r, "from"), timeParam(&v, r, "to")
-	if s := r.Query("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		v.Check(err == nil && n >= 1 && n <= 500, "limit", "must be 1 to 500")
-		q.Limit = n
-	}
+	q.Limit = r.Limit(&v, DefaultAuditLimit, MaxAuditLimit)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -38,6 +39,19 @@ func (r *Request) PathParam(name string) string { return r.Event.PathParameters[
 
 // Query returns the query string parameter name ("" when absent).
 func (r *Request) Query(name string) string { return r.Event.QueryStringParameters[name] }
+
+// Limit returns the optional "limit" query parameter, def when it is
+// absent. A value that is not a whole number from 1 to max is recorded in v
+// as a field error of "limit".
+func (r *Request) Limit(v *errs.Validator, def, max int) int {
+	s := r.Query("limit")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	v.Check(err == nil && n >= 1 && n <= max, "limit", "must be a whole number from 1 to %d", max)
+	return n
+}
 
 // Header returns the named header; API Gateway lower-cases header names.
 func (r *Request) Header(name string) string { return r.Event.Headers[strings.ToLower(name)] }

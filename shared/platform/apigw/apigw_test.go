@@ -135,3 +135,27 @@ func TestUnknownRouteIs404AndFieldErrorsAreListed(t *testing.T) {
 		t.Fatalf("got %d %s", out.StatusCode, out.Body)
 	}
 }
+
+func TestLimit(t *testing.T) {
+	for _, tt := range []struct {
+		query string
+		want  int
+		bad   bool
+	}{
+		{"", 25, false}, {"1", 1, false}, {"100", 100, false},
+		{"0", 0, true}, {"101", 0, true}, {"-3", 0, true}, {"ten", 0, true}, {"2.5", 0, true},
+	} {
+		r := &Request{Event: Event{QueryStringParameters: map[string]string{}}}
+		if tt.query != "" {
+			r.Event.QueryStringParameters["limit"] = tt.query
+		}
+		var v errs.Validator
+		got := r.Limit(&v, 25, 100)
+		if tt.bad != (v.Err() != nil) {
+			t.Errorf("limit=%q: error %v, want bad=%v", tt.query, v.Err(), tt.bad)
+		}
+		if !tt.bad && got != tt.want {
+			t.Errorf("limit=%q: %d, want %d", tt.query, got, tt.want)
+		}
+	}
+}

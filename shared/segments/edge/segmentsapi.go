@@ -9,7 +9,6 @@ package edge
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"tailor/shared/platform/apigw"
 	"tailor/shared/platform/errs"
@@ -79,15 +78,10 @@ type MembersPage struct {
 }
 
 func (a *API) members(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	limit := DefaultLimit
-	if s := r.Query("limit"); s != "" {
-		var v errs.Validator
-		n, err := strconv.Atoi(s)
-		v.Check(err == nil && n >= 1 && n <= MaxLimit, "limit", "must be a whole number from 1 to %d", MaxLimit)
-		if err := v.Err(); err != nil {
-			return nil, err
-		}
-		limit = n
+	var v errs.Validator
+	limit := r.Limit(&v, DefaultLimit, MaxLimit)
+	if err := v.Err(); err != nil {
+		return nil, err
 	}
 	page, err := a.Query.LatestMembers(ctx, r.PathParam("name"), limit, r.Query("cursor"))
 	if err != nil {

@@ -211,3 +211,20 @@ func TestNoTwinFolderNames(t *testing.T) {
 		}
 	}
 }
+
+// TestFunctionsLinkNoSDKConfigModule keeps every bootstrap small: functions
+// build their SDK configuration from the Lambda environment
+// (platform/awsenv); the config module would bring the SSO, STS, sign-in
+// and instance-metadata clients. Only the CLI uses it.
+func TestFunctionsLinkNoSDKConfigModule(t *testing.T) {
+	for path, p := range listPackages(t) {
+		if _, r := role(path); r != "function" {
+			continue
+		}
+		for _, d := range p.Deps {
+			if d == "github.com/aws/aws-sdk-go-v2/config" {
+				t.Errorf("%s links %s", path, d)
+			}
+		}
+	}
+}

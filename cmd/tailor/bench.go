@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	customersdb "tailor/shared/customers/dynamo"
-	"tailor/shared/platform/ddb"
 	"time"
 )
 
@@ -67,7 +66,7 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := ddb.NewClient(ctx)
+	db, err := dynamoClient(ctx)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,6 @@ import (
 	auditdb "tailor/shared/platform/audit/dynamo"
 	"tailor/shared/platform/auth"
 	keysdb "tailor/shared/platform/auth/dynamo"
-	"tailor/shared/platform/ddb"
 )
 
 func init() {
@@ -72,7 +71,7 @@ func runKeys(ctx context.Context, args []string) error {
 	if *auditTable == "" {
 		*auditTable = *prefix + "AuditTable"
 	}
-	db, err := ddb.NewClient(ctx)
+	db, err := dynamoClient(ctx)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,13 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"tailor/shared/platform/ddb"
 )
 
 // command is one subcommand of tailor.
@@ -68,6 +75,21 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// dynamoClient is the DynamoDB client of the CLI. Unlike a function's
+// (ddb.NewClient, which reads only the Lambda environment to keep bootstraps
+// small), it uses the SDK's whole credential chain, so an operator's
+// profile or SSO session works against a deployed stack;
+// AWS_ENDPOINT_URL_DYNAMODB still points it at DynamoDB Local.
+func dynamoClient(ctx context.Context) (*dynamodb.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 5 })
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	return ddb.NewClientFromConfig(cfg), nil
 }
 
 // localCredentials gives the AWS SDK dummy credentials and a region when

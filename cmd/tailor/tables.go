@@ -7,7 +7,6 @@ import (
 
 	"tailor/shared/local/samtemplate"
 	tables "tailor/shared/local/tables"
-	"tailor/shared/platform/ddb"
 )
 
 func init() {
@@ -25,7 +24,7 @@ func runTables(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := ddb.NewClient(ctx)
+	db, err := dynamoClient(ctx)
 	if err != nil {
 		return err
 	}

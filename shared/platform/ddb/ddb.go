@@ -31,7 +31,15 @@ func NewClient(ctx context.Context) (*dynamodb.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint("DYNAMODB") }, verifyCRC32WhenSent), nil
+	cfg.BaseEndpoint = awsenv.Endpoint("DYNAMODB")
+	return NewClientFromConfig(cfg), nil
+}
+
+// NewClientFromConfig returns a DynamoDB client of cfg that checks response
+// checksums only where DynamoDB sends them (see verifyCRC32WhenSent). The
+// CLI uses it with the SDK's full configuration chain.
+func NewClientFromConfig(cfg aws.Config) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, verifyCRC32WhenSent)
 }
 
 // DB is the part of the DynamoDB client that request paths use; tests wrap

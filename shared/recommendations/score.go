@@ -132,9 +132,14 @@ type Scorer struct {
 	EventWeights map[EventType]float64
 	// RecencyHalfLife ages history events: an event this old counts half.
 	RecencyHalfLife time.Duration
-	// BuyAgainHalfLife ages the last purchase in buy-again scoring.
+	// BuyAgainHalfLife ages the last purchase in buy-again scoring; 0
+	// (the default) does not age it.
 	BuyAgainHalfLife time.Duration
-	// MixWeight is the share of buy-again in Mixed mode (0..1).
+	// RepeatRateExponent raises the item's repeat rate (the share of its
+	// buyers who bought it on two or more occasions) before it multiplies
+	// the buy-again score; 0 leaves the purchase count alone.
+	RepeatRateExponent float64
+	// MixWeight multiplies ln(1 + buy-again) in Mixed mode (see blend).
 	MixWeight float64
 	// CategoryBoost multiplies discovery scores by 1 + boost × affinity of
 	// the item's top-level category (affinity normalised to 0..1).
@@ -147,23 +152,25 @@ type Scorer struct {
 	// else; 0 disables the rule.
 	MaxPerCategory  int
 	DiversityWindow int
-	// DefaultRepeatRate is used for a purchased item with no trained model.
-	DefaultRepeatRate float64
+	// HistoryTransform maps a history item's summed weight to what it
+	// multiplies its neighbour weights by (the linear model is trained on
+	// transformed weights, so the request applies the same map).
+	HistoryTransform Transform
 }
 
 // DefaultScorer returns the scorer settings chosen by offline evaluation
 // (docs/evaluation.md).
 func DefaultScorer() Scorer {
 	return Scorer{
-		EventWeights:      DefaultEventWeights(),
-		RecencyHalfLife:   60 * 24 * time.Hour,
-		BuyAgainHalfLife:  120 * 24 * time.Hour,
-		MixWeight:         0.7,
-		CategoryBoost:     0.5,
-		PopularityWeight:  0,
-		MaxPerCategory:    4,
-		DiversityWindow:   10,
-		DefaultRepeatRate: 0.2,
+		EventWeights:       DefaultEventWeights(),
+		RecencyHalfLife:    60 * 24 * time.Hour,
+		RepeatRateExponent: 0.5,
+		MixWeight:          2,
+		HistoryTransform:   Log1p,
+		CategoryBoost:      0.5,
+		PopularityWeight:   0,
+		MaxPerCategory:     4,
+		DiversityWindow:    10,
 	}
 }
 
@@ -216,11 +223,11 @@ func (s Scorer) Score(in Input, opt Options) []Recommendation {
 				continue
 			}
 			for _, nb := range in.ItemModels[hi.id].Neighbours {
-				if nb.Score <= 0 || !f.discoverOK(nb.ItemID) {
+				if nb.Score == 0 || !f.discoverOK(nb.ItemID) {
 					continue
 				}
 				c := get(nb.ItemID)
-				contrib := hi.w * nb.Score
+				contrib := transform(hi.w, s.HistoryTransform) * nb.Score
 				c.discover += contrib
 				switch {
 				case contrib > c.topW[0]:
@@ -238,14 +245,7 @@ func (s Scorer) Score(in Input, opt Options) []Recommendation {
 			if p.Count <= 0 || !f.allowed(p.ItemID) {
 				continue
 			}
-			rate := s.DefaultRepeatRate
-			if m, ok := in.ItemModels[p.ItemID]; ok {
-				rate = m.RepeatRate
-			}
-			score := freqWeight(p.Count) * decay(in.Now.Sub(p.Last), s.BuyAgainHalfLife) * rate
-			if score > 0 {
-				get(p.ItemID).buyAgain += score
-			}
+			get(p.ItemID).buyAgain = s.buyAgain(p, in.ItemModels[p.ItemID].Customers, in.ItemModels[p.ItemID].RepeatRate, in.Now)
 		}
 	}
 	blend(cands, mode, s.MixWeight)
@@ -343,20 +343,26 @@ func (s Scorer) adjustDiscovery(in Input, cands []candidate) {
 	}
 }
 
-// freqWeight dampens purchase counts: the tenth purchase of an item adds
-// less evidence than the second.
-func freqWeight(count int) float64 {
-	return 1 + math.Log(float64(count))
+// buyAgain scores a purchased item: its purchase count with the item's
+// popularity (customers in training) breaking ties (the tie-break term is
+// below 1, so it never outranks a whole purchase), times the item's
+// repeat rate to the power RepeatRateExponent, aged by the time since the
+// last purchase when BuyAgainHalfLife is set.
+func (s Scorer) buyAgain(p PurchaseSummary, customers int, rate float64, now time.Time) float64 {
+	tie := float64(customers) / (float64(customers) + 1)
+	n := float64(p.Count) + tie
+	if s.RepeatRateExponent != 0 {
+		n *= math.Pow(rate, s.RepeatRateExponent)
+	}
+	return n * decay(now.Sub(p.Last), s.BuyAgainHalfLife)
 }
 
-// blend turns the discovery and buy-again parts into one score. In Mixed
-// mode each part is normalised by its maximum first, since they are on
-// unrelated scales.
+// blend turns the discovery and buy-again parts into one score. Mixed
+// adds mix × ln(1 + buy-again) to the discovery score: both are then on
+// the scale of the log-weights the linear model is trained on, where the
+// buy-again term plays the part of the item's own weight that the model's
+// zero diagonal leaves out.
 func blend(cands []candidate, mode Mode, mix float64) {
-	var maxD, maxB float64
-	for _, c := range cands {
-		maxD, maxB = max(maxD, c.discover), max(maxB, c.buyAgain)
-	}
 	for n := range cands {
 		c := &cands[n]
 		switch mode {
@@ -365,14 +371,7 @@ func blend(cands []candidate, mode Mode, mix float64) {
 		case BuyAgain:
 			c.score = c.buyAgain
 		default:
-			var d, b float64
-			if maxD > 0 {
-				d = c.discover / maxD
-			}
-			if maxB > 0 {
-				b = c.buyAgain / maxB
-			}
-			c.score = (1-mix)*d + mix*b
+			c.score = c.discover + mix*math.Log1p(c.buyAgain)
 		}
 	}
 }

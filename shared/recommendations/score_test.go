@@ -2,6 +2,7 @@ package recommendations
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ var now = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 // plainScorer has no decay, boosts or diversity, so scores are sums of
 // weight × similarity that can be checked by hand.
 func plainScorer() Scorer {
-	return Scorer{EventWeights: map[EventType]float64{View: 1, AddToCart: 3, Purchase: 5, Refund: -5}, MixWeight: 0.5, DefaultRepeatRate: 0.2}
+	return Scorer{EventWeights: map[EventType]float64{View: 1, AddToCart: 3, Purchase: 5, Refund: -5}, MixWeight: 0.5}
 }
 
 func shelf(specs ...string) map[string]Item {
@@ -257,25 +258,30 @@ func TestDiversity(t *testing.T) {
 }
 
 func TestBuyAgain(t *testing.T) {
-	// Half-life 60 days. freq = 1 + ln(count).
-	//   p1: 3 buys, last 60 days ago, rate 0.5: (1+ln 3)·0.5·0.5 = 0.5247
-	//   p2: 1 buy, today, rate 0.5:             1·1·0.5          = 0.5
-	//   p3: 1 buy, today, no model: default rate 0.2             = 0.2
+	// Score = (count + c/(c+1)) × rate^0.5 × decay, c the item's customers
+	// in training, half-life 60 days:
+	//   p1: 3 buys, 60 days ago, c 1, rate 0.25: (3 + 1/2)·0.5·0.5 = 0.875
+	//   p2: 1 buy, today, c 3, rate 0.25:        (1 + 3/4)·0.5     = 0.875 → tie, p1 < p2 by id
+	//   p3: 1 buy, today, c 1, rate 0.25:        (1 + 1/2)·0.5     = 0.75
+	//   p4: 1 buy, today, no model:              rate 0 → 0, not listed
 	in := Input{
 		Now: now,
 		Purchases: []PurchaseSummary{
 			{ItemID: "p1", Count: 3, Last: now.Add(-60 * 24 * time.Hour)},
 			{ItemID: "p2", Count: 1, Last: now},
 			{ItemID: "p3", Count: 1, Last: now},
+			{ItemID: "p4", Count: 1, Last: now},
 			{ItemID: "gone", Count: 9, Last: now},
 		},
-		ItemModels: map[string]ItemModel{"p1": {RepeatRate: 0.5}, "p2": {RepeatRate: 0.5, Neighbours: []Neighbour{{"n1", 1}}}},
-		Items:      shelf("p1::1", "p2::1", "p3::1", "n1::1", "gone::1!"),
+		ItemModels: map[string]ItemModel{"p1": {RepeatRate: 0.25, Customers: 1}, "p2": {RepeatRate: 0.25, Customers: 3, Neighbours: []Neighbour{{"n1", 1}}},
+			"p3": {RepeatRate: 0.25, Customers: 1}, "gone": {RepeatRate: 1, Customers: 9}},
+		Items: shelf("p1::1", "p2::1", "p3::1", "p4::1", "n1::1", "gone::1!"),
 	}
 	s := plainScorer()
+	s.RepeatRateExponent = 0.5
 	s.BuyAgainHalfLife = 60 * 24 * time.Hour
 	recs := s.Score(in, Options{Limit: 3, Mode: BuyAgain, Explain: true, ExcludePurchased: true})
-	if !slices.Equal(ids(recs), []string{"p1", "p2", "p3"}) || !near(recs[1].Score, 0.5) {
+	if !slices.Equal(ids(recs), []string{"p1", "p2", "p3"}) || !near(recs[0].Score, 0.875) || !near(recs[1].Score, 0.875) || !near(recs[2].Score, 0.75) {
 		t.Fatalf("buy again = %v", recs)
 	}
 	for _, r := range recs {
@@ -283,40 +289,44 @@ func TestBuyAgain(t *testing.T) {
 			t.Errorf("%s: %+v", r.ItemID, r.Reason)
 		}
 	}
-	// A higher item repeat rate wins over frequency: p2 at 0.9 scores 0.9.
-	in.ItemModels["p2"] = ItemModel{RepeatRate: 0.9}
-	if recs := s.Score(in, Options{Limit: 1, Mode: BuyAgain}); recs[0].ItemID != "p2" {
-		t.Errorf("with repeat rate 0.9 first = %v", recs)
+	// With no ageing and no repeat-rate factor the rule is purchase count,
+	// popularity breaking ties: p1 (3), then p2 before p3 (3 customers > 1).
+	s.BuyAgainHalfLife, s.RepeatRateExponent = 0, 0
+	if recs := s.Score(in, Options{Limit: 4, Mode: BuyAgain}); !slices.Equal(ids(recs), []string{"p1", "p2", "p3", "p4"}) {
+		t.Errorf("count with popularity tie-break = %v", recs)
 	}
 }
 
 func TestMixed(t *testing.T) {
-	// Discovery: n1 = 5·1 = 5 (via p2), normalised 1. Buy-again: p2 = 0.5,
-	// p1 = 0.25 (rate 0.25), normalised 1 and 0.5.
+	// Discovery: n1 = 5·1 = 5 (via p2, linear history). Buy-again (no
+	// repeat-rate factor): p2 = 1 + 1/2, p1 = 2 + 1/2; mixed adds
+	// mix × ln(1 + buy-again).
 	in := Input{
 		Now:       now,
-		Purchases: []PurchaseSummary{{ItemID: "p2", Count: 1, Last: now}, {ItemID: "p1", Count: 1, Last: now}},
+		Purchases: []PurchaseSummary{{ItemID: "p2", Count: 1, Last: now}, {ItemID: "p1", Count: 2, Last: now}},
 		ItemModels: map[string]ItemModel{
-			"p1": {RepeatRate: 0.25},
-			"p2": {RepeatRate: 0.5, Neighbours: []Neighbour{{"n1", 1}}},
+			"p1": {Customers: 1},
+			"p2": {Customers: 1, Neighbours: []Neighbour{{"n1", 1}, {"p1", -0.1}}},
 		},
 		Items: shelf("p1::1", "p2::1", "n1::1"),
 	}
+	p1 := func(mix float64) float64 { return -0.5 + mix*math.Log1p(2.5) }
+	p2 := func(mix float64) float64 { return mix * math.Log1p(1.5) }
 	tests := []struct {
 		mix  float64
 		want []string
 		top  float64
 	}{
-		{0.3, []string{"n1", "p2", "p1"}, 0.7}, // n1 0.7, p2 0.3, p1 0.15
-		{0.7, []string{"p2", "p1", "n1"}, 0.7}, // p2 0.7, p1 0.35, n1 0.3
-		{0.5, []string{"n1", "p2", "p1"}, 0.5}, // tie 0.5/0.5 broken by id
+		{1, []string{"n1", "p2", "p1"}, 5},     // p1 = −0.5 + 1.253 = 0.753, p2 = 0.916
+		{5, []string{"p1", "n1", "p2"}, p1(5)}, // p1 = 5.764, p2 = 4.581
+		{0.1, []string{"n1", "p2", "p1"}, 5},   // p1 = −0.5 + 0.125 < 0: only as backfill
 	}
 	for _, tt := range tests {
 		s := plainScorer()
 		s.MixWeight = tt.mix
 		recs := s.Score(in, Options{Limit: 3, Mode: Mixed})
-		if !slices.Equal(ids(recs), tt.want) || !near(recs[0].Score, tt.top) {
-			t.Errorf("mix %.1f: got %v, want %v (top %.2f)", tt.mix, recs, tt.want, tt.top)
+		if !slices.Equal(ids(recs), tt.want) || !near(recs[0].Score, tt.top) || recs[2].Backfill != (tt.mix < 0.5) {
+			t.Errorf("mix %.1f: got %v, want %v (top %.3f; p1 %.3f p2 %.3f)", tt.mix, recs, tt.want, tt.top, p1(tt.mix), p2(tt.mix))
 		}
 	}
 }

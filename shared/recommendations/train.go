@@ -85,7 +85,15 @@ type TrainConfig struct {
 	// RepeatPrior is the pseudo-count that shrinks an item's repeat rate
 	// toward the catalogue-wide rate.
 	RepeatPrior float64
+	// EASE gives the most interacted items linear-model weights in place
+	// of co-occurrence neighbours.
+	EASE EASEConfig
 }
+
+// DefaultHead is how many items get linear-model weights by default:
+// 4,096 items take about 400 MB and 20 s to solve on two cores, inside one
+// train invocation with room to spare (docs/benchmarks.md).
+const DefaultHead = 4096
 
 // DefaultEventWeights are the per-type weights used when none are given:
 // a purchase says more than a cart, a cart more than a view, and a refund
@@ -105,6 +113,7 @@ func DefaultTrainConfig(asOf time.Time) TrainConfig {
 		EventWeights:   DefaultEventWeights(),
 		Transform:      Log1p,
 		MaxHistory:     300,
+		EASE:           EASEConfig{Head: DefaultHead, Lambda: 500},
 		PopularWindows: []int{1, 7, 30, 365},
 		PopularLimit:   200,
 		RepeatPrior:    10,
@@ -122,6 +131,37 @@ type Model struct {
 	Popular []PopularList
 	// RepeatRate is the catalogue-wide repeat rate the item rates shrink to.
 	RepeatRate float64
+	// Head is how many items have EASE weights; the others keep
+	// co-occurrence neighbours multiplied by TailScale, which puts them on
+	// the scale of the EASE weights (see blendScale).
+	Head      int
+	TailScale float64
+}
+
+// blendScale is the factor that puts co-occurrence scores on the scale of
+// EASE weights: the median, over head items that have both, of the ratio
+// of the largest EASE weight to the largest co-occurrence score. A
+// history mixing head and tail items then adds comparable amounts. 1 when
+// no head item has both.
+func blendScale(head []int32, ease [][]Neighbour, cooc [][]Neighbour) float64 {
+	var ratios []float64
+	for n, i := range head {
+		if len(ease[n]) == 0 || len(cooc[i]) == 0 || cooc[i][0].Score <= 0 {
+			continue
+		}
+		var top float64
+		for _, nb := range ease[n] {
+			top = max(top, nb.Score)
+		}
+		if top > 0 {
+			ratios = append(ratios, top/cooc[i][0].Score)
+		}
+	}
+	if len(ratios) == 0 {
+		return 1
+	}
+	slices.Sort(ratios)
+	return ratios[len(ratios)/2]
 }
 
 // ErrNoData is returned when training finds no usable interactions.
@@ -143,6 +183,28 @@ func Train(interactions []Interaction, attrs map[string]Item, cfg TrainConfig) (
 	}
 	neighbours := m.neighbours(cfg)
 	model := &Model{AsOf: cfg.AsOf, Items: make(map[string]ItemModel, len(m.itemIDs))}
+	if cfg.EASE.Head > 0 {
+		head := m.headItems(cfg.EASE.Head)
+		weights, err := m.easeWeights(head, cfg.EASE.Lambda, cfg.Neighbours)
+		if err != nil {
+			return nil, err
+		}
+		model.Head, model.TailScale = len(head), blendScale(head, weights, neighbours)
+		for n, i := range head {
+			neighbours[i] = weights[n]
+		}
+		inHead := make([]bool, len(m.itemIDs))
+		for _, i := range head {
+			inHead[i] = true
+		}
+		for i, l := range neighbours {
+			if !inHead[i] {
+				for n := range l {
+					l[n].Score *= model.TailScale
+				}
+			}
+		}
+	}
 	var buyers, repeaters float64
 	for i := range m.itemIDs {
 		buyers += float64(m.buyers[i])
@@ -270,7 +332,7 @@ func buildMatrix(interactions []Interaction, cfg TrainConfig) *matrix {
 			if in.Type == Purchase {
 				day := in.Time.Unix() / 86400
 				if day != lastDay[i] {
-					days[i]++
+					days[i] += occasions(in)
 					lastDay[i] = day
 				}
 			}
@@ -308,6 +370,16 @@ func buildMatrix(interactions []Interaction, cfg TrainConfig) *matrix {
 		}
 	}
 	return m
+}
+
+// occasions is how many purchase occasions one purchase interaction
+// stands for: a purchase summary (HistoryInteractions) carries its count
+// as its weight; a single event is one.
+func occasions(in *Interaction) int32 {
+	if in.Weight >= 2 {
+		return int32(in.Weight)
+	}
+	return 1
 }
 
 func transform(w float64, t Transform) float64 {

@@ -108,3 +108,40 @@ func FindPopular(lists []PopularList, windowDays int, category string) []ScoredI
 	}
 	return nil
 }
+
+// History is what a customer record keeps that the recommender learns
+// from: the bounded list of recent interactions and one summary per
+// purchased item. Training reads these instead of every stored event, so
+// the model learns from exactly what a request sees.
+type History struct {
+	CustomerID string
+	Recent     []Event
+	Purchases  []PurchaseSummary
+}
+
+// HistoryInteractions turns histories into training interactions: each
+// recent interaction other than a purchase as it happened, and each
+// purchased item as one purchase at its last purchase time weighing its
+// purchase count (the recent list's purchases are in the summaries
+// already).
+func HistoryInteractions(hs []History) []Interaction {
+	n := 0
+	for _, h := range hs {
+		n += len(h.Recent) + len(h.Purchases)
+	}
+	out := make([]Interaction, 0, n)
+	for _, h := range hs {
+		for _, e := range h.Recent {
+			if e.Type != Purchase {
+				out = append(out, Interaction{CustomerID: h.CustomerID, ItemID: e.ItemID, Type: e.Type, Time: e.Time, Quantity: 1})
+			}
+		}
+		for _, p := range h.Purchases {
+			if p.Count > 0 {
+				out = append(out, Interaction{CustomerID: h.CustomerID, ItemID: p.ItemID, Type: Purchase, Time: p.Last, Quantity: 1,
+					Weight: float64(p.Count)})
+			}
+		}
+	}
+	return out
+}

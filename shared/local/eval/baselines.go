@@ -2,7 +2,6 @@ package eval
 
 import (
 	"cmp"
-	"math"
 	"slices"
 	"time"
 
@@ -126,19 +125,33 @@ func (b itemKNN) Recommend(user string, exclude map[string]bool, k int) []string
 }
 
 // repeat recommends the user's own training purchases, most bought first
-// (ties: most recent first). Only meaningful with KeepSeen.
+// (purchase days), ties broken by the item's popularity (distinct training
+// buyers), then by id. Only meaningful with KeepSeen.
 type repeat struct{ ranked map[string][]string }
 
 // Repeat returns the repeat-purchase baseline for split.
 func Repeat(split Split) Recommender {
+	buyers := map[string]int{}
+	days := map[string]map[string]map[int64]bool{}
+	for _, in := range split.Train {
+		if in.Type != recommendations.Purchase {
+			continue
+		}
+		if days[in.CustomerID] == nil {
+			days[in.CustomerID] = map[string]map[int64]bool{}
+		}
+		if days[in.CustomerID][in.ItemID] == nil {
+			days[in.CustomerID][in.ItemID] = map[int64]bool{}
+			buyers[in.ItemID]++
+		}
+		days[in.CustomerID][in.ItemID][in.Time.Unix()/86400] = true
+	}
 	ranked := map[string][]string{}
-	for u, evs := range byUser(split.Train) {
-		scores := map[string]float64{}
-		for n, in := range evs {
-			if in.Type == recommendations.Purchase {
-				// Whole counts dominate; the recency term (< 1) breaks ties.
-				scores[in.ItemID] = math.Floor(scores[in.ItemID]) + 1 + float64(n+1)/float64(len(evs)+1)
-			}
+	for u, items := range days {
+		scores := make(map[string]float64, len(items))
+		for id, d := range items {
+			// The popularity term is below 1: it only breaks ties of counts.
+			scores[id] = float64(len(d)) + float64(buyers[id])/float64(buyers[id]+1)
 		}
 		ranked[u] = topItems(scores, nil, len(scores))
 	}

@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"tailor/shared/recommendations"
@@ -32,13 +34,11 @@ func Tailor(split Split, cfg recommendations.TrainConfig, scorer recommendations
 	for _, in := range split.Train {
 		items[in.ItemID] = recommendations.Item{ItemID: in.ItemID, InStock: true}
 	}
-	m, err := recommendations.Train(split.Train, items, cfg)
-	if err != nil {
-		return nil, err
-	}
-	t := tailor{model: m, scorer: scorer, mode: mode, asOf: split.AsOf, items: items,
+	t := tailor{scorer: scorer, mode: mode, asOf: split.AsOf, items: items,
 		recent: map[string][]recommendations.Event{}, bought: map[string][]recommendations.PurchaseSummary{}}
-	for u, evs := range byUser(split.Train) {
+	users := byUser(split.Train)
+	hs := make([]recommendations.History, 0, len(users))
+	for u, evs := range users {
 		from := max(0, len(evs)-RecentEvents)
 		for _, in := range evs[from:] {
 			t.recent[u] = append(t.recent[u], recommendations.Event{ItemID: in.ItemID, Type: in.Type, Time: in.Time})
@@ -65,7 +65,15 @@ func Tailor(split Split, cfg recommendations.TrainConfig, scorer recommendations
 			ps[n].Last = in.Time
 		}
 		t.bought[u] = ps
+		hs = append(hs, recommendations.History{CustomerID: u, Recent: t.recent[u], Purchases: ps})
 	}
+	// Train on what the customer records hold, as the train job does.
+	slices.SortFunc(hs, func(a, b recommendations.History) int { return strings.Compare(a.CustomerID, b.CustomerID) })
+	m, err := recommendations.Train(recommendations.HistoryInteractions(hs), items, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t.model = m
 	return t, nil
 }
 

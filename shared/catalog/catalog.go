@@ -45,6 +45,10 @@ type Item struct {
 	InStock    bool      `json:"in_stock" dynamodbav:"in_stock"`
 	CreatedAt  time.Time `json:"created_at" dynamodbav:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at" dynamodbav:"updated_at"`
+	// Deleted marks a tombstone: the item was deleted at ChangedAt.
+	Deleted bool `json:"-" dynamodbav:"deleted,omitempty"`
+	// ChangedAt is when the row was last written (the change feed's order).
+	ChangedAt time.Time `json:"-" dynamodbav:"-"`
 }
 
 // View is the JSON form of an item, with the price as a decimal string.

@@ -25,7 +25,8 @@ func init() {
 func runBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	url := fs.String("url", "http://"+envOr("TAILOR_ADDR", "127.0.0.1:3000"), "base URL of the API")
-	path := fs.String("path", "", "GET this path instead of a customer created for the run")
+	var paths pathList
+	fs.Var(&paths, "path", "GET this path instead of a customer created for the run; repeat to measure several paths in one run")
 	n := fs.Int("n", 1000, "requests per measurement")
 	prefix := fs.String("table-prefix", envOr("TAILOR_TABLE_PREFIX", "tailor-local-"), "local table name prefix")
 	key := fs.String("key", localKey(), "API key to send (default TAILOR_API_KEY, else .local/admin.key as make run writes it)")
@@ -33,9 +34,8 @@ func runBench(ctx context.Context, args []string) error {
 		return err
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
-	target := *path
-	if target == "" {
-		target = "/v1/customers/bench-customer"
+	if len(paths) == 0 {
+		target := "/v1/customers/bench-customer"
 		body := []byte(`{"profile":{"country":"GB"},"tags":["bench"]}`)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPut, *url+target, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -48,35 +48,44 @@ func runBench(ctx context.Context, args []string) error {
 		if resp.StatusCode >= 300 {
 			return fmt.Errorf("create the bench customer: status %d", resp.StatusCode)
 		}
+		paths = pathList{target}
 	}
-	api, err := measure(*n, func() error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, *url+target, nil)
-		req.Header.Set("Authorization", "Bearer "+*key)
-		resp, err := client.Do(req)
+	results := make([]latency, len(paths))
+	for i, target := range paths {
+		var err error
+		results[i], err = measure(*n, func() error {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, *url+target, nil)
+			req.Header.Set("Authorization", "Bearer "+*key)
+			resp, err := client.Do(req)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET %s: status %d", target, resp.StatusCode)
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET %s: status %d", target, resp.StatusCode)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	db, err := dynamoClient(ctx)
 	if err != nil {
 		return err
 	}
 	customers := &customersdb.Customers{DB: db, Table: *prefix + "CustomersTable"}
-	// A path under /v1/customers/<id> is read directly from that customer's
-	// record, so GET .../recommendations sits next to its own GetItem.
+	// The first path under /v1/customers/<id> names the customer whose
+	// record is read directly, so GET .../recommendations sits next to its
+	// own GetItem.
 	who := "bench-customer"
-	if rest, ok := strings.CutPrefix(target, "/v1/customers/"); ok {
-		who, _, _ = strings.Cut(rest, "/")
-		who, _, _ = strings.Cut(who, "?")
+	for _, target := range paths {
+		if rest, ok := strings.CutPrefix(target, "/v1/customers/"); ok {
+			who, _, _ = strings.Cut(rest, "/")
+			who, _, _ = strings.Cut(who, "?")
+			break
+		}
 	}
 	direct, err := measure(*n, func() error {
 		_, err := customers.Get(ctx, who)
@@ -85,11 +94,25 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("direct GetItem: %w", err)
 	}
-	fmt.Printf("%-40s %8s %8s %8s %8s\n", "what", "n", "p50", "p99", "mean")
-	fmt.Printf("%-40s %8d %8s %8s %8s\n", "GET "+target+" via API", *n, api.p50, api.p99, api.mean)
-	fmt.Printf("%-40s %8d %8s %8s %8s\n", "DynamoDB GetItem (consistent) direct", *n, direct.p50, direct.p99, direct.mean)
+	width := len("DynamoDB GetItem (consistent) direct")
+	for _, p := range paths {
+		width = max(width, len("GET "+p+" via API"))
+	}
+	fmt.Printf("%-*s %8s %8s %8s %8s %9s %9s\n", width, "what", "n", "p50", "p99", "mean", "p50/Get", "p99/Get")
+	for i, p := range paths {
+		r := results[i]
+		fmt.Printf("%-*s %8d %8s %8s %8s %8.2fx %8.2fx\n", width, "GET "+p+" via API", *n, r.p50, r.p99, r.mean,
+			float64(r.p50)/float64(direct.p50), float64(r.p99)/float64(direct.p99))
+	}
+	fmt.Printf("%-*s %8d %8s %8s %8s\n", width, "DynamoDB GetItem (consistent) direct", *n, direct.p50, direct.p99, direct.mean)
 	return nil
 }
+
+// pathList is a repeatable --path flag.
+type pathList []string
+
+func (p *pathList) String() string     { return strings.Join(*p, ",") }
+func (p *pathList) Set(v string) error { *p = append(*p, v); return nil }
 
 type latency struct{ p50, p99, mean time.Duration }
 

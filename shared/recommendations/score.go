@@ -58,6 +58,9 @@ type Input struct {
 	ItemModels map[string]ItemModel
 	// Items holds the attributes of every item that may be returned.
 	Items map[string]Item
+	// Order, when set, is the ids of Items sorted, so that the last-resort
+	// backfill need not sort them per request.
+	Order []string
 	// Popular is the catalogue-wide popularity list; PopularByCategory the
 	// lists of top-level categories, used for fallback and backfill.
 	Popular           []ScoredItem
@@ -433,7 +436,11 @@ func (s Scorer) backfill(in Input, opt Options, f *filter, out []Recommendation,
 		}
 	}
 	if len(out) < want {
-		for _, id := range slices.Sorted(maps.Keys(in.Items)) {
+		order := in.Order
+		if order == nil {
+			order = slices.Sorted(maps.Keys(in.Items))
+		}
+		for _, id := range order {
 			if !add(id, func() *Reason { return &Reason{Kind: ReasonCatalogFill, Text: "from the catalogue"} }) {
 				return out
 			}

@@ -61,7 +61,15 @@ type Run struct {
 	Items        int           `json:"items"`
 	Pairs        int           `json:"pairs"`
 	PopularLists int           `json:"popular_lists"`
-	Removed      int           `json:"stale_removed"`
+	// Customers is how many customer records were read; Head and Lambda
+	// describe the linear model; Snapshot is the stored snapshot and
+	// ModelBytes the memory it takes in the recommend function (an upper
+	// estimate, see Snapshot.MemoryBytes).
+	Customers  int         `json:"customers"`
+	Head       int         `json:"head"`
+	Lambda     float64     `json:"lambda"`
+	Snapshot   SnapshotRef `json:"snapshot"`
+	ModelBytes int64       `json:"model_bytes"`
 }
 
 // CatalogItem turns a catalogue item into the attributes the recommender
@@ -90,4 +98,17 @@ func Round6(x float64) float64 {
 		return x
 	}
 	return r
+}
+
+// SnapshotChunkBytes is the most bytes one stored piece of a snapshot
+// holds: under DynamoDB's 400 KB item limit, with room for the keys.
+const SnapshotChunkBytes = 350 << 10
+
+// SnapshotRef names a stored snapshot: the training run it belongs to,
+// its size and its SHA-256, which a reader checks before decoding.
+type SnapshotRef struct {
+	AsOf   time.Time `json:"as_of"`
+	Bytes  int64     `json:"bytes"`
+	Chunks int       `json:"chunks"`
+	SHA256 string    `json:"sha256"`
 }

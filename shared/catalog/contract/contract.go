@@ -30,9 +30,12 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"GetMissing", getMissing},
 		{"PutCreatesThenUpdatesKeepingCreatedAt", putKeepsCreatedAt},
 		{"PutWithoutTags", putWithoutTags},
+		{"DeleteThenGetIsNotFound", deleteThenGet},
+		{"DeleteTwiceIsNotFound", deleteTwice},
 		{"DeleteThenPutCreatesAgain", deleteThenPut},
 		{"ItemsAreIndependent", itemsAreIndependent},
 		{"ConcurrentPutsCreateOnce", concurrentPuts},
+		{"ConcurrentPutsAfterDeleteCreateOnce", concurrentPutsAfterDelete},
 		{"ReadsAreCopies", readsAreCopies},
 	}
 	for _, tc := range tests {
@@ -64,7 +67,7 @@ func getMissing(t *testing.T, s Stores) {
 	if _, err := s.Items.Get(ctx, "sku-none"); !errs.Is(err, errs.NotFound) {
 		t.Fatalf("get missing: %v, want not found", err)
 	}
-	if err := s.Items.Delete(ctx, "sku-none"); !errs.Is(err, errs.NotFound) {
+	if err := s.Items.Delete(ctx, "sku-none", t0); !errs.Is(err, errs.NotFound) {
 		t.Fatalf("delete missing: %v, want not found", err)
 	}
 }
@@ -118,24 +121,56 @@ func putWithoutTags(t *testing.T, s Stores) {
 	}
 }
 
-func deleteThenPut(t *testing.T, s Stores) {
+// putThenDelete stores the item created at t0 and deletes it an hour later.
+func putThenDelete(t *testing.T, s Stores, itemID string) {
+	t.Helper()
 	ctx := context.Background()
-	if _, _, err := s.Items.Put(ctx, item(t, "sku-3", t0)); err != nil {
+	if _, _, err := s.Items.Put(ctx, item(t, itemID, t0)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Items.Delete(ctx, "sku-3"); err != nil {
+	if err := s.Items.Delete(ctx, itemID, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Items.Delete(ctx, "sku-3"); !errs.Is(err, errs.NotFound) {
+}
+
+func deleteThenGet(t *testing.T, s Stores) {
+	putThenDelete(t, s, "sku-3")
+	if got, err := s.Items.Get(context.Background(), "sku-3"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("get deleted: %+v %v, want not found", got, err)
+	}
+}
+
+func deleteTwice(t *testing.T, s Stores) {
+	putThenDelete(t, s, "sku-3")
+	if err := s.Items.Delete(context.Background(), "sku-3", t0.Add(2*time.Hour)); !errs.Is(err, errs.NotFound) {
 		t.Fatalf("second delete: %v, want not found", err)
 	}
-	if _, err := s.Items.Get(ctx, "sku-3"); !errs.Is(err, errs.NotFound) {
-		t.Fatalf("get deleted: %v, want not found", err)
-	}
+}
+
+func deleteThenPut(t *testing.T, s Stores) {
+	ctx := context.Background()
+	putThenDelete(t, s, "sku-3")
 	again := item(t, "sku-3", t0.Add(24*time.Hour))
+	again.Title, again.Brand = "Mug again", ""
 	stored, created, err := s.Items.Put(ctx, again)
-	if err != nil || !created || !stored.CreatedAt.Equal(again.CreatedAt) {
+	if err != nil || !created || !equal(stored, again) {
 		t.Fatalf("put after delete: %+v created=%v err=%v; a deleted item's CreatedAt must not return", stored, created, err)
+	}
+	got, err := s.Items.Get(ctx, "sku-3")
+	if err != nil || !equal(got, again) || got.Deleted {
+		t.Fatalf("get after put over the deleted item: %+v %v, want %+v", got, err, again)
+	}
+	// The item is an ordinary one again: updated in place, deleted once.
+	later := again
+	later.CreatedAt, later.UpdatedAt = t0.Add(25*time.Hour), t0.Add(25*time.Hour)
+	if stored, created, err := s.Items.Put(ctx, later); err != nil || created || !stored.CreatedAt.Equal(again.CreatedAt) {
+		t.Fatalf("update of the recreated item: %+v created=%v err=%v", stored, created, err)
+	}
+	if err := s.Items.Delete(ctx, "sku-3", t0.Add(26*time.Hour)); err != nil {
+		t.Fatalf("delete of the recreated item: %v", err)
+	}
+	if _, err := s.Items.Get(ctx, "sku-3"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("get after the second delete: %v, want not found", err)
 	}
 }
 
@@ -148,7 +183,7 @@ func itemsAreIndependent(t *testing.T, s Stores) {
 			t.Fatalf("put %s: created=%v err=%v", it.ID, created, err)
 		}
 	}
-	if err := s.Items.Delete(ctx, "sku-a"); err != nil {
+	if err := s.Items.Delete(ctx, "sku-a", t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.Items.Get(ctx, "sku-b"); err != nil || !equal(got, b) {
@@ -156,14 +191,24 @@ func itemsAreIndependent(t *testing.T, s Stores) {
 	}
 }
 
-func concurrentPuts(t *testing.T, s Stores) {
+func concurrentPuts(t *testing.T, s Stores) { racePuts(t, s) }
+
+func concurrentPutsAfterDelete(t *testing.T, s Stores) {
+	putThenDelete(t, s, "sku-race")
+	racePuts(t, s)
+}
+
+// racePuts puts sku-race, absent or deleted, from several writers at once:
+// exactly one creates it, with its own CreatedAt.
+func racePuts(t *testing.T, s Stores) {
 	ctx := context.Background()
 	const writers = 8
+	day2 := t0.Add(24 * time.Hour)
 	var wg sync.WaitGroup
 	createdBy := make([]bool, writers)
 	failures := make([]error, writers)
 	for w := range writers {
-		it := item(t, "sku-race", t0.Add(time.Duration(w)*time.Minute))
+		it := item(t, "sku-race", day2.Add(time.Duration(w)*time.Minute))
 		wg.Go(func() { _, createdBy[w], failures[w] = s.Items.Put(ctx, it) })
 	}
 	wg.Wait()
@@ -184,7 +229,7 @@ func concurrentPuts(t *testing.T, s Stores) {
 		t.Fatal(err)
 	}
 	for w := range writers {
-		if createdBy[w] && !got.CreatedAt.Equal(t0.Add(time.Duration(w)*time.Minute)) {
+		if createdBy[w] && !got.CreatedAt.Equal(day2.Add(time.Duration(w)*time.Minute)) {
 			t.Fatalf("created_at %v is not the creating writer's (%d)", got.CreatedAt, w)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"tailor/shared/catalog"
 	"tailor/shared/platform/errs"
@@ -25,9 +26,8 @@ func (s *Items) Get(_ context.Context, itemID string) (catalog.Item, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	it, ok := s.items[itemID]
-	if !ok {
-		return catalog.Item{}, &errs.Error{Op: "get item " + itemID, Kind: errs.NotFound,
-			Detail: fmt.Sprintf("item %s does not exist", itemID)}
+	if !ok || it.Deleted {
+		return catalog.Item{}, notFound("get item", itemID)
 	}
 	it = clone(it)
 	if it.Tags == nil {
@@ -37,16 +37,18 @@ func (s *Items) Get(_ context.Context, itemID string) (catalog.Item, error) {
 }
 
 // Put creates or replaces the item, keeping the CreatedAt of an existing
-// item, and returns the stored item and whether it was new.
+// item, and returns the stored item and whether it was new. Over a
+// tombstone it creates the item afresh.
 func (s *Items) Put(_ context.Context, it catalog.Item) (catalog.Item, bool, error) {
 	it = clone(it)
+	it.Deleted = false
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.items == nil {
 		s.items = map[string]catalog.Item{}
 	}
 	old, exists := s.items[it.ID]
-	if !exists {
+	if !exists || old.Deleted {
 		s.items[it.ID] = it
 		return clone(it), true, nil
 	}
@@ -61,15 +63,22 @@ func (s *Items) Put(_ context.Context, it catalog.Item) (catalog.Item, bool, err
 	return clone(it), false, nil
 }
 
-// Delete removes the item; a missing item is a NotFound error.
-func (s *Items) Delete(_ context.Context, itemID string) error {
+// Delete turns the item into a tombstone deleted at at, as package dynamo
+// does; a missing or already deleted item is a NotFound error.
+func (s *Items) Delete(_ context.Context, itemID string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.items[itemID]; !ok {
-		return &errs.Error{Op: "delete item " + itemID, Kind: errs.NotFound, Detail: fmt.Sprintf("item %s does not exist", itemID)}
+	it, ok := s.items[itemID]
+	if !ok || it.Deleted {
+		return notFound("delete item", itemID)
 	}
-	delete(s.items, itemID)
+	it.Deleted, it.ChangedAt = true, at
+	s.items[itemID] = it
 	return nil
+}
+
+func notFound(op, itemID string) error {
+	return &errs.Error{Op: op + " " + itemID, Kind: errs.NotFound, Detail: fmt.Sprintf("item %s does not exist", itemID)}
 }
 
 // clone copies the item's slices, so neither the caller nor the store sees

@@ -23,8 +23,9 @@ type Items interface {
 	// Put creates or replaces the item, keeping the CreatedAt of an
 	// existing one, and returns the stored item and whether it was new.
 	Put(ctx context.Context, it catalog.Item) (catalog.Item, bool, error)
-	// Delete removes the item; a missing item is an errs.NotFound error.
-	Delete(ctx context.Context, itemID string) error
+	// Delete removes the item as of at, the time the change feed reports
+	// for it; a missing item is an errs.NotFound error.
+	Delete(ctx context.Context, itemID string, at time.Time) error
 }
 
 // batchWorkers bounds concurrent writes of one batch, keeping a 1000-item
@@ -55,7 +56,7 @@ func (s *Service) Put(ctx context.Context, itemID string, in catalog.Input) (cat
 
 // Delete removes the item; a missing item is an errs.NotFound error.
 func (s *Service) Delete(ctx context.Context, itemID string) error {
-	return s.Items.Delete(ctx, itemID)
+	return s.Items.Delete(ctx, itemID, s.Now().UTC())
 }
 
 // Status is what happened to one entry of a batch.

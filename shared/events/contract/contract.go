@@ -58,6 +58,9 @@ type Stores struct {
 	History func(now func() time.Time) History
 	// SetCategory records an item's top category ("" for none).
 	SetCategory func(t *testing.T, itemID, category string)
+	// DeleteItem deletes an item as the catalogue does, leaving its row as
+	// a tombstone.
+	DeleteItem func(t *testing.T, itemID string)
 	// Erase leaves an erased customer's tombstone.
 	Erase func(t *testing.T, customerID string)
 	// Aggregates reads an owner's aggregates; nil when none are stored.
@@ -318,9 +321,11 @@ func testCategories(t *testing.T, s Stores) {
 	s.SetCategory(t, "sku-1", "Home")
 	s.SetCategory(t, "sku-2", "")
 	s.SetCategory(t, "sku-3", "Garden")
-	got, err := s.Events.Categories(context.Background(), []string{"sku-1", "sku-2", "sku-3", "sku-4"})
+	s.SetCategory(t, "sku-5", "Toys")
+	s.DeleteItem(t, "sku-5")
+	got, err := s.Events.Categories(context.Background(), []string{"sku-1", "sku-2", "sku-3", "sku-4", "sku-5"})
 	if err != nil || len(got) != 2 || got["sku-1"] != "Home" || got["sku-3"] != "Garden" {
-		t.Fatalf("categories %v %v", got, err)
+		t.Fatalf("categories %v %v; want sku-1 and sku-3, not the deleted sku-5", got, err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"tailor/shared/customers"
@@ -61,6 +62,19 @@ func open(t *testing.T) contract.Stores {
 				row["category"] = []string{category, "Sub"}
 			}
 			put(t, env.Table("ItemsTable"), row)
+		},
+		DeleteItem: func(t *testing.T, itemID string) {
+			upd, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name(schema.AttrDeleted), expression.Value(true)).
+				Set(expression.Name(schema.AttrChange), expression.Value(schema.ChangePK(schema.ChangeShard(itemID)))).
+				Set(expression.Name(schema.AttrChangedAt), expression.Value(contract.Now.UnixMilli()))).Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := env.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(env.Table("ItemsTable")),
+				Key: schema.ItemKey(itemID), UpdateExpression: upd.Update(), ExpressionAttributeNames: upd.Names(),
+				ExpressionAttributeValues: upd.Values()}); err != nil {
+				t.Fatal(err)
+			}
 		},
 		Erase: func(t *testing.T, customerID string) {
 			put(t, customersTable, map[string]any{"pk": schema.PfxCustomer + customerID, "sk": schema.SkProfile,

@@ -38,14 +38,15 @@ type linkItem struct {
 	LinkedAt time.Time `dynamodbav:"linked_at"`
 }
 
-// Categories returns the top category of each known item; unknown items
-// are absent from the result.
+// Categories returns the top category of each known item; unknown and
+// deleted items (tombstones) are absent from the result.
 func (s *Events) Categories(ctx context.Context, itemIDs []string) (map[string]string, error) {
 	keys := make([]map[string]types.AttributeValue, 0, len(itemIDs))
 	for _, id := range itemIDs {
 		keys = append(keys, schema.ItemKey(id))
 	}
-	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name("item_id"), expression.Name("category"))).Build()
+	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name("item_id"), expression.Name("category"),
+		expression.Name(schema.AttrDeleted))).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build projection: %w", err)
 	}
@@ -58,11 +59,12 @@ func (s *Events) Categories(ctx context.Context, itemIDs []string) (map[string]s
 		var v struct {
 			ItemID   string   `dynamodbav:"item_id"`
 			Category []string `dynamodbav:"category"`
+			Deleted  bool     `dynamodbav:"deleted"`
 		}
 		if err := attributevalue.UnmarshalMap(it, &v); err != nil {
 			return nil, fmt.Errorf("decode item: %w", err)
 		}
-		if len(v.Category) > 0 {
+		if len(v.Category) > 0 && !v.Deleted {
 			out[v.ItemID] = v.Category[0]
 		}
 	}

@@ -237,6 +237,13 @@ func (s *Events) SetCategory(itemID, category string) {
 	s.items[itemID] = category
 }
 
+// DeleteItem forgets an item, as the catalogue's delete leaves it: a
+// tombstone that Categories treats as absent.
+func (s *Events) DeleteItem(itemID string) {
+	defer s.lock()()
+	delete(s.items, itemID)
+}
+
 // Resolve returns the customer each linked anonymous id belongs to;
 // unlinked ids are absent.
 func (s *Events) Resolve(ctx context.Context, anonIDs []string) (map[string]string, error) {

@@ -18,6 +18,7 @@ func open(t *testing.T) contract.Stores {
 		Events:      s,
 		History:     func(now func() time.Time) contract.History { return &memory.History{Events: s, Now: now} },
 		SetCategory: func(_ *testing.T, itemID, category string) { s.SetCategory(itemID, category) },
+		DeleteItem:  func(_ *testing.T, itemID string) { s.DeleteItem(itemID) },
 		Erase:       func(_ *testing.T, customerID string) { s.Erase(customerID) },
 		Aggregates:  func(_ *testing.T, o events.Owner) *customers.Aggregates { return s.Aggregates(o) },
 	}

@@ -8,6 +8,8 @@
 package schema
 
 import (
+	"hash/fnv"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -44,6 +46,43 @@ const Retention = 400 * 24 * time.Hour
 func CustomerKey(customerID string) map[string]types.AttributeValue {
 	return ddb.Key(PfxCustomer+customerID, SkProfile)
 }
+
+// The change feed of the catalogue. Every write of a catalogue row, a
+// delete included, sets AttrChange to the row's shard (ChangePK of
+// ChangeShard) and AttrChangedAt to the write time in Unix milliseconds.
+// IndexChanges, a global secondary index of the items table keyed on the
+// two, holds only catalogue rows (other items lack AttrChange); a reader
+// finds what changed since a time with one Query per shard.
+const (
+	IndexChanges  = "changes"
+	AttrChange    = "chg"
+	AttrChangedAt = "chg_at"
+	PfxChange     = "CHG#"
+	// ChangeShards spreads the writes over that many index partitions,
+	// so a bulk load does not all land on one.
+	ChangeShards = 4
+)
+
+// A deleted catalogue row stays as a tombstone: AttrDeleted is true, its
+// change time is the delete, and AttrExpiresAt (the items table's TTL,
+// Unix seconds) removes it TombstoneLifetime later. Readers other than
+// the change feed treat a tombstone as absent.
+const (
+	AttrDeleted       = "deleted"
+	AttrExpiresAt     = "expires_at"
+	TombstoneLifetime = 30 * 24 * time.Hour
+)
+
+// ChangeShard is the change-feed shard of an item: FNV-1a (32 bits) of its
+// id, modulo ChangeShards.
+func ChangeShard(itemID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(itemID))
+	return int(h.Sum32() % ChangeShards)
+}
+
+// ChangePK is the change-index partition key of a shard, CHG#<shard>.
+func ChangePK(shard int) string { return PfxChange + strconv.Itoa(shard) }
 
 // ItemKey is the key of a catalogue row.
 func ItemKey(itemID string) map[string]types.AttributeValue {

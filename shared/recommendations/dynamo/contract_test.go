@@ -4,8 +4,9 @@ package dynamo
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -14,7 +15,6 @@ import (
 
 	"tailor/shared/catalog"
 	"tailor/shared/customers"
-	"tailor/shared/events"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/ddb/ddbtest"
 	"tailor/shared/platform/schema"
@@ -27,9 +27,10 @@ func TestContract(t *testing.T) {
 		env := ddbtest.New(t)
 		seed := &seeder{db: env.DB, customers: env.Table("CustomersTable"), items: env.Table("ItemsTable"),
 			events: env.Table("EventsTable"), models: env.Table("ModelsTable")}
+		serving := &Recommendations{DB: env.DB, Customers: seed.customers, Items: seed.items, Models: seed.models}
 		return contract.Stores{
-			Serving: &Recommendations{DB: env.DB, Customers: seed.customers, Items: seed.items, Models: seed.models},
-			Training: &Training{DB: env.DB, Events: seed.events, Items: seed.items, Models: seed.models, Segments: 3,
+			Serving: serving,
+			Training: &Training{DB: env.DB, Customers: seed.customers, Items: seed.items, Models: seed.models, Segments: 3,
 				Writers: 2},
 			Seed: seed,
 		}
@@ -64,28 +65,35 @@ func (s *seeder) PutShopper(ctx context.Context, customerID string, sh recommend
 	}{"someone@example.com", sh.Aggregates, sh.Consent})
 }
 
+// PutItem writes a live catalogue row as the catalogue's adapter leaves
+// it: filed in the change feed at its UpdatedAt.
 func (s *seeder) PutItem(ctx context.Context, it catalog.Item) error {
-	return s.put(ctx, s.items, schema.ItemKey(it.ID), it)
+	row := schema.ItemKey(it.ID)
+	row[schema.AttrChange] = &types.AttributeValueMemberS{Value: schema.ChangePK(schema.ChangeShard(it.ID))}
+	row[schema.AttrChangedAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(it.UpdatedAt.UnixMilli(), 10)}
+	return s.put(ctx, s.items, row, it)
+}
+
+// TombstoneItem turns a catalogue row into a tombstone as the catalogue's
+// adapter deletes an item.
+func (s *seeder) TombstoneItem(ctx context.Context, itemID string, at time.Time) error {
+	expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name(schema.AttrDeleted), expression.Value(true)).
+		Set(expression.Name(schema.AttrChange), expression.Value(schema.ChangePK(schema.ChangeShard(itemID)))).
+		Set(expression.Name(schema.AttrChangedAt), expression.Value(at.UnixMilli())).
+		Set(expression.Name(schema.AttrExpiresAt), expression.Value(at.Add(schema.TombstoneLifetime).Unix()))).
+		WithCondition(expression.Name(ddb.AttrPK).AttributeExists()).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.items, Key: schema.ItemKey(itemID),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values()})
+	return err
 }
 
 func (s *seeder) DeleteItem(ctx context.Context, itemID string) error {
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.items, Key: schema.ItemKey(itemID)})
 	return err
-}
-
-// AddHistory writes each entry as ingestion does: the history item and,
-// in the same table, the event record the training Scan must skip.
-func (s *seeder) AddHistory(ctx context.Context, ins ...recommendations.Interaction) error {
-	for n, in := range ins {
-		e := events.Event{ID: fmt.Sprintf("ev-%d", n), Type: events.Type(in.Type), ItemID: in.ItemID, Quantity: in.Quantity, Time: in.Time}
-		if err := s.put(ctx, s.events, ddb.Key(schema.PfxHistory+in.CustomerID, events.SortKeyTime(in.Time)+"#"+e.ID), e); err != nil {
-			return err
-		}
-		if err := s.put(ctx, s.events, ddb.Key(schema.PfxEvent+e.ID, schema.SkEvent), e); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (s *seeder) Runs(ctx context.Context) ([]recommendations.Run, error) {
@@ -104,9 +112,7 @@ func (s *seeder) Runs(ctx context.Context) ([]recommendations.Run, error) {
 	}
 	runs := make([]recommendations.Run, 0, len(rows))
 	for _, r := range rows {
-		runs = append(runs, recommendations.Run{AsOf: r.AsOf, StartedAt: r.StartedAt, DurationMS: r.DurationMS,
-			Interactions: r.Interactions, Catalog: r.Catalog, Items: r.Items, Pairs: r.Pairs, PopularLists: r.PopularLists,
-			Removed: r.Removed})
+		runs = append(runs, r.run())
 	}
 	return runs, nil
 }

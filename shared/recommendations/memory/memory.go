@@ -1,9 +1,9 @@
 // Package memory is the in-memory twin of package dynamo's recommender
-// storage: the request side's ports (customer records, neighbour lists,
-// catalogue rows, popularity lists) and the training job's (history,
-// catalogue, list and run writes) over maps, with the same answers as
-// DynamoDB, which the contract suite in package contract proves. Service
-// and edge tests use it; no function links it.
+// storage: the request side's ports (customer records, the newest
+// snapshot, the catalogue's change feed) and the training job's (customer
+// histories, catalogue, snapshot and run writes) over maps, with the same
+// answers as DynamoDB, which the contract suite in package contract
+// proves. Service and edge tests use it; no function links it.
 package memory
 
 import (
@@ -17,35 +17,26 @@ import (
 	"tailor/shared/catalog"
 	"tailor/shared/customers"
 	"tailor/shared/platform/errs"
+	"tailor/shared/platform/schema"
 	"tailor/shared/recommendations"
 )
 
-// Store holds a shop's customer records, catalogue, history, trained lists
-// and run records. The zero value is not ready; use New. Safe for
-// concurrent use.
+// Store holds a shop's customer records, catalogue, snapshots and run
+// records. The zero value is not ready; use New. Safe for concurrent use.
 type Store struct {
-	mu         sync.RWMutex
-	shoppers   map[string]recommendations.Shopper
-	items      map[string]catalog.Item
-	history    []recommendations.Interaction
-	neighbours map[string]neighbourList
-	popular    map[recommendations.PopularKey]recommendations.Popular
-	runs       map[string]recommendations.Run
-}
-
-// neighbourList is an item's stored model: scores rounded as stored, the
-// training-time attributes of the item and of each neighbour.
-type neighbourList struct {
-	model   recommendations.ItemModel
-	self    recommendations.Item
-	trained []recommendations.Item // one per neighbour, in order
+	mu        sync.RWMutex
+	shoppers  map[string]recommendations.Shopper
+	items     map[string]catalog.Item
+	snapshots map[recommendations.SnapshotRef][]byte
+	latest    *recommendations.SnapshotRef
+	previous  *recommendations.SnapshotRef
+	runs      map[string]recommendations.Run
 }
 
 // New returns an empty store.
 func New() *Store {
 	return &Store{shoppers: map[string]recommendations.Shopper{}, items: map[string]catalog.Item{},
-		neighbours: map[string]neighbourList{}, popular: map[recommendations.PopularKey]recommendations.Popular{},
-		runs: map[string]recommendations.Run{}}
+		snapshots: map[recommendations.SnapshotRef][]byte{}, runs: map[string]recommendations.Run{}}
 }
 
 // PutShopper creates or replaces a customer record's aggregates and
@@ -56,22 +47,49 @@ func (s *Store) PutShopper(ctx context.Context, customerID string, sh recommenda
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.shoppers[customerID] = cloneShopper(sh)
+	// A record without aggregates stays without: it is no history.
+	stored := recommendations.Shopper{Consent: maps.Clone(sh.Consent)}
+	if sh.Aggregates != nil {
+		stored.Aggregates = sh.Aggregates.Clone()
+	}
+	s.shoppers[customerID] = stored
 	return nil
 }
 
-// PutItem creates or replaces a catalogue row.
+// PutItem creates or replaces a catalogue row as the catalogue API writes
+// it, changed at its UpdatedAt.
 func (s *Store) PutItem(ctx context.Context, it catalog.Item) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.items[it.ID] = cloneItem(it)
+	it = cloneItem(it)
+	it.ChangedAt = toMilli(it.UpdatedAt)
+	s.items[it.ID] = it
 	return nil
 }
 
-// DeleteItem removes a catalogue row; a missing one is not an error.
+// TombstoneItem deletes a catalogue item as the catalogue API does: its
+// row stays as a tombstone changed at at, which only CatalogChanges
+// reports. A missing row is a NotFound error.
+func (s *Store) TombstoneItem(ctx context.Context, itemID string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.items[itemID]
+	if !ok {
+		return &errs.Error{Op: "delete item " + itemID, Kind: errs.NotFound, Detail: fmt.Sprintf("item %s does not exist", itemID)}
+	}
+	it.Deleted, it.ChangedAt = true, toMilli(at)
+	s.items[itemID] = it
+	return nil
+}
+
+// DeleteItem removes a catalogue row, as the TTL does once a tombstone
+// expires; a missing one is not an error.
 func (s *Store) DeleteItem(ctx context.Context, itemID string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -79,22 +97,6 @@ func (s *Store) DeleteItem(ctx context.Context, itemID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.items, itemID)
-	return nil
-}
-
-// AddHistory appends history entries as ingestion stores them. Each
-// entry's CustomerID is its owner key as the history is keyed
-// (C#<customer_id> or N#<anonymous_id>); Weight is not stored.
-func (s *Store) AddHistory(ctx context.Context, ins ...recommendations.Interaction) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, in := range ins {
-		s.history = append(s.history, recommendations.Interaction{CustomerID: in.CustomerID, ItemID: in.ItemID, Type: in.Type,
-			Time: in.Time.UTC(), Quantity: in.Quantity})
-	}
 	return nil
 }
 
@@ -125,155 +127,97 @@ func (s *Store) Shopper(ctx context.Context, customerID string) (recommendations
 	return cloneShopper(sh), nil
 }
 
-// Lists returns the neighbour lists of the items in lists and the
-// catalogue rows of the items in live; missing ones are absent.
-func (s *Store) Lists(ctx context.Context, lists, live []string) (recommendations.Lists, error) {
-	out := recommendations.NewLists()
+// Histories returns what every customer record with aggregates holds for
+// the recommender, keyed as the customers table keys records (C#<id>).
+func (s *Store) Histories(ctx context.Context) ([]recommendations.History, error) {
 	if err := ctx.Err(); err != nil {
-		return out, err
+		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, id := range lists {
-		l, ok := s.neighbours[id]
-		if !ok {
+	var out []recommendations.History
+	for _, id := range slices.Sorted(maps.Keys(s.shoppers)) {
+		agg := s.shoppers[id].Aggregates
+		if agg == nil {
 			continue
 		}
-		m := l.model
-		m.Neighbours = slices.Clone(m.Neighbours)
-		out.Models[id] = m
-		for _, t := range l.trained {
-			if _, ok := out.Trained[t.ItemID]; !ok {
-				out.Trained[t.ItemID] = t
-			}
+		h := recommendations.History{CustomerID: schema.PfxCustomer + id}
+		for _, e := range agg.Recent {
+			h.Recent = append(h.Recent, recommendations.Event{ItemID: e.ItemID, Type: recommendations.EventType(e.Type), Time: e.Time})
 		}
-	}
-	for _, id := range lists {
-		if l, ok := s.neighbours[id]; ok {
-			out.Trained[id] = l.self
+		for _, item := range slices.Sorted(maps.Keys(agg.Purchased)) {
+			p := agg.Purchased[item]
+			h.Purchases = append(h.Purchases, recommendations.PurchaseSummary{ItemID: item, Count: int(p.Count), Last: p.Last})
 		}
-	}
-	for _, id := range live {
-		if it, ok := s.items[id]; ok {
-			out.Live[id] = cloneItem(it)
-		}
+		out = append(out, h)
 	}
 	return out, nil
 }
 
-// Live returns the catalogue rows of ids; missing ones are absent.
-func (s *Store) Live(ctx context.Context, ids []string) (map[string]catalog.Item, error) {
-	l, err := s.Lists(ctx, nil, ids)
-	return l.Live, err
-}
-
-// Popular returns the popularity lists named by keys; lists that do not
-// exist are absent.
-func (s *Store) Popular(ctx context.Context, keys []recommendations.PopularKey) (map[recommendations.PopularKey]recommendations.Popular, error) {
-	out := make(map[recommendations.PopularKey]recommendations.Popular, len(keys))
-	if len(keys) == 0 {
-		return out, nil
-	}
+// LiveCatalog returns every live catalogue row, by id.
+func (s *Store) LiveCatalog(ctx context.Context) ([]catalog.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, k := range keys {
-		if p, ok := s.popular[k]; ok {
-			out[k] = recommendations.Popular{Items: slices.Clone(p.Items), Attrs: maps.Clone(p.Attrs), AsOf: p.AsOf}
+	var out []catalog.Item
+	for _, id := range slices.Sorted(maps.Keys(s.items)) {
+		if it := s.items[id]; !it.Deleted {
+			out = append(out, liveItem(it))
 		}
 	}
 	return out, nil
 }
 
-// Interactions returns every history entry that names an item.
-func (s *Store) Interactions(ctx context.Context) ([]recommendations.Interaction, error) {
+// PutSnapshot stores the bytes, names them newest, keeps the one they
+// replace as previous and forgets the one before.
+func (s *Store) PutSnapshot(ctx context.Context, ref recommendations.SnapshotRef, data []byte) (recommendations.SnapshotRef, error) {
+	if err := ctx.Err(); err != nil {
+		return ref, err
+	}
+	ref.Chunks = max(1, (len(data)+recommendations.SnapshotChunkBytes-1)/recommendations.SnapshotChunkBytes)
+	ref.AsOf = ref.AsOf.UTC()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.snapshots[ref] = slices.Clone(data)
+	if s.latest != nil && *s.latest != ref {
+		if s.previous != nil && *s.previous != ref {
+			delete(s.snapshots, *s.previous)
+		}
+		prev := *s.latest
+		s.previous = &prev
+	}
+	s.latest = &ref
+	return ref, nil
+}
+
+// LatestSnapshot returns the newest snapshot's reference.
+func (s *Store) LatestSnapshot(ctx context.Context) (recommendations.SnapshotRef, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return recommendations.SnapshotRef{}, false, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.latest == nil {
+		return recommendations.SnapshotRef{}, false, nil
+	}
+	return *s.latest, true, nil
+}
+
+// LoadSnapshot returns a copy of a stored snapshot's bytes; one no longer
+// kept is an error.
+func (s *Store) LoadSnapshot(ctx context.Context, ref recommendations.SnapshotRef) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]recommendations.Interaction, 0, len(s.history))
-	for _, in := range s.history {
-		if in.ItemID != "" {
-			out = append(out, in)
-		}
+	data, ok := s.snapshots[ref]
+	if !ok {
+		return nil, fmt.Errorf("load snapshot %s: not stored", ref.AsOf.Format(time.RFC3339))
 	}
-	return out, nil
-}
-
-// Catalog returns the attributes of every catalogue item and the sorted
-// ids of the items that have a neighbour list.
-func (s *Store) Catalog(ctx context.Context) (map[string]recommendations.Item, []string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	attrs := make(map[string]recommendations.Item, len(s.items))
-	for id, it := range s.items {
-		attrs[id] = recommendations.CatalogItem(it)
-	}
-	return attrs, slices.Sorted(maps.Keys(s.neighbours)), nil
-}
-
-// WriteNeighbours replaces the neighbour list of every item of the model,
-// deletes the lists of the items in stale that the model lacks, and
-// returns the number of neighbour pairs written.
-func (s *Store) WriteNeighbours(ctx context.Context, m *recommendations.Model, attrs map[string]recommendations.Item, stale []string) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	pairs := 0
-	for id, im := range m.Items {
-		l := neighbourList{model: recommendations.ItemModel{ItemID: id, RepeatRate: recommendations.Round6(im.RepeatRate),
-			Customers: im.Customers, Neighbours: make([]recommendations.Neighbour, 0, len(im.Neighbours))},
-			self: recommendations.TrainedItem(id, attrs)}
-		for _, nb := range im.Neighbours {
-			l.model.Neighbours = append(l.model.Neighbours, recommendations.Neighbour{ItemID: nb.ItemID, Score: recommendations.Round6(nb.Score)})
-			l.trained = append(l.trained, recommendations.TrainedItem(nb.ItemID, attrs))
-		}
-		pairs += len(im.Neighbours)
-		s.neighbours[id] = l
-	}
-	for _, id := range stale {
-		if _, kept := m.Items[id]; !kept {
-			delete(s.neighbours, id)
-		}
-	}
-	return pairs, nil
-}
-
-// WritePopular writes every list of lists and deletes the stored lists of
-// the same windows that lists lacks.
-func (s *Store) WritePopular(ctx context.Context, lists []recommendations.PopularList, attrs map[string]recommendations.Item, asOf time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	written := map[recommendations.PopularKey]bool{}
-	windows := map[int]bool{}
-	for _, l := range lists {
-		p := recommendations.Popular{Items: make([]recommendations.ScoredItem, 0, len(l.Items)),
-			Attrs: make(map[string]recommendations.Item, len(l.Items)), AsOf: asOf.UTC()}
-		for _, it := range l.Items {
-			p.Items = append(p.Items, recommendations.ScoredItem{ItemID: it.ItemID, Score: recommendations.Round6(it.Score)})
-			p.Attrs[it.ItemID] = recommendations.TrainedItem(it.ItemID, attrs)
-		}
-		k := recommendations.PopularKey{WindowDays: l.WindowDays, Category: l.Category}
-		s.popular[k] = p
-		written[k], windows[l.WindowDays] = true, true
-	}
-	for k := range s.popular {
-		if windows[k.WindowDays] && !written[k] {
-			delete(s.popular, k)
-		}
-	}
-	return nil
+	return slices.Clone(data), nil
 }
 
 // PutRun stores the run record with DurationMS from Duration, replacing
@@ -301,3 +245,14 @@ func cloneItem(it catalog.Item) catalog.Item {
 	it.Category, it.Tags = slices.Clone(it.Category), slices.Clone(it.Tags)
 	return it
 }
+
+// liveItem is a copy of a live row as reads other than the change feed
+// return it: without its change time.
+func liveItem(it catalog.Item) catalog.Item {
+	it = cloneItem(it)
+	it.ChangedAt = time.Time{}
+	return it
+}
+
+// toMilli is t to the millisecond, as DynamoDB keeps change times.
+func toMilli(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }

@@ -4,6 +4,8 @@ package service_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -26,7 +28,7 @@ import (
 // items, the most a customer record holds of the first and more than most
 // hold of the second. It returns the request-side store over a capacity
 // meter.
-func heavyShop(b *testing.B) (*recodb.Recommendations, *ddbtest.Meter) {
+func heavyShop(b testing.TB) (*recodb.Recommendations, *ddbtest.Meter) {
 	env := ddbtest.New(b)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
@@ -57,11 +59,7 @@ func heavyShop(b *testing.B) (*recodb.Recommendations, *ddbtest.Meter) {
 		}
 		model.Items[id] = im
 	}
-	ts := &recodb.Training{DB: env.DB, Events: env.Table("EventsTable"), Items: env.Table("ItemsTable"), Models: env.Table("ModelsTable")}
-	if _, err := ts.WriteNeighbours(ctx, model, attrs, nil); err != nil {
-		b.Fatal(err)
-	}
-	var lists []recommendations.PopularList
+	ts := &recodb.Training{DB: env.DB, Customers: env.Table("CustomersTable"), Items: env.Table("ItemsTable"), Models: env.Table("ModelsTable")}
 	for _, cat := range []string{"", "Dept0", "Dept1", "Dept2", "Dept3", "Dept4"} {
 		l := recommendations.PopularList{WindowDays: service.ServingWindow, Category: cat}
 		for n := range nItems {
@@ -72,9 +70,18 @@ func heavyShop(b *testing.B) (*recodb.Recommendations, *ddbtest.Meter) {
 				break
 			}
 		}
-		lists = append(lists, l)
+		model.Popular = append(model.Popular, l)
 	}
-	if err := ts.WritePopular(ctx, lists, attrs, now); err != nil {
+	catalogue, err := ts.LiveCatalog(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := recommendations.NewSnapshot(model, 500, catalogue, now).MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if _, err := ts.PutSnapshot(ctx, recommendations.SnapshotRef{AsOf: now, Bytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, data); err != nil {
 		b.Fatal(err)
 	}
 	svc := &ingest.Service{Store: &eventsdb.Events{DB: env.DB, Events: env.Table("EventsTable"), Customers: env.Table("CustomersTable"),
@@ -101,10 +108,10 @@ func heavyShop(b *testing.B) (*recodb.Recommendations, *ddbtest.Meter) {
 
 // BenchmarkRequests times each kind of request in-process against
 // DynamoDB Local and reports the read capacity DynamoDB says it consumed
-// (ReturnConsumedCapacity TOTAL) per request, popularity lists cached.
+// (ReturnConsumedCapacity TOTAL) per request, the model loaded.
 func BenchmarkRequests(b *testing.B) {
 	st, meter := heavyShop(b)
-	svc := &service.Service{Store: st, Scorer: recommendations.DefaultScorer(), Now: time.Now}
+	svc := &service.Service{Store: st, Scorer: recommendations.DefaultScorer(), Now: time.Now, Log: quiet}
 	ctx := context.Background()
 	cases := []struct {
 		name string
@@ -133,7 +140,7 @@ func BenchmarkRequests(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			if n, err := c.run(); err != nil || n != 10 { // warms the popularity cache
+			if n, err := c.run(); err != nil || n != 10 { // loads the model
 				b.Fatalf("%d items, %v", n, err)
 			}
 			meter.Reset()
@@ -146,5 +153,41 @@ func BenchmarkRequests(b *testing.B) {
 			rcu, _ := meter.Capacity()
 			b.ReportMetric(rcu/float64(b.N), "RCU/op")
 		})
+	}
+}
+
+// TestReadsPerRequest pins what a request costs in DynamoDB once the model
+// is loaded: a personalized list of the heavy customer is at most two
+// calls and four read units (it is one strongly consistent GetItem of the
+// customer record); similar and popular items read nothing.
+func TestReadsPerRequest(t *testing.T) {
+	st, meter := heavyShop(t)
+	svc := &service.Service{Store: st, Scorer: recommendations.DefaultScorer(), Now: time.Now, Log: quiet,
+		CheckEvery: time.Hour, RefreshEvery: time.Hour}
+	ctx := context.Background()
+	if err := svc.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []recommendations.Mode{recommendations.Mixed, recommendations.Discover, recommendations.BuyAgain} {
+		meter.Reset()
+		l, err := svc.Recommend(ctx, service.Query{CustomerID: "heavy", Limit: 10, Mode: mode, Explain: true})
+		if err != nil || len(l.Items) != 10 || !l.Personalized {
+			t.Fatalf("%s: %d items, %v", mode, len(l.Items), err)
+		}
+		rcu, _ := meter.Capacity()
+		t.Logf("%s: %d calls, %.1f RCU", mode, meter.Calls(), rcu)
+		if meter.Calls() > 2 || rcu > 4 || rcu <= 0 {
+			t.Errorf("%s: %d calls, %.1f RCU; want at most 2 calls and 4 RCU", mode, meter.Calls(), rcu)
+		}
+	}
+	meter.Reset()
+	if l, err := svc.Similar(ctx, service.SimilarQuery{ItemID: "sku-00001", Limit: 10}); err != nil || len(l.Items) != 10 {
+		t.Fatalf("similar: %d items, %v", len(l.Items), err)
+	}
+	if l, err := svc.Popular(ctx, service.PopularQuery{WindowDays: service.ServingWindow, Limit: 10}); err != nil || len(l.Items) != 10 {
+		t.Fatalf("popular: %d items, %v", len(l.Items), err)
+	}
+	if n := meter.Calls(); n != 0 {
+		t.Errorf("similar and popular made %d DynamoDB calls; want none", n)
 	}
 }

@@ -1,32 +1,38 @@
 // Package service answers the recommendation requests: a customer's
-// personalized list, items similar to an item, and popular items. It loads
-// what the scorer needs by key through its Store (never a Scan), ranks
-// with package recommendations' scorer, and checks every answered item
-// against the live catalogue row. It holds no HTTP concerns and no scoring
-// rules of its own.
+// personalized list, items similar to an item, and popular items. It
+// holds no HTTP concerns and no scoring rules of its own: it ranks with
+// package recommendations' scorer.
 //
-// Each personalized request reads:
+// The trained model (neighbour lists, popularity lists) and the catalogue
+// are held in memory per execution environment, as a
+// recommendations.Index built from the newest snapshot the train job
+// wrote. A request reads at most one item from storage: the customer
+// record (one strongly consistent GetItem), for personalized lists and for
+// similar items that exclude a customer's purchases. Similar and popular
+// requests read nothing else.
 //
-//  1. one GetItem of the customer record (recent interactions, purchases,
-//     category affinity, consent; strongly consistent, so an event
-//     ingested a moment ago counts);
-//  2. one BatchGetItem of the neighbour lists of the customer's 50 most
-//     recently touched items, together with the catalogue rows of the
-//     purchased ones among them (the buy-again candidates);
-//  3. one BatchGetItem of the catalogue rows of the shortlist: the items
-//     the scorer ranks highest using the attributes stored with the lists at
-//     training time. The scorer then ranks the shortlist again with the live
-//     rows, so stock, price and category are always current.
+// Two reads keep the index current, each at most once per interval per
+// execution environment, on the request that finds the interval passed:
 //
-// Popularity lists (fallback and backfill) come from an in-memory cache
-// per execution environment that lives PopularTTL; a miss costs one more
-// BatchGetItem.
+//   - every CheckEvery (60 s by default) the newest snapshot's reference
+//     (one GetItem); a newer snapshot is loaded and swapped in;
+//   - every RefreshEvery (30 s by default) the catalogue change feed since
+//     the last change seen, less ChangeOverlap (a Query per feed shard);
+//     changed, new and deleted items are laid over the index.
+//
+// So an item put out of stock through the catalogue API stops being
+// served within RefreshEvery plus the change feed's index propagation
+// (typically well under a second): 60 s is the documented bound with the
+// default 30 s.
 package service
 
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -42,20 +48,20 @@ import (
 )
 
 // Store is the storage the service reads. Implementations must be safe for
-// concurrent use; the service calls Lists and Popular at the same time.
+// concurrent use.
 type Store interface {
 	// Shopper reads the customer's aggregates and consent, strongly
 	// consistent (an event ingested a moment ago counts). A customer
 	// without a record is a NotFound error.
 	Shopper(ctx context.Context, customerID string) (recommendations.Shopper, error)
-	// Lists reads the neighbour lists of the items in lists and the
-	// catalogue rows of the items in live; missing ones are absent.
-	Lists(ctx context.Context, lists, live []string) (recommendations.Lists, error)
-	// Live reads the catalogue rows of ids; missing ones are absent.
-	Live(ctx context.Context, ids []string) (map[string]catalog.Item, error)
-	// Popular reads the popularity lists named by keys; lists that do not
-	// exist are absent.
-	Popular(ctx context.Context, keys []recommendations.PopularKey) (map[recommendations.PopularKey]recommendations.Popular, error)
+	// LatestSnapshot returns the reference of the newest stored snapshot;
+	// ok is false before the first training run.
+	LatestSnapshot(ctx context.Context) (ref recommendations.SnapshotRef, ok bool, err error)
+	// LoadSnapshot reads the bytes of a stored snapshot.
+	LoadSnapshot(ctx context.Context, ref recommendations.SnapshotRef) ([]byte, error)
+	// CatalogChanges returns the catalogue rows written at or after since,
+	// deleted items as tombstones (Deleted set), each with its ChangedAt.
+	CatalogChanges(ctx context.Context, since time.Time) ([]catalog.Item, error)
 }
 
 // Limits of a request.
@@ -64,22 +70,20 @@ const (
 	MaxLimit = 50
 	// DefaultLimit is the list length when the request names none.
 	DefaultLimit = 10
-	// MaxHistory is how many of the customer's most recently touched items
-	// lend their neighbour lists: two keys each (list and catalogue row)
-	// fill one BatchGetItem of 100 keys.
-	MaxHistory = 50
-	// maxShortlist is the most catalogue rows one BatchGetItem reads.
-	maxShortlist = 100
-	// fallbackCategories is how many of the customer's top categories get
-	// their popularity list read for the cold-start fallback.
-	fallbackCategories = 3
 	// ServingWindow is the popularity window (days) used for fallback and
 	// backfill of personalized and similar-item lists.
 	ServingWindow = 30
-	// BackfillWindow is the year-long popularity list read with the serving
-	// one and appended after it, so a shop with no events in the serving
-	// window still gets full lists rather than empty ones.
+	// BackfillWindow is the year-long popularity list appended after the
+	// serving one, so a shop with no events in the serving window still
+	// gets full lists rather than empty ones.
 	BackfillWindow = 365
+)
+
+// Defaults of the index's refresh intervals.
+const (
+	DefaultCheckEvery    = 60 * time.Second
+	DefaultRefreshEvery  = 30 * time.Second
+	DefaultChangeOverlap = 10 * time.Second
 )
 
 // Windows are the popularity windows GET /v1/popular offers, in days.
@@ -90,19 +94,142 @@ type Service struct {
 	Store  Store
 	Scorer recommendations.Scorer
 	Now    func() time.Time
-	// PopularTTL is how long a popularity list read from the table is
-	// reused by this execution environment; 5 minutes when 0. Lists change
-	// once a night, so staleness is bounded by the TTL after a training run.
-	PopularTTL time.Duration
+	Log    *slog.Logger
+	// CheckEvery is how often the newest snapshot's reference is read;
+	// RefreshEvery how often the catalogue change feed is; ChangeOverlap
+	// how far before the newest change seen the feed is read again, to
+	// take in rows whose index entry arrived late or whose writer's clock
+	// lagged. Zero means the Default values.
+	CheckEvery, RefreshEvery, ChangeOverlap time.Duration
 
-	mu    sync.Mutex
-	cache map[recommendations.PopularKey]cachedList
+	mu        sync.Mutex
+	cur       *served
+	ref       recommendations.SnapshotRef
+	checked   time.Time
+	refreshed time.Time
 }
 
-type cachedList struct {
-	list  recommendations.Popular
-	found bool
-	at    time.Time
+// served is the index with the popularity lists a request reads prepared.
+type served struct {
+	idx *recommendations.Index
+	// popular is the serving window's list followed by the year-long
+	// list's other items; byCategory the serving window's lists per
+	// top-level category.
+	popular    []recommendations.ScoredItem
+	byCategory map[string][]recommendations.ScoredItem
+}
+
+func newServed(idx *recommendations.Index) *served {
+	s := &served{idx: idx, byCategory: map[string][]recommendations.ScoredItem{}}
+	serving := idx.Popular[recommendations.PopularKey{WindowDays: ServingWindow}]
+	s.popular = slices.Clone(serving)
+	seen := make(map[string]bool, len(serving))
+	for _, p := range serving {
+		seen[p.ItemID] = true
+	}
+	for _, p := range idx.Popular[recommendations.PopularKey{WindowDays: BackfillWindow}] {
+		if !seen[p.ItemID] {
+			s.popular = append(s.popular, p)
+		}
+	}
+	for k, l := range idx.Popular {
+		if k.WindowDays == ServingWindow && k.Category != "" {
+			s.byCategory[k.Category] = l
+		}
+	}
+	return s
+}
+
+// Warm loads the index now, so that the first request does not pay for
+// it: the recommend function calls it at cold start.
+func (s *Service) Warm(ctx context.Context) error {
+	_, err := s.index(ctx)
+	return err
+}
+
+// Snapshot returns the reference of the snapshot being served; zero
+// before one is loaded.
+func (s *Service) Snapshot() recommendations.SnapshotRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ref
+}
+
+// index returns the current index, reading the snapshot reference and the
+// change feed first when their intervals have passed. Once an index is
+// held, a failed refresh is logged and the held index served: a storage
+// hiccup costs freshness, not availability.
+func (s *Service) index(ctx context.Context) (*served, error) {
+	now := s.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == nil || now.Sub(s.checked) >= cmp.Or(s.CheckEvery, DefaultCheckEvery) {
+		if err := s.check(ctx); err != nil {
+			if s.cur == nil {
+				return nil, err
+			}
+			s.log().WarnContext(ctx, "snapshot check failed; serving the one held", "asOf", s.ref.AsOf, "error", err.Error())
+		}
+		s.checked = now
+	}
+	if now.Sub(s.refreshed) >= cmp.Or(s.RefreshEvery, DefaultRefreshEvery) {
+		since := s.cur.idx.ChangedAt.Add(-cmp.Or(s.ChangeOverlap, DefaultChangeOverlap))
+		changes, err := s.Store.CatalogChanges(ctx, since)
+		if err != nil {
+			if s.refreshed.IsZero() {
+				return nil, err
+			}
+			s.log().WarnContext(ctx, "catalogue refresh failed; serving the catalogue held", "since", since, "error", err.Error())
+		} else {
+			if idx := s.cur.idx.Apply(changes); idx != s.cur.idx {
+				s.cur = newServed(idx)
+			}
+		}
+		s.refreshed = now
+	}
+	return s.cur, nil
+}
+
+// check reads the newest snapshot's reference and loads the snapshot when
+// it is not the one held. Before any training run the index is empty and
+// the change feed (read from the beginning) supplies the catalogue.
+func (s *Service) check(ctx context.Context) error {
+	ref, ok, err := s.Store.LatestSnapshot(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if s.cur == nil {
+			s.cur = newServed(recommendations.NewIndex(&recommendations.Snapshot{Models: map[string]recommendations.ItemModel{}}))
+		}
+		return nil
+	}
+	if s.cur != nil && ref == s.ref {
+		return nil
+	}
+	start := time.Now()
+	data, err := s.Store.LoadSnapshot(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != ref.SHA256 {
+		return fmt.Errorf("snapshot %s: checksum mismatch", ref.AsOf.Format(time.RFC3339))
+	}
+	snap, err := recommendations.UnmarshalSnapshot(data)
+	if err != nil {
+		return fmt.Errorf("snapshot %s: %w", ref.AsOf.Format(time.RFC3339), err)
+	}
+	s.cur, s.ref, s.refreshed = newServed(recommendations.NewIndex(snap)), ref, time.Time{}
+	s.log().InfoContext(ctx, "snapshot loaded", "asOf", ref.AsOf, "bytes", ref.Bytes, "items", len(snap.Catalog),
+		"lists", len(snap.Models), "loadMs", time.Since(start).Milliseconds())
+	return nil
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // Query is one personalized request, already validated.
@@ -151,6 +278,10 @@ type List struct {
 // Recommend answers a customer's personalized list.
 func (s *Service) Recommend(ctx context.Context, q Query) (List, error) {
 	out := List{CustomerID: q.CustomerID, Mode: q.Mode, Items: []Item{}}
+	cur, err := s.index(ctx)
+	if err != nil {
+		return out, err
+	}
 	agg := customers.NewAggregates()
 	sh, err := s.Store.Shopper(ctx, q.CustomerID)
 	switch {
@@ -162,8 +293,7 @@ func (s *Service) Recommend(ctx context.Context, q Query) (List, error) {
 	default:
 		agg = sh.Aggregates
 	}
-	now := s.Now()
-	in := Input(agg, now)
+	in := Input(agg, s.Now())
 	out.Personalized = len(in.Recent) > 0 || len(in.Purchases) > 0
 
 	opt := recommendations.Options{Limit: q.Limit, Mode: q.Mode, MinPriceMinor: q.MinPriceMinor, MaxPriceMinor: q.MaxPriceMinor,
@@ -180,61 +310,13 @@ func (s *Service) Recommend(ctx context.Context, q Query) (List, error) {
 		// The requested category leads the fallback.
 		in.DeclaredCategories = []string{recommendations.TopCategory(q.Category)}
 	}
-
-	hist, buyAgain := historyItems(in, q.Mode)
-	keys := []recommendations.PopularKey{{WindowDays: ServingWindow}, {WindowDays: BackfillWindow}}
-	for _, c := range slices.Concat(in.DeclaredCategories, topCategories(in.CategoryAffinity, fallbackCategories)) {
-		keys = append(keys, recommendations.PopularKey{WindowDays: ServingWindow, Category: c})
-	}
-	var (
-		lists    recommendations.Lists
-		popular  map[recommendations.PopularKey]recommendations.Popular
-		popErr   error
-		wg       sync.WaitGroup
-		listsErr error
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		popular, popErr = s.popular(ctx, keys)
-	}()
-	if len(hist) > 0 {
-		lists, listsErr = s.Store.Lists(ctx, hist, buyAgain)
-	} else {
-		lists = recommendations.NewLists()
-	}
-	wg.Wait()
-	if err := cmp.Or(listsErr, popErr); err != nil {
-		return out, err
-	}
-	in.ItemModels = lists.Models
-	in.Popular = withBackfill(popular)
-	in.PopularByCategory = map[string][]recommendations.ScoredItem{}
-	trained := maps.Clone(lists.Trained)
-	for k, p := range popular {
-		if k.Category != "" {
-			in.PopularByCategory[k.Category] = p.Items
-		}
-		for id, it := range p.Attrs {
-			if _, ok := trained[id]; !ok {
-				trained[id] = it
-			}
-		}
-	}
-
-	// Pass 1: rank with training-time attributes (live rows where read) to
-	// choose the shortlist.
-	in.Items = overlay(trained, lists.Live)
-	first := opt
-	first.Limit, first.Explain = shortlistSize(q.Limit), false
-	live, err := s.shortlist(ctx, s.Scorer.Score(in, first), lists.Live)
-	if err != nil {
-		return out, err
-	}
-	// Pass 2: rank the shortlist with live rows only.
-	in.Items = recoItems(live)
+	in.ItemModels = cur.idx.Snapshot.Models
+	in.Items = cur.idx.Items
+	in.Order = cur.idx.Order
+	in.Popular = cur.popular
+	in.PopularByCategory = cur.byCategory
 	for _, r := range s.Scorer.Score(in, opt) {
-		out.Items = append(out.Items, answer(live[r.ItemID], r))
+		out.Items = append(out.Items, answer(cur.idx.Live[r.ItemID], r))
 	}
 	return out, nil
 }
@@ -262,11 +344,11 @@ type SimilarList struct {
 // An item missing from the catalogue is a NotFound error.
 func (s *Service) Similar(ctx context.Context, q SimilarQuery) (SimilarList, error) {
 	out := SimilarList{ItemID: q.ItemID, Items: []Item{}}
-	lists, err := s.Store.Lists(ctx, []string{q.ItemID}, []string{q.ItemID})
+	cur, err := s.index(ctx)
 	if err != nil {
 		return out, err
 	}
-	target, ok := lists.Live[q.ItemID]
+	target, ok := cur.idx.Live[q.ItemID]
 	if !ok {
 		return out, &errs.Error{Op: "similar items", Kind: errs.NotFound, Detail: fmt.Sprintf("item %s does not exist", q.ItemID)}
 	}
@@ -284,44 +366,22 @@ func (s *Service) Similar(ctx context.Context, q SimilarQuery) (SimilarList, err
 			opt.Exclude = InCart(sh.Aggregates.Recent)
 		}
 	}
-	keys := []recommendations.PopularKey{{WindowDays: BackfillWindow}, {WindowDays: ServingWindow}}
-	if top := target.TopCategory(); top != "" {
-		keys = append(keys, recommendations.PopularKey{WindowDays: ServingWindow, Category: top})
-	}
-	popular, err := s.popular(ctx, keys)
-	if err != nil {
-		return out, err
-	}
 	// The attribute fallback looks at the popular items of the target's
-	// category and of the whole catalogue: a pool read by key, not a Scan.
-	trained := maps.Clone(lists.Trained)
+	// category, then of the whole catalogue.
 	var pool []recommendations.Item
-	for _, k := range slices.Backward(keys) {
-		for _, p := range popular[k].Items {
-			it := popular[k].Attrs[p.ItemID]
-			if _, ok := trained[p.ItemID]; !ok {
-				trained[p.ItemID] = it
+	add := func(l []recommendations.ScoredItem) {
+		for _, p := range l {
+			if it, ok := cur.idx.Items[p.ItemID]; ok {
+				pool = append(pool, it)
 			}
-			pool = append(pool, it)
 		}
 	}
-	in := recommendations.SimilarInput{Item: recommendations.CatalogItem(target), Neighbours: lists.Models[q.ItemID].Neighbours,
-		Items: overlay(trained, lists.Live), Pool: pool, Purchased: purchased}
-	first := opt
-	first.Limit, first.Explain = shortlistSize(q.Limit), false
-	live, err := s.shortlist(ctx, s.Scorer.Similar(in, first), lists.Live)
-	if err != nil {
-		return out, err
-	}
-	in.Items = recoItems(live)
-	in.Pool = in.Pool[:0:0]
-	for _, it := range pool {
-		if l, ok := live[it.ItemID]; ok {
-			in.Pool = append(in.Pool, recommendations.CatalogItem(l))
-		}
-	}
+	add(cur.byCategory[target.TopCategory()])
+	add(cur.popular)
+	in := recommendations.SimilarInput{Item: recommendations.CatalogItem(target), Neighbours: cur.idx.Snapshot.Models[q.ItemID].Neighbours,
+		Items: cur.idx.Items, Pool: pool, Purchased: purchased}
 	for _, r := range s.Scorer.Similar(in, opt) {
-		out.Items = append(out.Items, answer(live[r.ItemID], r))
+		out.Items = append(out.Items, answer(cur.idx.Live[r.ItemID], r))
 	}
 	return out, nil
 }
@@ -346,107 +406,24 @@ type PopularList struct {
 // under a category, from the trained list of the category's top level.
 func (s *Service) Popular(ctx context.Context, q PopularQuery) (PopularList, error) {
 	out := PopularList{WindowDays: q.WindowDays, Category: q.Category, Items: []Item{}}
-	k := recommendations.PopularKey{WindowDays: q.WindowDays, Category: recommendations.TopCategory(q.Category)}
-	lists, err := s.popular(ctx, []recommendations.PopularKey{k})
+	cur, err := s.index(ctx)
 	if err != nil {
 		return out, err
 	}
-	l, ok := lists[k]
+	l, ok := cur.idx.Popular[recommendations.PopularKey{WindowDays: q.WindowDays, Category: recommendations.TopCategory(q.Category)}]
 	if !ok {
 		return out, nil
 	}
-	out.AsOf = &l.AsOf
-	// Candidates whose training-time category already fails are skipped
-	// before any read; the live row decides for the rest.
-	var cands []recommendations.ScoredItem
-	for _, p := range l.Items {
-		if recommendations.UnderCategory(l.Attrs[p.ItemID].Category, q.Category) {
-			cands = append(cands, p)
+	asOf := cur.idx.Snapshot.AsOf
+	out.AsOf = &asOf
+	for _, p := range l {
+		it, ok := cur.idx.Live[p.ItemID]
+		if !ok || !it.InStock || !recommendations.UnderCategory(strings.Join(it.Category, "/"), q.Category) {
+			continue
 		}
-	}
-	for len(cands) > 0 && len(out.Items) < q.Limit {
-		n := min(len(cands), shortlistSize(q.Limit-len(out.Items)))
-		chunk := cands[:n]
-		cands = cands[n:]
-		ids := make([]string, len(chunk))
-		for i, p := range chunk {
-			ids[i] = p.ItemID
-		}
-		live, err := s.Store.Live(ctx, ids)
-		if err != nil {
-			return out, err
-		}
-		for _, p := range chunk {
-			it, ok := live[p.ItemID]
-			if !ok || !it.InStock || !recommendations.UnderCategory(strings.Join(it.Category, "/"), q.Category) || len(out.Items) >= q.Limit {
-				continue
-			}
-			out.Items = append(out.Items, answer(it, recommendations.Recommendation{ItemID: p.ItemID, Score: p.Score}))
-		}
-	}
-	return out, nil
-}
-
-// shortlist reads the live catalogue rows of the items of recs that are
-// not in live yet, and returns live plus those rows.
-func (s *Service) shortlist(ctx context.Context, recs []recommendations.Recommendation, live map[string]catalog.Item) (map[string]catalog.Item, error) {
-	out := maps.Clone(live)
-	var ids []string
-	for _, r := range recs {
-		if _, ok := out[r.ItemID]; !ok {
-			ids = append(ids, r.ItemID)
-		}
-	}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, err := s.Store.Live(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	maps.Copy(out, rows)
-	return out, nil
-}
-
-// popular returns the lists named by keys from the cache, reading the
-// missing or expired ones with one call. Lists that do not exist are
-// cached as absent too, so a store without a trained model is not read on
-// every request.
-func (s *Service) popular(ctx context.Context, keys []recommendations.PopularKey) (map[recommendations.PopularKey]recommendations.Popular, error) {
-	ttl := cmp.Or(s.PopularTTL, 5*time.Minute)
-	now := s.Now()
-	out := make(map[recommendations.PopularKey]recommendations.Popular, len(keys))
-	var missing []recommendations.PopularKey
-	s.mu.Lock()
-	for _, k := range keys {
-		c, ok := s.cache[k]
-		switch {
-		case ok && now.Sub(c.at) < ttl:
-			if c.found {
-				out[k] = c.list
-			}
-		case !slices.Contains(missing, k):
-			missing = append(missing, k)
-		}
-	}
-	s.mu.Unlock()
-	if len(missing) == 0 {
-		return out, nil
-	}
-	got, err := s.Store.Popular(ctx, missing)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cache == nil {
-		s.cache = map[recommendations.PopularKey]cachedList{}
-	}
-	for _, k := range missing {
-		l, found := got[k]
-		s.cache[k] = cachedList{list: l, found: found, at: now}
-		if found {
-			out[k] = l
+		out.Items = append(out.Items, answer(it, recommendations.Recommendation{ItemID: p.ItemID, Score: p.Score}))
+		if len(out.Items) == q.Limit {
+			break
 		}
 	}
 	return out, nil
@@ -499,73 +476,6 @@ func InCart(recent []customers.Interaction) []string {
 	return out
 }
 
-// historyItems picks the customer's MaxHistory most recently touched items
-// (recent interactions and purchases) whose neighbour lists are read, and
-// among them the purchased ones whose catalogue rows are read with them
-// (buy-again candidates; none in discover mode).
-func historyItems(in recommendations.Input, mode recommendations.Mode) (hist, buyAgain []string) {
-	last := map[string]time.Time{}
-	touch := func(id string, t time.Time) {
-		if t.After(last[id]) || last[id].IsZero() {
-			last[id] = t
-		}
-	}
-	for _, e := range in.Recent {
-		touch(e.ItemID, e.Time)
-	}
-	bought := map[string]bool{}
-	for _, p := range in.Purchases {
-		touch(p.ItemID, p.Last)
-		bought[p.ItemID] = true
-	}
-	hist = slices.SortedFunc(maps.Keys(last), func(a, b string) int {
-		return cmp.Or(last[b].Compare(last[a]), strings.Compare(a, b))
-	})
-	if len(hist) > MaxHistory {
-		hist = hist[:MaxHistory]
-	}
-	if mode != recommendations.Discover {
-		for _, id := range hist {
-			if bought[id] {
-				buyAgain = append(buyAgain, id)
-			}
-		}
-	}
-	return hist, buyAgain
-}
-
-// topCategories returns up to n categories of highest affinity.
-func topCategories(aff map[string]float64, n int) []string {
-	cats := slices.SortedFunc(maps.Keys(aff), func(a, b string) int {
-		return cmp.Or(cmp.Compare(aff[b], aff[a]), strings.Compare(a, b))
-	})
-	cats = slices.DeleteFunc(cats, func(c string) bool { return aff[c] <= 0 })
-	return cats[:min(n, len(cats))]
-}
-
-// shortlistSize is how many items the first pass keeps for a list of
-// limit: room for the diversity pass and for items the live rows turn
-// down (out of stock, repriced), within one BatchGetItem.
-func shortlistSize(limit int) int { return min(maxShortlist, 2*limit+10) }
-
-// overlay returns trained attributes with the live rows laid over them.
-func overlay(trained map[string]recommendations.Item, live map[string]catalog.Item) map[string]recommendations.Item {
-	out := make(map[string]recommendations.Item, len(trained)+len(live))
-	maps.Copy(out, trained)
-	for id, it := range live {
-		out[id] = recommendations.CatalogItem(it)
-	}
-	return out
-}
-
-func recoItems(live map[string]catalog.Item) map[string]recommendations.Item {
-	out := make(map[string]recommendations.Item, len(live))
-	for id, it := range live {
-		out[id] = recommendations.CatalogItem(it)
-	}
-	return out
-}
-
 // consentWithdrawn reports whether the customer has said no to
 // personalization: only an explicit no turns it off.
 func consentWithdrawn(c map[string]customers.ConsentState) bool {
@@ -580,21 +490,4 @@ func answer(it catalog.Item, r recommendations.Recommendation) Item {
 	}
 	return Item{ItemID: it.ID, Title: it.Title, Category: cat, Brand: it.Brand, Price: money.Format(it.PriceMinor, it.Currency),
 		Currency: it.Currency, Score: recommendations.Round6(r.Score), Backfill: r.Backfill, Reason: r.Reason}
-}
-
-// withBackfill is the serving window's global popular list followed by the
-// items of the year-long list it lacks, best first within each.
-func withBackfill(popular map[recommendations.PopularKey]recommendations.Popular) []recommendations.ScoredItem {
-	serving := popular[recommendations.PopularKey{WindowDays: ServingWindow}].Items
-	out := slices.Clone(serving)
-	seen := make(map[string]bool, len(serving))
-	for _, p := range serving {
-		seen[p.ItemID] = true
-	}
-	for _, p := range popular[recommendations.PopularKey{WindowDays: BackfillWindow}].Items {
-		if !seen[p.ItemID] {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -2,7 +2,12 @@ package service_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -20,12 +25,14 @@ import (
 
 var now = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
+var quiet = slog.New(slog.NewJSONHandler(io.Discard, nil))
+
 // The little shop: a customer who bought the mug two days ago, viewed the
 // trowel yesterday and put the towel in the cart an hour ago. The mug's
 // strongest neighbours are the spoon (out of stock) and the plate (no
 // longer in the catalogue), then the teapot. The ball sold only earlier
-// in the year. The new mug is in no list, so no request reaches it but
-// the similar items of the new mug itself.
+// in the year. The new mug is in no list: only the last-resort backfill
+// from the catalogue and the new mug's own similar items reach it.
 const customer = "c-1"
 
 type row struct {
@@ -50,20 +57,39 @@ var rows = []row{
 
 func catalogItem(r row) catalog.Item {
 	return catalog.Item{ID: r.id, Title: "The " + r.id, Category: r.category, Brand: r.brand, PriceMinor: r.price,
-		Currency: "GBP", InStock: r.inStock, CreatedAt: now, UpdatedAt: now}
+		Currency: "GBP", InStock: r.inStock, CreatedAt: now.Add(-48 * time.Hour), UpdatedAt: now.Add(-24 * time.Hour)}
 }
 
-// shop stores the catalogue, the customer and the trained lists; the
-// plate's catalogue row is deleted after training.
-func shop(t *testing.T) *memory.Store {
+// trainedAt is when the shop's model was trained and its catalogue read.
+var trainedAt = now.Add(-12 * time.Hour)
+
+func scored(pairs ...any) []recommendations.ScoredItem {
+	var out []recommendations.ScoredItem
+	for i := 0; i < len(pairs); i += 2 {
+		out = append(out, recommendations.ScoredItem{ItemID: pairs[i].(string), Score: pairs[i+1].(float64)})
+	}
+	return out
+}
+
+// shopPopular is the popularity lists of the shop's snapshot.
+var shopPopular = []recommendations.PopularList{
+	{WindowDays: 30, Items: scored("mug", 10.0, "teapot", 8.0, "spoon", 6.0, "trowel", 5.0, "kite", 3.0)},
+	{WindowDays: 30, Category: "Home", Items: scored("mug", 10.0, "teapot", 8.0, "spoon", 6.0, "towel", 2.0)},
+	{WindowDays: 30, Category: "Garden", Items: scored("trowel", 5.0, "gloves", 1.0)},
+	{WindowDays: 30, Category: "Toys", Items: scored("kite", 3.0)},
+	{WindowDays: 365, Items: scored("ball", 50.0, "mug", 40.0, "kite", 1.0)},
+}
+
+// shop stores the catalogue, the customer and a snapshot of the trained
+// lists; the plate is deleted through the catalogue after training.
+func shop(t *testing.T) *memory.Store { return shopWith(t, shopPopular) }
+
+func shopWith(t *testing.T, popular []recommendations.PopularList) *memory.Store {
 	t.Helper()
 	ctx := context.Background()
 	s := memory.New()
-	attrs := map[string]recommendations.Item{}
 	for _, r := range rows {
-		it := catalogItem(r)
-		must(t, s.PutItem(ctx, it))
-		attrs[r.id] = recommendations.CatalogItem(it)
+		must(t, s.PutItem(ctx, catalogItem(r)))
 	}
 	day := func(d float64) time.Time { return now.Add(-time.Duration(d * 24 * float64(time.Hour))) }
 	agg := customers.Fold([]events.Event{
@@ -74,30 +100,30 @@ func shop(t *testing.T) *memory.Store {
 		{ID: "e4", Type: events.AddToCart, CustomerID: customer, ItemID: "towel", Category: "Home", Quantity: 1, Time: now.Add(-time.Hour)},
 	})
 	must(t, s.PutShopper(ctx, customer, recommendations.Shopper{Aggregates: agg}))
-	model := &recommendations.Model{AsOf: day(0.5), Items: map[string]recommendations.ItemModel{
+	model := &recommendations.Model{AsOf: trainedAt, Items: map[string]recommendations.ItemModel{
 		"mug": {ItemID: "mug", RepeatRate: 0.4, Customers: 10, Neighbours: []recommendations.Neighbour{
 			{ItemID: "spoon", Score: 0.9}, {ItemID: "plate", Score: 0.8}, {ItemID: "teapot", Score: 0.7}, {ItemID: "towel", Score: 0.2}}},
 		"trowel": {ItemID: "trowel", RepeatRate: 0.1, Customers: 4, Neighbours: []recommendations.Neighbour{{ItemID: "gloves", Score: 0.6}}},
 		"teapot": {ItemID: "teapot", Customers: 8, Neighbours: []recommendations.Neighbour{{ItemID: "mug", Score: 0.7}, {ItemID: "kite", Score: 0.1}}},
-	}}
-	_, err := s.WriteNeighbours(ctx, model, attrs, nil)
-	must(t, err)
-	scored := func(pairs ...any) []recommendations.ScoredItem {
-		var out []recommendations.ScoredItem
-		for i := 0; i < len(pairs); i += 2 {
-			out = append(out, recommendations.ScoredItem{ItemID: pairs[i].(string), Score: pairs[i+1].(float64)})
-		}
-		return out
-	}
-	must(t, s.WritePopular(ctx, []recommendations.PopularList{
-		{WindowDays: 30, Items: scored("mug", 10.0, "teapot", 8.0, "spoon", 6.0, "trowel", 5.0, "kite", 3.0)},
-		{WindowDays: 30, Category: "Home", Items: scored("mug", 10.0, "teapot", 8.0, "spoon", 6.0, "towel", 2.0)},
-		{WindowDays: 30, Category: "Garden", Items: scored("trowel", 5.0, "gloves", 1.0)},
-		{WindowDays: 30, Category: "Toys", Items: scored("kite", 3.0)},
-		{WindowDays: 365, Items: scored("ball", 50.0, "mug", 40.0, "kite", 1.0)},
-	}, attrs, day(0.5)))
-	must(t, s.DeleteItem(ctx, "plate"))
+	}, Popular: popular}
+	putModel(t, s, model)
+	must(t, s.TombstoneItem(ctx, "plate", now.Add(-time.Hour)))
 	return s
+}
+
+// putModel stores a snapshot of model and of the store's catalogue, read
+// at the model's as_of, as the train job does.
+func putModel(t *testing.T, s *memory.Store, model *recommendations.Model) recommendations.SnapshotRef {
+	t.Helper()
+	ctx := context.Background()
+	items, err := s.LiveCatalog(ctx)
+	must(t, err)
+	data, err := recommendations.NewSnapshot(model, 500, items, model.AsOf).MarshalBinary()
+	must(t, err)
+	sum := sha256.Sum256(data)
+	ref, err := s.PutSnapshot(ctx, recommendations.SnapshotRef{AsOf: model.AsOf, Bytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, data)
+	must(t, err)
+	return ref
 }
 
 func must(t *testing.T, err error) {
@@ -108,7 +134,7 @@ func must(t *testing.T, err error) {
 }
 
 func newService(store service.Store) *service.Service {
-	return &service.Service{Store: store, Scorer: recommendations.DefaultScorer(), Now: func() time.Time { return now }}
+	return &service.Service{Store: store, Scorer: recommendations.DefaultScorer(), Now: func() time.Time { return now }, Log: quiet}
 }
 
 func ids(items []service.Item) []string {
@@ -217,7 +243,7 @@ func TestRecommendFilters(t *testing.T) {
 		}{
 			{"Garden", []string{"gloves", "trowel"}},
 			{"Home/Bath", []string{"towel"}},
-			{"/Home/Kitchen/", []string{"mug", "teapot"}},
+			{"/Home/Kitchen/", []string{"mug", "newmug", "teapot"}},
 			{"Hom", nil},
 		} {
 			l := recommend(t, svc, service.Query{Category: tc.category, Limit: 10})
@@ -232,8 +258,8 @@ func TestRecommendFilters(t *testing.T) {
 	t.Run("exclude purchased, in mixed mode too", func(t *testing.T) {
 		l := recommend(t, svc, service.Query{ExcludePurchased: true, Limit: 10})
 		noneOf(t, l.Items, "purchased", "mug")
-		if len(l.Items) != 6 {
-			t.Fatalf("%v; want the six reachable, live, in-stock items but the mug", ids(l.Items))
+		if len(l.Items) != 7 {
+			t.Fatalf("%v; want the seven live, in-stock items but the mug", ids(l.Items))
 		}
 	})
 
@@ -248,25 +274,42 @@ func TestRecommendFilters(t *testing.T) {
 		l := recommend(t, svc, service.Query{MinPriceMinor: 1000, MaxPriceMinor: 1200, Limit: 10})
 		got := ids(l.Items)
 		slices.Sort(got)
-		if strings.Join(got, ",") != "kite,mug" {
+		if strings.Join(got, ",") != "kite,mug,newmug" {
 			t.Fatalf("10.00 to 12.00 = %v", got)
 		}
 	})
 
-	t.Run("live rows decide: sold out and deleted items go at once", func(t *testing.T) {
+	t.Run("catalogue changes reach the next refresh", func(t *testing.T) {
 		s := shop(t)
-		svc := newService(s)
+		clock := now
+		svc := &service.Service{Store: s, Scorer: recommendations.DefaultScorer(), Now: func() time.Time { return clock }, Log: quiet}
 		ctx := context.Background()
 		q := service.Query{Mode: recommendations.Discover, Limit: 10}
 		if !slices.Contains(ids(recommend(t, svc, q).Items), "teapot") {
 			t.Fatal("the teapot is missing before it sold out")
 		}
 		soldOut := catalogItem(rows[1])
-		soldOut.InStock = false
+		soldOut.InStock, soldOut.UpdatedAt = false, clock.Add(time.Second)
 		must(t, s.PutItem(ctx, soldOut))
-		noneOf(t, recommend(t, svc, q).Items, "sold-out", "teapot")
-		must(t, s.DeleteItem(ctx, "gloves"))
-		noneOf(t, recommend(t, svc, q).Items, "deleted", "gloves", "teapot", "spoon", "plate")
+		must(t, s.TombstoneItem(ctx, "gloves", clock.Add(time.Second)))
+		// Until the refresh interval has passed the catalogue held is served:
+		// that interval is the documented staleness bound.
+		clock = clock.Add(service.DefaultRefreshEvery - time.Second)
+		if got := ids(recommend(t, svc, q).Items); !slices.Contains(got, "teapot") || !slices.Contains(got, "gloves") {
+			t.Fatalf("%v before the refresh; want the catalogue held", got)
+		}
+		clock = clock.Add(time.Second)
+		noneOf(t, recommend(t, svc, q).Items, "sold-out or deleted", "teapot", "gloves", "spoon", "plate")
+		// A price change is served as the catalogue has it.
+		repriced := catalogItem(rows[6])
+		repriced.PriceMinor, repriced.UpdatedAt = 950, clock.Add(time.Second)
+		must(t, s.PutItem(ctx, repriced))
+		clock = clock.Add(service.DefaultRefreshEvery)
+		for _, it := range recommend(t, svc, service.Query{Mode: recommendations.Mixed, Limit: 10}).Items {
+			if it.ItemID == "trowel" && it.Price != "9.50" {
+				t.Fatalf("trowel at %s after the refresh; want 9.50", it.Price)
+			}
+		}
 	})
 }
 
@@ -297,8 +340,8 @@ func TestRecommendColdStartAndBackfill(t *testing.T) {
 
 	t.Run("a short history is backfilled, ranked items first", func(t *testing.T) {
 		l := recommend(t, newService(shop(t)), service.Query{Mode: recommendations.Discover, Limit: 8})
-		if len(l.Items) != 6 {
-			t.Fatalf("%v; want the six reachable, live, in-stock items but the mug", ids(l.Items))
+		if len(l.Items) != 7 {
+			t.Fatalf("%v; want the seven live, in-stock items but the mug", ids(l.Items))
 		}
 		backfill := false
 		for _, it := range l.Items {
@@ -318,8 +361,7 @@ func TestRecommendColdStartAndBackfill(t *testing.T) {
 	})
 
 	t.Run("a quiet month: the year-long list alone", func(t *testing.T) {
-		s := shop(t)
-		must(t, s.WritePopular(context.Background(), []recommendations.PopularList{{WindowDays: 30}}, nil, now))
+		s := shopWith(t, []recommendations.PopularList{{WindowDays: 30}, shopPopular[4]})
 		l := recommend(t, newService(s), service.Query{CustomerID: "nobody", Limit: 3})
 		if strings.Join(ids(l.Items), ",") != "ball,mug,kite" {
 			t.Fatalf("quiet month = %v; want the year-long list", ids(l.Items))
@@ -379,7 +421,7 @@ func TestPopular(t *testing.T) {
 
 	l, err := svc.Popular(ctx, service.PopularQuery{WindowDays: 30, Limit: 10})
 	must(t, err)
-	if strings.Join(ids(l.Items), ",") != "mug,teapot,trowel,kite" || l.AsOf == nil || !l.AsOf.Equal(now.Add(-12*time.Hour)) {
+	if strings.Join(ids(l.Items), ",") != "mug,teapot,trowel,kite" || l.AsOf == nil || !l.AsOf.Equal(trainedAt) {
 		t.Fatalf("popular this month = %v as of %v; want the in-stock items of the list", ids(l.Items), l.AsOf)
 	}
 	l, err = svc.Popular(ctx, service.PopularQuery{WindowDays: 30, Category: "Home/Kitchen", Limit: 1})
@@ -399,57 +441,131 @@ func TestPopular(t *testing.T) {
 	}
 }
 
-// counting counts the popularity reads and fails the others when err is set.
+// counting counts the store's reads and fails Shopper with shopperErr and
+// the index's reads with indexErr when set.
 type counting struct {
 	service.Store
-	popular atomic.Int32
-	err     error
-}
-
-func (c *counting) Popular(ctx context.Context, keys []recommendations.PopularKey) (map[recommendations.PopularKey]recommendations.Popular, error) {
-	c.popular.Add(1)
-	return c.Store.Popular(ctx, keys)
+	shopper, latest, load, changes atomic.Int32
+	shopperErr, indexErr           error
 }
 
 func (c *counting) Shopper(ctx context.Context, customerID string) (recommendations.Shopper, error) {
-	if c.err != nil {
-		return recommendations.Shopper{}, c.err
+	c.shopper.Add(1)
+	if c.shopperErr != nil {
+		return recommendations.Shopper{}, c.shopperErr
 	}
 	return c.Store.Shopper(ctx, customerID)
 }
 
-func TestPopularListsAreCached(t *testing.T) {
-	store := &counting{Store: shop(t)}
+func (c *counting) LatestSnapshot(ctx context.Context) (recommendations.SnapshotRef, bool, error) {
+	c.latest.Add(1)
+	if c.indexErr != nil {
+		return recommendations.SnapshotRef{}, false, c.indexErr
+	}
+	return c.Store.LatestSnapshot(ctx)
+}
+
+func (c *counting) LoadSnapshot(ctx context.Context, ref recommendations.SnapshotRef) ([]byte, error) {
+	c.load.Add(1)
+	return c.Store.LoadSnapshot(ctx, ref)
+}
+
+func (c *counting) CatalogChanges(ctx context.Context, since time.Time) ([]catalog.Item, error) {
+	c.changes.Add(1)
+	if c.indexErr != nil {
+		return nil, c.indexErr
+	}
+	return c.Store.CatalogChanges(ctx, since)
+}
+
+func (c *counting) reads() string {
+	return fmt.Sprintf("shopper %d latest %d load %d changes %d", c.shopper.Load(), c.latest.Load(), c.load.Load(), c.changes.Load())
+}
+
+func TestIndexReadsAndSwaps(t *testing.T) {
+	s := shop(t)
+	store := &counting{Store: s}
 	clock := now
-	svc := &service.Service{Store: store, Scorer: recommendations.DefaultScorer(), Now: func() time.Time { return clock },
-		PopularTTL: time.Minute}
-	q := service.PopularQuery{WindowDays: 30, Limit: 3}
-	for range 3 {
-		_, err := svc.Popular(context.Background(), q)
+	svc := &service.Service{Store: store, Scorer: recommendations.DefaultScorer(), Now: func() time.Time { return clock }, Log: quiet,
+		CheckEvery: time.Minute, RefreshEvery: 30 * time.Second}
+	ctx := context.Background()
+	must(t, svc.Warm(ctx))
+	if got := store.reads(); got != "shopper 0 latest 1 load 1 changes 1" {
+		t.Fatalf("cold start read %s; want the reference, the snapshot and the change feed once", got)
+	}
+	// Steady state: similar and popular read nothing; a personalized list
+	// reads the customer record only.
+	for range 5 {
+		_, err := svc.Similar(ctx, service.SimilarQuery{ItemID: "mug", Limit: 3})
 		must(t, err)
-	}
-	if n := store.popular.Load(); n != 1 {
-		t.Fatalf("%d reads of one list within its TTL", n)
-	}
-	// A list that does not exist is cached as absent too.
-	for range 2 {
-		_, err := svc.Popular(context.Background(), service.PopularQuery{WindowDays: 1, Limit: 3})
+		_, err = svc.Popular(ctx, service.PopularQuery{WindowDays: 30, Limit: 3})
 		must(t, err)
+		recommend(t, svc, service.Query{Limit: 3})
 	}
-	if n := store.popular.Load(); n != 2 {
-		t.Fatalf("%d reads; want one more for the absent list", n)
+	if got := store.reads(); got != "shopper 5 latest 1 load 1 changes 1" {
+		t.Fatalf("steady state read %s", got)
+	}
+	// After RefreshEvery the change feed is read once; after CheckEvery the
+	// reference too, and the snapshot is not reloaded while it is current.
+	clock = clock.Add(30 * time.Second)
+	recommend(t, svc, service.Query{Limit: 3})
+	recommend(t, svc, service.Query{Limit: 3})
+	clock = clock.Add(30 * time.Second)
+	recommend(t, svc, service.Query{Limit: 3})
+	if got := store.reads(); got != "shopper 8 latest 2 load 1 changes 3" {
+		t.Fatalf("after a minute: %s", got)
+	}
+	// A newer training run is swapped in at the next check.
+	newer := &recommendations.Model{AsOf: now, Items: map[string]recommendations.ItemModel{
+		"mug": {ItemID: "mug", Customers: 10, Neighbours: []recommendations.Neighbour{{ItemID: "kite", Score: 1}}}}, Popular: shopPopular}
+	ref := putModel(t, s, newer)
+	l, err := svc.Similar(ctx, service.SimilarQuery{ItemID: "mug", Limit: 1})
+	must(t, err)
+	if l.Items[0].ItemID != "teapot" {
+		t.Fatalf("similar to the mug before the check = %v", ids(l.Items))
 	}
 	clock = clock.Add(time.Minute)
-	_, err := svc.Popular(context.Background(), q)
+	l, err = svc.Similar(ctx, service.SimilarQuery{ItemID: "mug", Limit: 1})
 	must(t, err)
-	if n := store.popular.Load(); n != 3 {
-		t.Fatalf("%d reads; want the expired list read again", n)
+	if l.Items[0].ItemID != "kite" || svc.Snapshot() != ref {
+		t.Fatalf("similar to the mug after the check = %v, serving %+v; want the new model's kite", ids(l.Items), svc.Snapshot())
+	}
+	// Once a model is held, a failing store costs freshness, not answers.
+	store.indexErr = errors.New("the database is unavailable")
+	clock = clock.Add(time.Hour)
+	if _, err := svc.Popular(ctx, service.PopularQuery{WindowDays: 30, Limit: 3}); err != nil {
+		t.Fatalf("popular with the index reads failing: %v", err)
+	}
+	// A cold start that cannot load the model fails the request.
+	cold := &service.Service{Store: &counting{Store: s, indexErr: errors.New("down")}, Scorer: recommendations.DefaultScorer(), Now: time.Now, Log: quiet}
+	if _, err := cold.Popular(ctx, service.PopularQuery{WindowDays: 30, Limit: 3}); err == nil {
+		t.Fatal("a cold start without a model answered")
+	}
+}
+
+func TestBeforeTheFirstTraining(t *testing.T) {
+	s := memory.New()
+	ctx := context.Background()
+	for _, r := range rows {
+		must(t, s.PutItem(ctx, catalogItem(r)))
+	}
+	svc := newService(s)
+	// No model yet: the catalogue comes from the change feed, lists are
+	// backfilled from it, and popular lists are empty.
+	l := recommend(t, svc, service.Query{CustomerID: "nobody", Limit: 3})
+	if strings.Join(ids(l.Items), ",") != "ball,gloves,kite" || l.Personalized {
+		t.Fatalf("before training = %v", ids(l.Items))
+	}
+	p, err := svc.Popular(ctx, service.PopularQuery{WindowDays: 30, Limit: 3})
+	must(t, err)
+	if len(p.Items) != 0 || p.AsOf != nil {
+		t.Fatalf("popular before training = %+v", p)
 	}
 }
 
 func TestRecommendStorageError(t *testing.T) {
 	unavailable := &errs.Error{Op: "read customer", Kind: errs.Transient, Detail: "the database is unavailable; retry"}
-	svc := newService(&counting{Store: shop(t), err: unavailable})
+	svc := newService(&counting{Store: shop(t), shopperErr: unavailable})
 	_, err := svc.Recommend(context.Background(), service.Query{CustomerID: customer, Limit: 3, Mode: recommendations.Mixed})
 	if !errors.Is(err, unavailable) || !errs.Is(err, errs.Transient) {
 		t.Fatalf("err = %v; want the store's Transient error", err)

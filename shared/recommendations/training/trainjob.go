@@ -1,13 +1,17 @@
 // Package training is the nightly training job behind the train function:
-// it loads the interaction history and the catalogue, trains the
-// item-to-item model and the popularity lists with package
-// recommendations, and hands the results to storage. It reads and writes
-// only through its Store; the model itself is package recommendations'.
+// it reads what the customer records hold (recent interactions and
+// purchase summaries) and the catalogue, trains the item-to-item model and
+// the popularity lists with package recommendations, and stores one
+// snapshot that the recommend function serves from memory. It reads and
+// writes only through its Store; the model itself is package
+// recommendations'.
 package training
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +19,7 @@ import (
 	"log/slog"
 	"time"
 
+	"tailor/shared/catalog"
 	"tailor/shared/platform/errs"
 	"tailor/shared/platform/obs"
 	"tailor/shared/recommendations"
@@ -22,21 +27,24 @@ import (
 
 // Store is the storage the job needs.
 type Store interface {
-	// Interactions returns every stored history event as a training
-	// interaction.
-	Interactions(ctx context.Context) ([]recommendations.Interaction, error)
-	// Catalog returns every catalogue item's attributes and the ids of the
-	// items that have a stored neighbour list.
-	Catalog(ctx context.Context) (map[string]recommendations.Item, []string, error)
-	// WriteNeighbours writes the model's neighbour lists, deletes the lists
-	// of stale ids the model no longer has, and returns the pairs written.
-	WriteNeighbours(ctx context.Context, m *recommendations.Model, attrs map[string]recommendations.Item, stale []string) (int, error)
-	// WritePopular replaces the popularity lists.
-	WritePopular(ctx context.Context, lists []recommendations.PopularList, attrs map[string]recommendations.Item, asOf time.Time) error
+	// Histories returns what every customer record holds for the
+	// recommender.
+	Histories(ctx context.Context) ([]recommendations.History, error)
+	// LiveCatalog returns every live catalogue item (no deleted ones).
+	LiveCatalog(ctx context.Context) ([]catalog.Item, error)
+	// PutSnapshot stores a snapshot's bytes under ref (AsOf, Bytes and
+	// SHA256 set), makes it the newest, removes snapshots older than the
+	// one it replaces, and returns ref with Chunks set.
+	PutSnapshot(ctx context.Context, ref recommendations.SnapshotRef, data []byte) (recommendations.SnapshotRef, error)
 	// PutRun stores the run record (DurationMS from Duration), replacing
 	// one with the same as_of.
 	PutRun(ctx context.Context, r recommendations.Run) error
 }
+
+// ErrModelTooLarge is returned when the model would not fit the memory
+// the recommend function may give it; nothing is stored then, so the
+// function keeps serving the previous snapshot.
+var ErrModelTooLarge = errors.New("model too large for the recommend function's memory")
 
 // Job trains and stores the recommender's model.
 type Job struct {
@@ -47,6 +55,12 @@ type Job struct {
 	// Metrics receives CloudWatch Embedded Metric Format lines; nil
 	// discards them.
 	Metrics io.Writer
+	// MaxModelBytes bounds the model's memory in the recommend function
+	// (recommendations.Snapshot.MemoryBytes); 0 is no bound.
+	MaxModelBytes int64
+	// Config returns the training settings for as_of;
+	// recommendations.DefaultTrainConfig when nil.
+	Config func(asOf time.Time) recommendations.TrainConfig
 }
 
 // Request is a direct invocation: {"as_of": "2011-12-10T00:00:00Z"}; an
@@ -108,60 +122,80 @@ func (j *Job) Handle(ctx context.Context, payload json.RawMessage) (recommendati
 	return run, nil
 }
 
-// Run trains as of asOf with the tuned defaults (recommendations.DefaultTrainConfig)
-// and replaces the stored model. Running it again with the same asOf
-// writes the same lists: training is deterministic, every list is written
-// whole, and lists of items that dropped out are deleted.
+// Run trains as of asOf and stores the snapshot the recommend function
+// serves. Running it again with the same asOf on the same data stores the
+// same snapshot: training and encoding are deterministic.
 func (j *Job) Run(ctx context.Context, asOf time.Time) (recommendations.Run, error) {
 	start := j.Now()
 	run := recommendations.Run{AsOf: asOf, StartedAt: start.UTC()}
-	interactions, err := j.Store.Interactions(ctx)
-	if err != nil {
-		return run, fmt.Errorf("read history: %w", err)
-	}
-	attrs, listed, err := j.Store.Catalog(ctx)
+	// The catalogue is read first: a change made while the job runs is at
+	// or after catalogAt, where the recommend function's change feed
+	// starts.
+	catalogAt := j.Now()
+	items, err := j.Store.LiveCatalog(ctx)
 	if err != nil {
 		return run, fmt.Errorf("read catalogue: %w", err)
 	}
-	run.Interactions, run.Catalog = len(interactions), len(attrs)
+	histories, err := j.Store.Histories(ctx)
+	if err != nil {
+		return run, fmt.Errorf("read customer records: %w", err)
+	}
+	attrs := make(map[string]recommendations.Item, len(items))
+	for _, it := range items {
+		attrs[it.ID] = recommendations.CatalogItem(it)
+	}
+	interactions := recommendations.HistoryInteractions(histories)
+	run.Customers, run.Interactions, run.Catalog = len(histories), len(interactions), len(items)
 	loaded := j.Now()
 
 	cfg := recommendations.DefaultTrainConfig(asOf)
+	if j.Config != nil {
+		cfg = j.Config(asOf)
+	}
 	model, err := recommendations.Train(interactions, attrs, cfg)
 	if errors.Is(err, recommendations.ErrNoData) {
-		// Nothing to learn from: an empty model still clears every old list.
+		// Nothing to learn from: popularity lists of the catalogue only.
 		model = &recommendations.Model{AsOf: asOf, Items: map[string]recommendations.ItemModel{},
 			Popular: recommendations.Popularity(nil, attrs, asOf, cfg.PopularWindows, cfg.PopularLimit, cfg.EventWeights)}
 	} else if err != nil {
 		return run, fmt.Errorf("train: %w", err)
 	}
 	trained := j.Now()
+	run.Items, run.Head, run.Lambda, run.PopularLists = len(model.Items), model.Head, cfg.EASE.Lambda, len(model.Popular)
+	for _, m := range model.Items {
+		run.Pairs += len(m.Neighbours)
+	}
 
-	run.Items = len(model.Items)
-	for _, id := range listed {
-		if _, ok := model.Items[id]; !ok {
-			run.Removed++
-		}
+	snap := recommendations.NewSnapshot(model, cfg.EASE.Lambda, items, catalogAt)
+	mem := snap.MemoryBytes()
+	run.ModelBytes = mem
+	if j.MaxModelBytes > 0 && mem > j.MaxModelBytes {
+		return run, fmt.Errorf("%w: %d items and %d neighbour lists need %.1f MB, more than the %.1f MB allowed (half of RecommendMemorySize); raise RecommendMemorySize or lower the neighbours per item",
+			ErrModelTooLarge, len(items), len(model.Items), float64(mem)/(1<<20), float64(j.MaxModelBytes)/(1<<20))
 	}
-	if run.Pairs, err = j.Store.WriteNeighbours(ctx, model, attrs, listed); err != nil {
-		return run, fmt.Errorf("write neighbour lists: %w", err)
+	data, err := snap.MarshalBinary()
+	if err != nil {
+		return run, fmt.Errorf("encode snapshot: %w", err)
 	}
-	if err := j.Store.WritePopular(ctx, model.Popular, attrs, asOf); err != nil {
-		return run, fmt.Errorf("write popularity lists: %w", err)
+	sum := sha256.Sum256(data)
+	ref := recommendations.SnapshotRef{AsOf: asOf, Bytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	if run.Snapshot, err = j.Store.PutSnapshot(ctx, ref, data); err != nil {
+		return run, fmt.Errorf("store snapshot: %w", err)
 	}
-	run.PopularLists = len(model.Popular)
 	run.Duration = j.Now().Sub(start)
 	if err := j.Store.PutRun(ctx, run); err != nil {
 		return run, err
 	}
 	run.DurationMS = run.Duration.Milliseconds()
-	j.Log.InfoContext(ctx, "training finished", "asOf", asOf, "interactions", run.Interactions, "catalogItems", run.Catalog,
-		"items", run.Items, "pairs", run.Pairs, "popularLists", run.PopularLists, "staleRemoved", run.Removed,
+	j.Log.InfoContext(ctx, "training finished", "asOf", asOf, "customers", run.Customers, "interactions", run.Interactions,
+		"catalogItems", run.Catalog, "items", run.Items, "head", run.Head, "pairs", run.Pairs, "popularLists", run.PopularLists,
+		"snapshotBytes", run.Snapshot.Bytes, "modelBytes", run.ModelBytes,
 		"loadMs", loaded.Sub(start).Milliseconds(), "trainMs", trained.Sub(loaded).Milliseconds(), "durationMs", run.DurationMS)
 	if j.Metrics != nil {
 		_ = obs.EmitMetrics(j.Metrics, j.Now(), map[string]string{"Function": "train"},
 			obs.Metric{Name: "TrainedItems", Unit: "Count", Value: float64(run.Items)},
 			obs.Metric{Name: "NeighbourPairs", Unit: "Count", Value: float64(run.Pairs)},
+			obs.Metric{Name: "SnapshotBytes", Unit: "Bytes", Value: float64(run.Snapshot.Bytes)},
 			obs.Metric{Name: "TrainingDuration", Unit: "Milliseconds", Value: float64(run.DurationMS)})
 	}
 	return run, nil

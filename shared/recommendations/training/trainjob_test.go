@@ -1,14 +1,19 @@
 package training_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"tailor/shared/catalog"
 	"tailor/shared/platform/apigw/apigwtest"
 	"tailor/shared/platform/errs"
 	"tailor/shared/recommendations"
@@ -58,29 +63,41 @@ func TestAsOf(t *testing.T) {
 type backend struct {
 	store   training.Store
 	serving service.Store
-	// leftovers stores lists of an earlier model: the neighbour list of
-	// "gone", an item nobody touches any more, pointing at the mug, and the
-	// 30-day popularity list of "Gone", a category that sold nothing this
-	// month.
-	leftovers func(t *testing.T)
 	// hasRun reports whether a run record of asOf is stored.
 	hasRun func(t *testing.T, asOf time.Time) bool
-	// rows renders every row the job owns (neighbour and popularity lists)
-	// by key, to compare two runs.
-	rows func(t *testing.T) map[string]string
 }
 
 func newJob(store training.Store, clock *time.Time) *training.Job {
 	return &training.Job{Store: store, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return *clock }}
 }
 
-// testTrainWritesListsAndRunAndIsIdempotent trains on the shop with
-// leftovers of an earlier model, checks the lists, runs again with the
-// same as_of and checks that nothing changed.
-func testTrainWritesListsAndRunAndIsIdempotent(t *testing.T, b backend) {
+// load reads and decodes the newest snapshot.
+func load(t *testing.T, s service.Store) (recommendations.SnapshotRef, *recommendations.Snapshot) {
+	t.Helper()
 	ctx := context.Background()
-	b.leftovers(t)
+	ref, ok, err := s.LatestSnapshot(ctx)
+	if err != nil || !ok {
+		t.Fatalf("latest snapshot: %v %v", ok, err)
+	}
+	data, err := s.LoadSnapshot(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != ref.SHA256 || int64(len(data)) != ref.Bytes {
+		t.Fatalf("stored bytes do not match the reference %+v", ref)
+	}
+	snap, err := recommendations.UnmarshalSnapshot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref, snap
+}
 
+// testTrainStoresSnapshotAndRun trains on the shop, checks what the
+// snapshot holds, runs again with the same as_of and checks that the same
+// snapshot is stored.
+func testTrainStoresSnapshotAndRun(t *testing.T, b backend) {
+	ctx := context.Background()
 	clock := servicetest.Now.Add(13 * time.Hour)
 	job := newJob(b.store, &clock)
 	run, err := job.Handle(ctx, sample(t, "as_of.json"))
@@ -88,91 +105,63 @@ func testTrainWritesListsAndRunAndIsIdempotent(t *testing.T, b backend) {
 		t.Fatal(err)
 	}
 	asOf := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	// 14 items were touched before as_of; the new mug never was. The
-	// history holds every view and purchase (the customer's cart add is
-	// after as_of and ignored by training, not by the scan).
-	if !run.AsOf.Equal(asOf) || run.Items != 14 || run.Catalog != len(servicetest.Items()) || run.Removed != 1 ||
-		run.Interactions != len(servicetest.Events()) || run.Pairs == 0 || run.PopularLists == 0 {
+	// 17 customer records (16 buyers and viewers and the customer); 14
+	// items touched before as_of, the new mug never was.
+	if !run.AsOf.Equal(asOf) || run.Customers != 17 || run.Items != 14 || run.Catalog != len(servicetest.Items()) ||
+		run.Head != 14 || run.Lambda != 500 || run.Pairs == 0 || run.PopularLists == 0 || run.Snapshot.Bytes == 0 || run.ModelBytes <= 0 {
 		t.Fatalf("run = %+v", run)
 	}
-
-	lists, err := b.serving.Lists(ctx, []string{servicetest.Mug, "gone", servicetest.NewMug}, nil)
-	if err != nil {
-		t.Fatal(err)
+	ref, snap := load(t, b.serving)
+	if ref != run.Snapshot || !snap.AsOf.Equal(asOf) || !snap.CatalogAt.Equal(clock) || snap.Head != 14 {
+		t.Fatalf("snapshot %+v (as of %v, catalogue at %v); run says %+v", ref, snap.AsOf, snap.CatalogAt, run.Snapshot)
 	}
-	if _, ok := lists.Models["gone"]; ok {
-		t.Fatal("the stale neighbour list of an item without interactions survived the run")
+	if len(snap.Catalog) != len(servicetest.Items()) {
+		t.Fatalf("snapshot catalogue has %d items", len(snap.Catalog))
 	}
-	if _, ok := lists.Models[servicetest.NewMug]; ok {
+	if _, ok := snap.Models[servicetest.NewMug]; ok {
 		t.Fatal("an item without interactions got a neighbour list")
 	}
-	mug := lists.Models[servicetest.Mug].Neighbours
+	mug := snap.Models[servicetest.Mug].Neighbours
 	if len(mug) < 3 || mug[0].ItemID != servicetest.Spoon && mug[0].ItemID != servicetest.Teapot {
 		t.Fatalf("mug neighbours = %v; want spoon and teapot (bought with it by six) first", mug)
 	}
-	// Training-time attributes travel with the list.
-	if a := lists.Trained[servicetest.Teapot]; a.Category != "Home/Kitchen" || a.Brand != "Acme" || a.PriceMinor != 2500 {
-		t.Fatalf("teapot attributes in the list = %+v", a)
-	}
-	pop, err := b.serving.Popular(ctx, []recommendations.PopularKey{{WindowDays: 30}, {WindowDays: 30, Category: "Home"},
-		{WindowDays: 30, Category: "Gone"}, {WindowDays: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := pop[recommendations.PopularKey{WindowDays: 30, Category: "Gone"}]; ok {
-		t.Fatal("a stale popularity list survived the run")
-	}
-	home := pop[recommendations.PopularKey{WindowDays: 30, Category: "Home"}]
-	if len(home.Items) == 0 || home.Items[0].ItemID != servicetest.Mug || !home.AsOf.Equal(asOf) {
+	home := recommendations.FindPopular(snap.Popular, 30, "Home")
+	if len(home) == 0 || home[0].ItemID != servicetest.Mug {
 		t.Fatalf("popular in Home = %+v; want the mug (ten buyers) first", home)
 	}
-	for _, it := range home.Items {
-		if home.Attrs[it.ItemID].Category[:4] != "Home" {
-			t.Fatalf("popular in Home holds %s of %q", it.ItemID, home.Attrs[it.ItemID].Category)
-		}
-	}
-	if len(pop[recommendations.PopularKey{WindowDays: 30}].Items) != 14 {
-		t.Fatalf("global 30-day list = %v", pop[recommendations.PopularKey{WindowDays: 30}].Items)
+	if len(recommendations.FindPopular(snap.Popular, 30, "")) != 14 {
+		t.Fatalf("global 30-day list = %v", recommendations.FindPopular(snap.Popular, 30, ""))
 	}
 	if !b.hasRun(t, asOf) {
 		t.Fatal("no run record")
 	}
+	// The recommend side serves it.
+	svc := &service.Service{Store: b.serving, Scorer: recommendations.DefaultScorer(), Now: func() time.Time { return clock },
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	l, err := svc.Similar(ctx, service.SimilarQuery{ItemID: servicetest.Mug, Limit: 1})
+	if err != nil || len(l.Items) != 1 || l.Items[0].ItemID != servicetest.Teapot {
+		t.Fatalf("similar to the mug = %+v %v; want the teapot (the spoon is out of stock)", l, err)
+	}
 
-	// The same as_of again, later: the same rows, byte for byte.
-	before := b.rows(t)
+	// The same as_of again, later: the same model and catalogue, so the
+	// same bytes (only the catalogue's read time differs).
 	clock = clock.Add(time.Hour)
 	again, err := job.Handle(ctx, sample(t, "as_of.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Items != run.Items || again.Pairs != run.Pairs || again.Removed != 0 {
-		t.Fatalf("second run = %+v, first %+v", again, run)
-	}
-	after := b.rows(t)
-	if len(before) != len(after) {
-		t.Fatalf("rows: %d before, %d after", len(before), len(after))
-	}
-	for k, v := range before {
-		if after[k] != v {
-			t.Fatalf("row %s changed on a re-run:\n%s\n%s", k, v, after[k])
-		}
+	_, snap2 := load(t, b.serving)
+	snap.CatalogAt = snap2.CatalogAt
+	first, _ := snap.MarshalBinary()
+	second, _ := snap2.MarshalBinary()
+	if again.Items != run.Items || again.Pairs != run.Pairs || !bytes.Equal(first, second) {
+		t.Fatalf("second run = %+v, first %+v; snapshots equal: %v", again, run, bytes.Equal(first, second))
 	}
 }
 
 func memoryBackend(shop *servicetest.Memory) backend {
 	s := shop.Store
 	return backend{store: s, serving: s,
-		leftovers: func(t *testing.T) {
-			ctx := context.Background()
-			if _, err := s.WriteNeighbours(ctx, &recommendations.Model{Items: map[string]recommendations.ItemModel{
-				"gone": {ItemID: "gone", Neighbours: []recommendations.Neighbour{{ItemID: servicetest.Mug, Score: 0.5}}}}}, nil, nil); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.WritePopular(ctx, []recommendations.PopularList{{WindowDays: 30, Category: "Gone",
-				Items: []recommendations.ScoredItem{{ItemID: "gone", Score: 1}}}}, nil, servicetest.Now); err != nil {
-				t.Fatal(err)
-			}
-		},
 		hasRun: func(t *testing.T, asOf time.Time) bool {
 			runs, err := s.Runs(context.Background())
 			if err != nil {
@@ -185,71 +174,55 @@ func memoryBackend(shop *servicetest.Memory) backend {
 			}
 			return false
 		},
-		rows: func(t *testing.T) map[string]string {
-			ctx := context.Background()
-			attrs, listed, err := s.Catalog(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lists, err := s.Lists(ctx, listed, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := map[string]string{}
-			for id, m := range lists.Models {
-				out["I#"+id+"|NEIGHBOURS"] = fmt.Sprintf("%+v %+v", m, lists.Trained[id])
-			}
-			keys := []recommendations.PopularKey{}
-			for _, w := range []int{1, 7, 30, 365} {
-				keys = append(keys, recommendations.PopularKey{WindowDays: w})
-				for _, it := range attrs {
-					keys = append(keys, recommendations.PopularKey{WindowDays: w, Category: it.TopCategory()})
-				}
-			}
-			pop, err := s.Popular(ctx, keys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k, p := range pop {
-				out[fmt.Sprintf("POPULAR#%dd|%s", k.WindowDays, k.Category)] = fmt.Sprintf("%+v", p)
-			}
-			return out
-		},
 	}
 }
 
-func TestTrainWritesListsAndRunAndIsIdempotent(t *testing.T) {
-	testTrainWritesListsAndRunAndIsIdempotent(t, memoryBackend(servicetest.NewMemory(t)))
+func TestTrainStoresSnapshotAndRun(t *testing.T) {
+	testTrainStoresSnapshotAndRun(t, memoryBackend(servicetest.NewMemory(t)))
 }
 
-// testTrainWithoutHistoryClearsOldLists runs the job on a store without
-// history that holds the neighbour list of "old"; listed returns the items
-// that still have one afterwards.
-func testTrainWithoutHistoryClearsOldLists(t *testing.T, store training.Store, listed func(t *testing.T) int) {
+// testTrainWithoutHistory runs the job on a store with a catalogue but no
+// customer records: the snapshot holds the catalogue and no lists.
+func testTrainWithoutHistory(t *testing.T, store training.Store, serving service.Store) {
 	clock := time.Now()
 	run, err := newJob(store, &clock).Handle(context.Background(), json.RawMessage(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Items != 0 || run.Removed != 1 {
-		t.Fatalf("run = %+v", run)
-	}
-	if n := listed(t); n != 0 {
-		t.Fatalf("%d neighbour lists remain", n)
+	_, snap := load(t, serving)
+	if run.Items != 0 || run.Customers != 0 || len(snap.Models) != 0 || len(snap.Catalog) != 2 {
+		t.Fatalf("run = %+v, snapshot catalogue %d lists %d", run, len(snap.Catalog), len(snap.Models))
 	}
 }
 
-func TestTrainWithoutHistoryClearsOldLists(t *testing.T) {
+func TestTrainWithoutHistory(t *testing.T) {
 	s := memory.New()
-	ctx := context.Background()
-	if _, err := s.WriteNeighbours(ctx, &recommendations.Model{Items: map[string]recommendations.ItemModel{"old": {ItemID: "old"}}}, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	testTrainWithoutHistoryClearsOldLists(t, s, func(t *testing.T) int {
-		_, listed, err := s.Catalog(ctx)
-		if err != nil {
+	for _, id := range []string{"a", "b"} {
+		if err := s.PutItem(context.Background(), catalog.Item{ID: id, Title: id, Currency: "GBP", InStock: true}); err != nil {
 			t.Fatal(err)
 		}
-		return len(listed)
-	})
+	}
+	testTrainWithoutHistory(t, s, s)
+}
+
+// A model that would not fit the recommend function's memory fails the
+// run with a clear error and stores nothing: the function keeps serving
+// the snapshot it has.
+func TestTrainRefusesAModelTooLargeToServe(t *testing.T) {
+	shop := servicetest.NewMemory(t)
+	clock := servicetest.Now
+	job := newJob(shop.Store, &clock)
+	if _, err := job.Run(context.Background(), servicetest.Now); err != nil {
+		t.Fatal(err)
+	}
+	before, _, _ := shop.Store.LatestSnapshot(context.Background())
+	job.MaxModelBytes = 1 << 10
+	clock = clock.Add(time.Hour)
+	_, err := job.Run(context.Background(), clock)
+	if !errors.Is(err, training.ErrModelTooLarge) || !strings.Contains(err.Error(), "RecommendMemorySize") {
+		t.Fatalf("err = %v; want ErrModelTooLarge naming the setting to raise", err)
+	}
+	if after, _, _ := shop.Store.LatestSnapshot(context.Background()); after != before {
+		t.Fatalf("a refused model replaced the snapshot: %+v", after)
+	}
 }

@@ -217,6 +217,13 @@ func (m *Meter) Capacity() (rcu, wcu float64) {
 	return m.read, m.write
 }
 
+// Calls returns the number of successful calls metered so far.
+func (m *Meter) Calls() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.calls
+}
+
 // Reset sets the sums to zero.
 func (m *Meter) Reset() {
 	m.mu.Lock()

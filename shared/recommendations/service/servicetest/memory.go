@@ -5,17 +5,17 @@ import (
 	"encoding/json"
 	"sync"
 	"testing"
+	"time"
 
 	"tailor/shared/catalog"
 	"tailor/shared/customers"
 	"tailor/shared/events"
-	"tailor/shared/platform/schema"
 	"tailor/shared/recommendations"
 	"tailor/shared/recommendations/memory"
 )
 
 // Memory is the shop in a memory store: catalogue rows, customer records
-// and history as the catalogue API and ingestion leave them in DynamoDB.
+// as the catalogue API and ingestion leave them in DynamoDB.
 type Memory struct {
 	Store *memory.Store
 
@@ -38,10 +38,13 @@ func NewMemory(t testing.TB) *Memory {
 	return m
 }
 
-// PutItem creates or replaces one catalogue item.
-func (m *Memory) PutItem(t testing.TB, in catalog.BatchInput) {
+// PutItem creates or replaces one catalogue item at the shop's clock.
+func (m *Memory) PutItem(t testing.TB, in catalog.BatchInput) { m.PutItemAt(t, in, Now) }
+
+// PutItemAt creates or replaces one catalogue item at time at.
+func (m *Memory) PutItemAt(t testing.TB, in catalog.BatchInput, at time.Time) {
 	t.Helper()
-	it, err := catalog.New(in.ItemID, in.Input, Now, "")
+	it, err := catalog.New(in.ItemID, in.Input, at, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +55,8 @@ func (m *Memory) PutItem(t testing.TB, in catalog.BatchInput) {
 
 // Send ingests events (wire format) as the ingest service does for a
 // customer's events: each distinct event id once, with the top-level
-// category of its item, folded into the customer's aggregates and
-// appended to the history. An invalid event fails the test.
+// category of its item, folded into the customer's aggregates. An invalid
+// event fails the test.
 func (m *Memory) Send(t testing.TB, evs ...map[string]any) {
 	t.Helper()
 	ctx := context.Background()
@@ -80,11 +83,15 @@ func (m *Memory) Send(t testing.TB, evs ...map[string]any) {
 		}
 		m.seen[e.ID] = true
 		if e.HasItem() {
-			live, err := m.Store.Live(ctx, []string{e.ItemID})
+			live, err := m.Store.LiveCatalog(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.Category = live[e.ItemID].TopCategory()
+			for _, it := range live {
+				if it.ID == e.ItemID {
+					e.Category = it.TopCategory()
+				}
+			}
 		}
 		agg := m.agg[e.CustomerID]
 		if agg == nil {
@@ -93,11 +100,6 @@ func (m *Memory) Send(t testing.TB, evs ...map[string]any) {
 		}
 		agg.Apply(e)
 		m.putShopper(t, e.CustomerID)
-		owner := schema.PfxCustomer + e.CustomerID
-		if err := m.Store.AddHistory(ctx, recommendations.Interaction{CustomerID: owner, ItemID: e.ItemID,
-			Type: recommendations.EventType(e.Type), Time: e.Time, Quantity: e.Quantity}); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 

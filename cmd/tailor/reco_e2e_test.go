@@ -48,7 +48,10 @@ func TestRecommendationsEndToEnd(t *testing.T) {
 	}
 
 	run := invokeJSON(t, s, "TrainFunction", fmt.Sprintf(`{"as_of": %q}`, servicetest.Now.Format(time.RFC3339)))
-	if run["items"] != float64(14) || run["interactions"] != float64(len(evs)) || run["pairs"].(float64) <= 0 {
+	// Training reads the customer records: the shop's 17 customers and the
+	// 100 anonymous window shoppers.
+	snap, _ := run["snapshot"].(map[string]any)
+	if run["items"] != float64(14) || run["customers"] != float64(117) || run["pairs"].(float64) <= 0 || snap["bytes"].(float64) <= 0 {
 		t.Fatalf("training run: %v", run)
 	}
 
@@ -120,6 +123,24 @@ func TestRecommendationsEndToEnd(t *testing.T) {
 	status, _, body = s.call("GET", "/v1/popular?window=30d&limit=3", nil)
 	if status != 200 || len(body["items"].([]any)) != 3 || body["items"].([]any)[2].(map[string]any)["item_id"] != servicetest.Mug {
 		t.Fatalf("popular after training: %d %v", status, body)
+	}
+
+	// The hose sells out through the catalogue API: gone from the next
+	// refresh of the catalogue held in memory (every request here).
+	status, _, body = s.call("GET", "/v1/items/sku-62", nil)
+	if status != 200 {
+		t.Fatalf("get the hose: %d %v", status, body)
+	}
+	hose := map[string]any{"title": body["title"], "category": body["category"], "brand": body["brand"], "price": body["price"],
+		"currency": body["currency"], "in_stock": false}
+	if status, _, body = s.call("PUT", "/v1/items/sku-62", hose); status != 200 {
+		t.Fatalf("sell out the hose: %d %v", status, body)
+	}
+	status, _, body = s.call("GET", "/v1/popular?window=30d&limit=3", nil)
+	for _, it := range body["items"].([]any) {
+		if it.(map[string]any)["item_id"] == "sku-62" {
+			t.Fatalf("popular after the hose sold out: %v", body)
+		}
 	}
 	if status, _, _ = s.as(s.newKey("catalog only", "catalog:read")).call("GET", "/v1/popular", nil); status != 403 {
 		t.Fatalf("popular with a catalog:read key: %d", status)

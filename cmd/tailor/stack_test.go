@@ -128,7 +128,9 @@ func startStack(t testing.TB) *stack {
 	}
 	events := filepath.Join(t.TempDir(), "events.jsonl")
 	srv, err := lambdahost.New(lambdahost.Config{
-		Env:         map[string]string{"PII_KEY_FILE": keyFile},
+		// The recommend function looks for a newer model and catalogue
+		// changes on every request, so a test sees training at once.
+		Env: map[string]string{"PII_KEY_FILE": keyFile, "MODEL_CHECK_INTERVAL": "1ms", "CATALOG_REFRESH_INTERVAL": "1ms"},
 		EventsFile:  events,
 		Template:    filepath.Join(root, "template.yaml"),
 		BinDir:      bootstraps(t),

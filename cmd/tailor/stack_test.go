@@ -130,7 +130,7 @@ func startStack(t testing.TB) *stack {
 	srv, err := lambdahost.New(lambdahost.Config{
 		// The recommend function looks for a newer model and catalogue
 		// changes on every request, so a test sees training at once.
-		Env: map[string]string{"PII_KEY_FILE": keyFile, "MODEL_CHECK_INTERVAL": "1ms", "CATALOG_REFRESH_INTERVAL": "1ms"},
+		Env:         map[string]string{"PII_KEY_FILE": keyFile, "MODEL_CHECK_INTERVAL": "1ms", "CATALOG_REFRESH_INTERVAL": "1ms"},
 		EventsFile:  events,
 		Template:    filepath.Join(root, "template.yaml"),
 		BinDir:      bootstraps(t),

@@ -186,6 +186,9 @@ type candidate struct {
 	// The two history items contributing most, as indexes into hist.
 	top  [2]int32
 	topW [2]float64
+	// hidden marks an item the filters keep out of discovery, decided
+	// once when a neighbour list first names it.
+	hidden bool
 }
 
 // histItem is one distinct item of the customer's history.
@@ -208,8 +211,11 @@ func (s Scorer) Score(in Input, opt Options) []Recommendation {
 	}
 	f := newFilter(in, opt)
 	hist := s.history(in)
-	idx := make(map[string]int32, 64*len(hist)+len(in.Purchases))
-	cands := make([]candidate, 0, 64*len(hist)+len(in.Purchases))
+	// Most neighbours are shared between history items, so the candidates
+	// are far fewer than history × K: start small and let them grow.
+	hint := min(16*len(hist)+len(in.Purchases), 1024)
+	idx := make(map[string]int32, hint)
+	cands := make([]candidate, 0, hint)
 	get := func(id string) *candidate {
 		n, ok := idx[id]
 		if !ok {
@@ -225,12 +231,22 @@ func (s Scorer) Score(in Input, opt Options) []Recommendation {
 			if hi.w <= 0 {
 				continue
 			}
+			w := transform(hi.w, s.HistoryTransform)
 			for _, nb := range in.ItemModels[hi.id].Neighbours {
-				if nb.Score == 0 || !f.discoverOK(nb.ItemID) {
+				if nb.Score == 0 {
 					continue
 				}
-				c := get(nb.ItemID)
-				contrib := transform(hi.w, s.HistoryTransform) * nb.Score
+				n, ok := idx[nb.ItemID]
+				if !ok {
+					n = int32(len(cands))
+					idx[nb.ItemID] = n
+					cands = append(cands, candidate{id: nb.ItemID, top: [2]int32{-1, -1}, hidden: !f.discoverOK(nb.ItemID)})
+				}
+				c := &cands[n]
+				if c.hidden {
+					continue
+				}
+				contrib := w * nb.Score
 				c.discover += contrib
 				switch {
 				case contrib > c.topW[0]:

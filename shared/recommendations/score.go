@@ -211,9 +211,16 @@ func (s Scorer) Score(in Input, opt Options) []Recommendation {
 	}
 	f := newFilter(in, opt)
 	hist := s.history(in)
-	// Most neighbours are shared between history items, so the candidates
-	// are far fewer than history × K: start small and let them grow.
-	hint := min(16*len(hist)+len(in.Purchases), 1024)
+	// Candidates are at most every listed neighbour and purchase, and at
+	// most the items that may be returned: size the map once, since
+	// growing it costs more than scoring.
+	hint := len(in.Purchases)
+	if mode != BuyAgain {
+		for _, h := range hist {
+			hint += len(in.ItemModels[h.id].Neighbours)
+		}
+	}
+	hint = min(hint, len(in.Items)+len(in.Purchases))
 	idx := make(map[string]int32, hint)
 	cands := make([]candidate, 0, hint)
 	get := func(id string) *candidate {

@@ -19,9 +19,9 @@ func init() {
 	register("bench", "measure API latency through a running tailor serve next to direct DynamoDB reads", runBench)
 }
 
-// runBench times GET requests through the API and, in the same run and on
-// the same record, direct GetItem calls to DynamoDB, so the figures can be
-// compared on a noisy machine.
+// runBench times GET requests through the API and, in the same run,
+// interleaved with them and on the same record, direct GetItem calls to
+// DynamoDB, so the figures can be compared on a noisy machine.
 func runBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	url := fs.String("url", "http://"+envOr("TAILOR_ADDR", "127.0.0.1:3000"), "base URL of the API")
@@ -50,27 +50,6 @@ func runBench(ctx context.Context, args []string) error {
 		}
 		paths = pathList{target}
 	}
-	results := make([]latency, len(paths))
-	for i, target := range paths {
-		var err error
-		results[i], err = measure(*n, func() error {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, *url+target, nil)
-			req.Header.Set("Authorization", "Bearer "+*key)
-			resp, err := client.Do(req)
-			if err != nil {
-				return err
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("GET %s: status %d", target, resp.StatusCode)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
 	db, err := dynamoClient(ctx)
 	if err != nil {
 		return err
@@ -87,13 +66,35 @@ func runBench(ctx context.Context, args []string) error {
 			break
 		}
 	}
-	direct, err := measure(*n, func() error {
-		_, err := customers.Get(ctx, who)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("direct GetItem: %w", err)
+	calls := make([]func() error, 0, len(paths)+1)
+	for _, target := range paths {
+		calls = append(calls, func() error {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, *url+target, nil)
+			req.Header.Set("Authorization", "Bearer "+*key)
+			resp, err := client.Do(req)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET %s: status %d", target, resp.StatusCode)
+			}
+			return nil
+		})
 	}
+	calls = append(calls, func() error {
+		_, err := customers.Get(ctx, who)
+		if err != nil {
+			return fmt.Errorf("direct GetItem: %w", err)
+		}
+		return nil
+	})
+	all, err := measure(*n, calls...)
+	if err != nil {
+		return err
+	}
+	results, direct := all[:len(paths)], all[len(paths)]
 	width := len("DynamoDB GetItem (consistent) direct")
 	for _, p := range paths {
 		width = max(width, len("GET "+p+" via API"))
@@ -116,29 +117,42 @@ func (p *pathList) Set(v string) error { *p = append(*p, v); return nil }
 
 type latency struct{ p50, p99, mean time.Duration }
 
-// measure runs f n times after 20 warm-up calls and summarises the
-// latencies.
-func measure(n int, f func() error) (latency, error) {
-	for i := 0; i < 20; i++ {
-		if err := f(); err != nil {
-			return latency{}, err
+// measure runs each of fs n times, after 20 warm-up rounds, taking turns
+// (f1, f2, ..., f1, f2, ...) so that every measurement sees the same
+// machine: a noisy neighbour slows all of them, not just the one that
+// happened to run then. It summarises each one's latencies.
+func measure(n int, fs ...func() error) ([]latency, error) {
+	for range 20 {
+		for _, f := range fs {
+			if err := f(); err != nil {
+				return nil, err
+			}
 		}
 	}
-	ds := make([]time.Duration, n)
-	var total time.Duration
-	for i := range ds {
-		start := time.Now()
-		if err := f(); err != nil {
-			return latency{}, err
+	ds := make([][]time.Duration, len(fs))
+	totals := make([]time.Duration, len(fs))
+	for i := range fs {
+		ds[i] = make([]time.Duration, n)
+	}
+	for r := range n {
+		for i, f := range fs {
+			start := time.Now()
+			if err := f(); err != nil {
+				return nil, err
+			}
+			ds[i][r] = time.Since(start)
+			totals[i] += ds[i][r]
 		}
-		ds[i] = time.Since(start)
-		total += ds[i]
 	}
-	slices.Sort(ds)
-	q := func(p float64) time.Duration {
-		return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(time.Microsecond)
+	out := make([]latency, len(fs))
+	for i := range fs {
+		slices.Sort(ds[i])
+		q := func(p float64) time.Duration {
+			return ds[i][min(len(ds[i])-1, int(p*float64(len(ds[i]))))].Round(time.Microsecond)
+		}
+		out[i] = latency{p50: q(0.50), p99: q(0.99), mean: (totals[i] / time.Duration(n)).Round(time.Microsecond)}
 	}
-	return latency{p50: q(0.50), p99: q(0.99), mean: (total / time.Duration(n)).Round(time.Microsecond)}, nil
+	return out, nil
 }
 
 // localKey is the API key tailor bench sends unless --key says otherwise.

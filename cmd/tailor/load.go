@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,7 +134,9 @@ func invoke(ctx context.Context, base, function, payload string) ([]byte, error)
 // output.
 func summary(b []byte) string {
 	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // 3754886, not 3.754886e+06
+	if dec.Decode(&m) != nil {
 		return string(b)
 	}
 	var parts []string

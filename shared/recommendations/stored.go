@@ -17,35 +17,11 @@ type Shopper struct {
 	Consent    map[string]customers.ConsentState
 }
 
-// Lists is what one read of neighbour lists and catalogue rows returns.
-type Lists struct {
-	// Models holds the trained model of each listed item that has one.
-	Models map[string]ItemModel
-	// Trained holds the training-time attributes of the listed items and of
-	// their neighbours (InStock true: stock is not known from them).
-	Trained map[string]Item
-	// Live holds the catalogue rows read.
-	Live map[string]catalog.Item
-}
-
-// NewLists returns empty lists.
-func NewLists() Lists {
-	return Lists{Models: map[string]ItemModel{}, Trained: map[string]Item{}, Live: map[string]catalog.Item{}}
-}
-
-// PopularKey names one stored popularity list: a window in days and a
+// PopularKey names one popularity list: a window in days and a
 // top-level category ("" for the whole catalogue).
 type PopularKey struct {
 	WindowDays int
 	Category   string
-}
-
-// Popular is a stored popularity list with the training-time attributes
-// of its items (InStock true; the live catalogue row decides stock).
-type Popular struct {
-	Items []ScoredItem
-	Attrs map[string]Item
-	AsOf  time.Time
 }
 
 // Run is the record of one training run.
@@ -77,14 +53,6 @@ type Run struct {
 func CatalogItem(it catalog.Item) Item {
 	return Item{ItemID: it.ID, Category: strings.Join(it.Category, "/"), Brand: it.Brand, PriceMinor: it.PriceMinor,
 		InStock: it.InStock}
-}
-
-// TrainedItem is what a stored list keeps of an entry: the attributes of
-// id in attrs at training time (none when attrs lacks it) with InStock
-// true, since stock is only known from the live catalogue row.
-func TrainedItem(id string, attrs map[string]Item) Item {
-	a := attrs[id]
-	return Item{ItemID: id, Category: a.Category, Brand: a.Brand, PriceMinor: a.PriceMinor, InStock: true}
 }
 
 // Round6 keeps six significant digits of a score: all the ranking needs,

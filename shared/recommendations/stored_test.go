@@ -60,12 +60,3 @@ func TestCatalogItem(t *testing.T) {
 	}
 }
 
-func TestTrainedItem(t *testing.T) {
-	attrs := map[string]Item{"a": {ItemID: "a", Category: "Home", Brand: "Acme", PriceMinor: 100, InStock: false}}
-	if got := TrainedItem("a", attrs); got != (Item{ItemID: "a", Category: "Home", Brand: "Acme", PriceMinor: 100, InStock: true}) {
-		t.Fatalf("TrainedItem(a) = %+v", got)
-	}
-	if got := TrainedItem("b", attrs); got != (Item{ItemID: "b", InStock: true}) {
-		t.Fatalf("TrainedItem(b) = %+v", got)
-	}
-}

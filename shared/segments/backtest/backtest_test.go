@@ -136,3 +136,42 @@ func TestRun(t *testing.T) {
 		t.Fatalf("no customers: %v", err)
 	}
 }
+
+// constant predicts the same churn probability for everyone.
+type constant float64
+
+func (c constant) Name() string { return "constant" }
+func (c constant) PNoPurchase(clv.Customer, float64) (float64, error) {
+	return float64(c), nil
+}
+func (c constant) ExpectedPurchases(clv.Customer, float64) (float64, error) { return 1, nil }
+
+func TestSelectByBrier(t *testing.T) {
+	inner := []Customer{
+		{ID: "a", Cal: clv.Customer{X: 0, T: 5}},
+		{ID: "b", Cal: clv.Customer{X: 5, TX: 5, T: 5}, HoldoutPurchases: 3},
+	}
+	fit := func(name string, cal []clv.Customer) (Model, error) {
+		if len(cal) != 2 || cal[1].X != 5 {
+			t.Fatalf("fitted on %+v", cal)
+		}
+		switch name {
+		case "fixed":
+			return fixed{}, nil // p = 1 and 1/6: Brier (0 + 1/36)/2
+		case "half":
+			return constant(0.5), nil // Brier 0.25
+		}
+		return nil, errors.New("does not converge")
+	}
+	sel, err := Select(inner, []string{"half", "broken", "fixed"}, fit, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sel.Model != "fixed" || len(sel.Candidates) != 3 || sel.Candidates[0].Brier != 0.25 || sel.Candidates[1].Err == "" ||
+		!near(sel.Candidates[2].Brier, 1.0/72, 1e-12) || sel.Rule != SelectionRule {
+		t.Fatalf("selection = %+v", sel)
+	}
+	if _, err := Select(inner, []string{"broken"}, fit, 5); err == nil {
+		t.Fatal("a selection where every model failed succeeded")
+	}
+}

@@ -1,0 +1,78 @@
+package backtest
+
+import (
+	"fmt"
+	"math"
+
+	"tailor/shared/segments/clv"
+)
+
+// Fitter fits the named purchase model on calibration customers.
+type Fitter func(name string, cal []clv.Customer) (Model, error)
+
+// Candidate is one model's score in a selection.
+type Candidate struct {
+	Model string  `json:"model"`
+	Brier float64 `json:"brier"`
+	AUC   float64 `json:"auc"`
+	// Err is why the model could not be fitted or scored; such a model is
+	// never selected.
+	Err string `json:"error,omitempty"`
+}
+
+// Selection is which model a selection chose and why.
+type Selection struct {
+	Model string `json:"model"`
+	// Rule says how: the lowest Brier score of the churn probability on
+	// the last horizon before the run date, each model fitted on what came
+	// before it.
+	Rule       string      `json:"rule"`
+	Candidates []Candidate `json:"candidates"`
+}
+
+// SelectionRule is the rule Select applies, as recorded with a run.
+const SelectionRule = "lowest Brier score of P(no purchase in the horizon) on the last horizon before the run date, each model fitted on the purchases before that horizon"
+
+// Select chooses among the named models by evidence the run itself holds,
+// without looking past its own date: inner are the customers as of the
+// run date minus horizon, with what they did in the horizon up to the run
+// date as their holdout. Each model is fitted on inner's calibration
+// histories and scored by the Brier score of its churn probability; the
+// lowest wins (ties: the earlier name). A model that fails is recorded and
+// skipped; if all fail the first error is returned.
+func Select(inner []Customer, names []string, fit Fitter, horizon float64) (Selection, error) {
+	sel := Selection{Rule: SelectionRule}
+	if len(inner) == 0 {
+		return sel, ErrNoCustomers
+	}
+	cal := make([]clv.Customer, len(inner))
+	for i, c := range inner {
+		cal[i] = c.Cal
+	}
+	best := math.Inf(1)
+	var firstErr error
+	for _, name := range names {
+		c := Candidate{Model: name}
+		m, err := fit(name, cal)
+		var r Report
+		if err == nil {
+			r, err = Run(inner, m, nil, horizon)
+		}
+		if err != nil {
+			c.Err = err.Error()
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: %w", name, err)
+			}
+		} else {
+			c.Brier, c.AUC = r.Churn.Brier, r.Churn.AUC
+			if c.Brier < best {
+				best, sel.Model = c.Brier, name
+			}
+		}
+		sel.Candidates = append(sel.Candidates, c)
+	}
+	if sel.Model == "" {
+		return sel, firstErr
+	}
+	return sel, nil
+}

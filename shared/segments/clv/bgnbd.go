@@ -351,3 +351,24 @@ func hypergeoTail(p, a, c, z float64) (float64, bool) {
 	}
 	return 0, false
 }
+
+// Name returns "bgnbd".
+func (m BGNBD) Name() string { return ModelBGNBD }
+
+// PNoPurchase returns the probability that the customer makes no purchase
+// in (T, T+t], given their history: P(dead) + P(alive)·((α+T)/(α+T+t))^(r+x)
+// (see pNoPurchaseAfterPurchase). As t → ∞ it tends to P(dead), which is 0
+// for a customer with no repeat purchase: BG/NBD lets a customer drop out
+// only after a purchase.
+func (m BGNBD) PNoPurchase(c Customer, t float64) (float64, error) {
+	if err := m.Validate(); err != nil {
+		return 0, err
+	}
+	if err := c.Validate(); err != nil {
+		return 0, err
+	}
+	if err := checkHorizon(t); err != nil {
+		return 0, err
+	}
+	return pNoPurchaseAfterPurchase(pAlive(m.logOddsDead(c)), m.R, m.Alpha, c, t), nil
+}

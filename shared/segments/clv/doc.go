@@ -1,9 +1,14 @@
 // Package clv fits customer-base models to purchase summaries and turns them
-// into per-customer predictions: the BG/NBD model (Fader, Hardie & Lee 2005)
-// for how many purchases a customer will make and whether they are still
-// "alive", the Gamma-Gamma model (Fader & Hardie, note 025) for how much they
-// spend per purchase, and a discounted 12-month lifetime value built from
-// both.
+// into per-customer predictions: three purchase models for how many
+// purchases a customer will make, whether they are still "alive" and how
+// likely they are to make none in the next N days (the churn risk) —
+// BG/NBD (Fader, Hardie & Lee 2005), MBG/NBD (Batislam, Denizel &
+// Filiztekin 2007) and Pareto/NBD (Schmittlein, Morrison & Colombo 1987),
+// chosen by name through PurchaseModel and FitModel — the Gamma-Gamma model
+// (Fader & Hardie, note 025) for how much they spend per purchase, and a
+// discounted 12-month lifetime value built from BG/NBD and Gamma-Gamma.
+// ConditionalExpectationTable backtests a purchase model against a holdout
+// period.
 //
 // The package does no I/O. Fitting works on sufficient statistics
 // (Summary, SpendSummary) that are sums over customers, so workers can each

@@ -29,6 +29,15 @@ const maxLogParam = 30
 // the work; Nelder-Mead is a fallback for the rare surface where the line
 // search gives up.
 func minimizeLog(nll func(logθ, grad []float64) float64, start []float64, opts FitOptions) ([]float64, float64, int, error) {
+	return minimizeLogTol(nll, start, opts, 1e-9)
+}
+
+// minimizeLogTol is minimizeLog stopping BFGS once every gradient component
+// is below gradTol. An analytic gradient resolves 1e-9; one by finite
+// differences carries noise of about 1e-10, and asked for 1e-9 its line
+// search fails on that noise, which sends the fit to the much slower
+// Nelder-Mead.
+func minimizeLogTol(nll func(logθ, grad []float64) float64, start []float64, opts FitOptions, gradTol float64) ([]float64, float64, int, error) {
 	x0 := make([]float64, len(start))
 	for i, v := range start {
 		if !(v > 0) || math.IsInf(v, 0) {
@@ -67,7 +76,7 @@ func minimizeLog(nll func(logθ, grad []float64) float64, start []float64, opts 
 	}
 	settings := &optimize.Settings{
 		MajorIterations:   maxIter,
-		GradientThreshold: 1e-9,
+		GradientThreshold: gradTol,
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 50},
 	}
 	res, err := optimize.Minimize(p, x0, settings, &optimize.BFGS{})

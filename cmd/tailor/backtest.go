@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"tailor/shared/local/dataset"
+	"tailor/shared/segments"
+	"tailor/shared/segments/backtest"
+	"tailor/shared/segments/clv"
+)
+
+func init() {
+	register("backtest", "check churn, purchase and value predictions against a holdout period of a transactions file", runBacktest)
+}
+
+func runBacktest(ctx context.Context, args []string) error {
+	return backtestMain(ctx, args, os.Stdout)
+}
+
+// backtestOutput is the --json output.
+type backtestOutput struct {
+	CalibrationEnd string               `json:"calibration_end"`
+	HoldoutEnd     string               `json:"holdout_end"`
+	TimeUnit       segments.TimeUnit    `json:"time_unit"`
+	Selection      *backtest.Selection  `json:"selection,omitempty"`
+	GammaGamma     clv.GammaGamma       `json:"gamma_gamma"`
+	Reports        []backtest.Report    `json:"reports"`
+}
+
+// backtestMain is the command without the process around it, so a test can
+// run it and read what it prints.
+func backtestMain(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
+	path := fs.String("transactions", "", "transactions file (.gz allowed)")
+	format := fs.String("format", "transactions", "file format: transactions (customer_id,date,amount), online-retail (cleaned as docs/data-cleaning.md), cdnow (CDNOW_sample.txt)")
+	calEnd := fs.String("calibration-end", "", "last day of the calibration period, YYYY-MM-DD (its purchases count)")
+	holdEnd := fs.String("holdout-end", "", "last day of the holdout period, YYYY-MM-DD")
+	unit := fs.String("unit", "week", "time unit of the purchase models: day or week")
+	model := fs.String("model", "auto", "purchase model: auto (chosen as the nightly job chooses), all, "+strings.Join(clv.ModelNames(), ", "))
+	asJSON := fs.Bool("json", false, "print JSON instead of tables")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var problems []error
+	if *path == "" {
+		problems = append(problems, errors.New("--transactions is required"))
+	}
+	d, errD := dataset.ParseDate(*calEnd)
+	e, errE := dataset.ParseDate(*holdEnd)
+	if errD != nil {
+		problems = append(problems, fmt.Errorf("--calibration-end %q: want YYYY-MM-DD", *calEnd))
+	}
+	if errE != nil {
+		problems = append(problems, fmt.Errorf("--holdout-end %q: want YYYY-MM-DD", *holdEnd))
+	}
+	if errD == nil && errE == nil && e <= d {
+		problems = append(problems, errors.New("--holdout-end must be after --calibration-end"))
+	}
+	u := segments.TimeUnit(*unit)
+	if u.Days() == 0 {
+		problems = append(problems, fmt.Errorf("--unit %q: want day or week", *unit))
+	}
+	names, err := modelNames(*model)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if err := errors.Join(problems...); err != nil {
+		return err
+	}
+	txs, err := readTransactions(*path, *format)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	horizon := float64(e-d) / u.Days()
+	customers := backtestCustomers(txs, d, e, u)
+	out := backtestOutput{CalibrationEnd: d.String(), HoldoutEnd: e.String(), TimeUnit: u}
+	if *model == "auto" {
+		// The nightly job's rule, applied inside the calibration period: the
+		// holdout plays no part in the choice.
+		inner := backtestCustomers(txs, d-(e-d), d, u)
+		sel, err := backtest.Select(inner, clv.ModelNames(), fitPurchaseModel, horizon)
+		if err != nil {
+			return fmt.Errorf("select a model: %w", err)
+		}
+		out.Selection = &sel
+		names = []string{sel.Model}
+	}
+	gg, err := fitSpend(customers)
+	if err != nil {
+		return err
+	}
+	out.GammaGamma = gg
+	cal := make([]clv.Customer, len(customers))
+	for i, c := range customers {
+		cal[i] = c.Cal
+	}
+	for _, name := range names {
+		m, err := fitPurchaseModel(name, cal)
+		if err != nil {
+			return fmt.Errorf("fit %s: %w", name, err)
+		}
+		r, err := backtest.Run(customers, m, gg, horizon)
+		if err != nil {
+			return err
+		}
+		out.Reports = append(out.Reports, r)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	return printBacktest(stdout, out, len(customers))
+}
+
+// modelNames is the models --model names.
+func modelNames(model string) ([]string, error) {
+	switch {
+	case model == "auto":
+		return nil, nil
+	case model == "all":
+		return clv.ModelNames(), nil
+	case slices.Contains(clv.ModelNames(), model):
+		return []string{model}, nil
+	}
+	return nil, fmt.Errorf("--model %q: want auto, all or one of %s", model, strings.Join(clv.ModelNames(), ", "))
+}
+
+// fitPurchaseModel fits the named model on calibration histories.
+func fitPurchaseModel(name string, cal []clv.Customer) (backtest.Model, error) {
+	var s clv.Summary
+	for _, c := range cal {
+		if err := s.Add(c); err != nil {
+			return nil, err
+		}
+	}
+	m, _, err := clv.FitModel(name, &s, clv.FitOptions{})
+	return m, err
+}
+
+// fitSpend fits Gamma-Gamma on the calibration repeat buyers.
+func fitSpend(cs []backtest.Customer) (clv.GammaGamma, error) {
+	var s clv.SpendSummary
+	for _, c := range cs {
+		if _, err := s.Add(c.Cal.X, c.MeanRepeatSpend); err != nil {
+			return clv.GammaGamma{}, err
+		}
+	}
+	fit, err := clv.FitGammaGamma(&s, clv.FitOptions{})
+	if err != nil {
+		return clv.GammaGamma{}, fmt.Errorf("fit Gamma-Gamma: %w", err)
+	}
+	return fit.Model, nil
+}
+
+// backtestCustomers summarises transactions as of calibration end d (its
+// purchases included) and counts each customer's purchase days and spend
+// in (d, e]. Customers whose first purchase is after d are not in it.
+func backtestCustomers(txs []dataset.Transaction, d, e dataset.Date, u segments.TimeUnit) []backtest.Customer {
+	type day struct {
+		id string
+		d  dataset.Date
+	}
+	spend := map[day]int64{}
+	for _, t := range txs {
+		if t.Date > d && t.Date <= e && t.Amount >= 0 {
+			spend[day{t.CustomerID, t.Date}] += t.Amount
+		}
+	}
+	days := map[string]int{}
+	spent := map[string]int64{}
+	for k, v := range spend {
+		days[k.id]++
+		spent[k.id] += v
+	}
+	sums := dataset.Summarize(txs, d)
+	out := make([]backtest.Customer, len(sums))
+	for i, s := range sums {
+		out[i] = backtest.Customer{ID: s.CustomerID,
+			Cal:              clv.Customer{X: s.Repeat, TX: float64(s.RecencyDays) / u.Days(), T: float64(s.AgeDays) / u.Days()},
+			MeanRepeatSpend:  s.MeanRepeatSpend() / 100,
+			HoldoutPurchases: days[s.CustomerID], HoldoutSpend: float64(spent[s.CustomerID]) / 100}
+	}
+	return out
+}
+
+// readTransactions reads a file in one of the backtest's formats.
+func readTransactions(path, format string) ([]dataset.Transaction, error) {
+	f, err := dataset.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	switch format {
+	case "transactions":
+		return dataset.ReadTransactions(f)
+	case "cdnow":
+		ps, err := dataset.ReadCDNOWSample(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return dataset.CDNOWTransactions(ps), nil
+	case "online-retail":
+		var txs []dataset.Transaction
+		err := dataset.ReadOnlineRetail(f, func(r dataset.RetailRecord) error {
+			if r.Kind == dataset.RowPurchase {
+				txs = append(txs, dataset.Transaction{CustomerID: r.CustomerID, Date: dataset.DateOf(r.Time), Amount: r.Quantity * r.UnitPriceMinor})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return txs, nil
+	}
+	return nil, fmt.Errorf("--format %q: want transactions, online-retail or cdnow", format)
+}
+
+func printBacktest(w io.Writer, out backtestOutput, customers int) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "calibration to %s, holdout to %s (%.1f %ss), %d customers\n", out.CalibrationEnd, out.HoldoutEnd,
+		out.Reports[0].Horizon, out.TimeUnit, customers)
+	if s := out.Selection; s != nil {
+		fmt.Fprintf(w, "model %s, chosen by the %s\n", s.Model, s.Rule)
+		for _, c := range s.Candidates {
+			if c.Err != "" {
+				fmt.Fprintf(w, "  %-10s failed: %s\n", c.Model, c.Err)
+				continue
+			}
+			fmt.Fprintf(w, "  %-10s Brier %.4f  AUC %.4f\n", c.Model, c.Brier, c.AUC)
+		}
+	}
+	g := out.GammaGamma
+	fmt.Fprintf(w, "Gamma-Gamma p %.4f q %.4f v %.4f\n", g.P, g.Q, g.V)
+	for _, r := range out.Reports {
+		c := r.Churn
+		fmt.Fprintf(w, "\n== %s ==\nchurn = P(no purchase in the holdout): AUC %.4f, Brier %.4f vs base rate %.4f (%.4f): %.1f%% better\n",
+			r.Model, c.AUC, c.Brier, c.BaseBrier, c.BaseRate, 100*c.Skill)
+		fmt.Fprintln(tw, "predicted\tcustomers\tmean predicted\tobserved\t")
+		for _, b := range c.Reliability {
+			fmt.Fprintf(tw, "%.1f-%.1f\t%d\t%s\t%s\t\n", b.Low, b.High, b.Customers, orDash(b.Customers, b.Predicted), orDash(b.Customers, b.Observed))
+		}
+		tw.Flush()
+		p := r.Purchases
+		fmt.Fprintf(w, "purchases in the holdout: predicted %.1f, actual %.0f (%+.1f%%), mean absolute error %.3f per customer\n",
+			p.Predicted, p.Actual, 100*(p.Predicted-p.Actual)/p.Actual, p.MAE)
+		fmt.Fprintln(tw, "calibration x\tcustomers\tpredicted\tactual\t")
+		for _, gr := range p.ByFrequency {
+			x := fmt.Sprint(gr.X)
+			if gr.OrMore {
+				x += "+"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t\n", x, gr.Customers, gr.Predicted, gr.Actual)
+		}
+		tw.Flush()
+		printDeciles(w, tw, "predicted purchases", p.Deciles, "%.3f")
+		v := r.Value
+		fmt.Fprintf(w, "spend in the holdout: predicted %.2f, actual %.2f (%+.1f%%), Spearman rank correlation %.4f\n",
+			v.Predicted, v.Actual, 100*(v.Predicted-v.Actual)/v.Actual, v.Spearman)
+		printDeciles(w, tw, "predicted spend", v.Deciles, "%.2f")
+	}
+	return nil
+}
+
+func printDeciles(w io.Writer, tw *tabwriter.Writer, what string, ds []backtest.Decile, f string) {
+	fmt.Fprintf(tw, "decile of %s\tcustomers\tpredicted\tactual\t\n", what)
+	for _, d := range ds {
+		fmt.Fprintf(tw, "%d\t%d\t"+f+"\t"+f+"\t\n", d.Decile, d.Customers, d.Predicted, d.Actual)
+	}
+	tw.Flush()
+}
+
+func orDash(n int, v float64) string {
+	if n == 0 || math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", v)
+}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"tailor/shared/local/dataset"
 	"tailor/shared/segments"
@@ -29,12 +30,12 @@ func runBacktest(ctx context.Context, args []string) error {
 
 // backtestOutput is the --json output.
 type backtestOutput struct {
-	CalibrationEnd string               `json:"calibration_end"`
-	HoldoutEnd     string               `json:"holdout_end"`
-	TimeUnit       segments.TimeUnit    `json:"time_unit"`
-	Selection      *backtest.Selection  `json:"selection,omitempty"`
-	GammaGamma     clv.GammaGamma       `json:"gamma_gamma"`
-	Reports        []backtest.Report    `json:"reports"`
+	CalibrationEnd string              `json:"calibration_end"`
+	HoldoutEnd     string              `json:"holdout_end"`
+	TimeUnit       segments.TimeUnit   `json:"time_unit"`
+	Selection      *backtest.Selection `json:"selection,omitempty"`
+	GammaGamma     clv.GammaGamma      `json:"gamma_gamma"`
+	Reports        []backtest.Report   `json:"reports"`
 }
 
 // backtestMain is the command without the process around it, so a test can
@@ -90,8 +91,15 @@ func backtestMain(ctx context.Context, args []string, stdout io.Writer) error {
 	if *model == "auto" {
 		// The nightly job's rule, applied inside the calibration period: the
 		// holdout plays no part in the choice.
-		inner := backtestCustomers(txs, d-(e-d), d, u)
-		sel, err := backtest.Select(inner, clv.ModelNames(), fitPurchaseModel, horizon)
+		// The selection's horizon is the holdout's, or half the calibration
+		// period when that is shorter, so a young shop still has history
+		// before it.
+		hs := e - d
+		if first := firstDate(txs); (d-first)/2 < hs {
+			hs = (d - first) / 2
+		}
+		inner := backtestCustomers(txs, d-hs, d, u)
+		sel, err := backtest.Select(inner, churnModels(), fitterAt(txs, d-hs, hs, u), float64(hs)/u.Days())
 		if err != nil {
 			return fmt.Errorf("select a model: %w", err)
 		}
@@ -103,12 +111,9 @@ func backtestMain(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	out.GammaGamma = gg
-	cal := make([]clv.Customer, len(customers))
-	for i, c := range customers {
-		cal[i] = c.Cal
-	}
+	fit := fitterAt(txs, d, e-d, u)
 	for _, name := range names {
-		m, err := fitPurchaseModel(name, cal)
+		m, err := fit(name)
 		if err != nil {
 			return fmt.Errorf("fit %s: %w", name, err)
 		}
@@ -126,28 +131,69 @@ func backtestMain(ctx context.Context, args []string, stdout io.Writer) error {
 	return printBacktest(stdout, out, len(customers))
 }
 
+// churnModels are the models a selection weighs: the three purchase models
+// and the churn logit.
+func churnModels() []string { return append(clv.ModelNames(), clv.ModelLogit) }
+
 // modelNames is the models --model names.
 func modelNames(model string) ([]string, error) {
 	switch {
 	case model == "auto":
 		return nil, nil
 	case model == "all":
-		return clv.ModelNames(), nil
-	case slices.Contains(clv.ModelNames(), model):
+		return churnModels(), nil
+	case slices.Contains(churnModels(), model):
 		return []string{model}, nil
 	}
-	return nil, fmt.Errorf("--model %q: want auto, all or one of %s", model, strings.Join(clv.ModelNames(), ", "))
+	return nil, fmt.Errorf("--model %q: want auto, all or one of %s", model, strings.Join(churnModels(), ", "))
 }
 
-// fitPurchaseModel fits the named model on calibration histories.
-func fitPurchaseModel(name string, cal []clv.Customer) (backtest.Model, error) {
+// fitBudget bounds each model fit: a model that cannot fit the data in
+// that time is reported as failed rather than holding up the command.
+const fitBudget = 20 * time.Second
+
+// logitWindows is how many consecutive past horizons the churn logit
+// learns from (fewer when the data does not reach back that far).
+var logitWindows dataset.Date = 3
+
+// fitterAt fits models on the transactions up to end (inclusive) for a
+// horizon of h days. A purchase model is fitted on the histories as of
+// end. The churn logit is trained on the histories as of end − h with
+// what each customer did in (end − h, end] as the outcome, and takes its
+// expected purchases from BG/NBD fitted as of end.
+func fitterAt(txs []dataset.Transaction, end, h dataset.Date, u segments.TimeUnit) backtest.Fitter {
+	return func(name string) (backtest.Model, error) {
+		if name != clv.ModelLogit {
+			return fitPurchaseModel(name, txs, end, u)
+		}
+		var cal []clv.ChurnFeatures
+		var none []bool
+		for k := dataset.Date(1); k <= logitWindows; k++ {
+			for _, c := range backtestCustomers(txs, end-k*h, end-(k-1)*h, u) {
+				cal, none = append(cal, c.Features), append(none, c.HoldoutPurchases == 0)
+			}
+		}
+		logit, err := clv.FitChurnLogit(cal, none, float64(h)/u.Days())
+		if err != nil {
+			return nil, err
+		}
+		counts, err := fitPurchaseModel(clv.ModelBGNBD, txs, end, u)
+		if err != nil {
+			return nil, err
+		}
+		return backtest.Hybrid{Label: clv.ModelLogit, Churn: logit, Counts: counts}, nil
+	}
+}
+
+// fitPurchaseModel fits the named purchase model on the histories as of end.
+func fitPurchaseModel(name string, txs []dataset.Transaction, end dataset.Date, u segments.TimeUnit) (backtest.Model, error) {
 	var s clv.Summary
-	for _, c := range cal {
-		if err := s.Add(c); err != nil {
+	for _, c := range dataset.Summarize(txs, end) {
+		if err := s.Add(clv.Customer{X: c.Repeat, TX: float64(c.RecencyDays) / u.Days(), T: float64(c.AgeDays) / u.Days()}); err != nil {
 			return nil, err
 		}
 	}
-	m, _, err := clv.FitModel(name, &s, clv.FitOptions{})
+	m, _, err := clv.FitModel(name, &s, clv.FitOptions{MaxDuration: fitBudget})
 	return m, err
 }
 
@@ -175,9 +221,24 @@ func backtestCustomers(txs []dataset.Transaction, d, e dataset.Date, u segments.
 		d  dataset.Date
 	}
 	spend := map[day]int64{}
+	// Purchase days in the horizon before d and the one before that: the
+	// churn logit's trend features.
+	h := e - d
+	trend := map[day]bool{}
 	for _, t := range txs {
 		if t.Date > d && t.Date <= e && t.Amount >= 0 {
 			spend[day{t.CustomerID, t.Date}] += t.Amount
+		}
+		if t.Date > d-2*h && t.Date <= d && t.Amount >= 0 {
+			trend[day{t.CustomerID, t.Date}] = true
+		}
+	}
+	recent, earlier := map[string]int{}, map[string]int{}
+	for k := range trend {
+		if k.d > d-h {
+			recent[k.id]++
+		} else {
+			earlier[k.id]++
 		}
 	}
 	days := map[string]int{}
@@ -189,12 +250,23 @@ func backtestCustomers(txs []dataset.Transaction, d, e dataset.Date, u segments.
 	sums := dataset.Summarize(txs, d)
 	out := make([]backtest.Customer, len(sums))
 	for i, s := range sums {
-		out[i] = backtest.Customer{ID: s.CustomerID,
-			Cal:              clv.Customer{X: s.Repeat, TX: float64(s.RecencyDays) / u.Days(), T: float64(s.AgeDays) / u.Days()},
+		cal := clv.Customer{X: s.Repeat, TX: float64(s.RecencyDays) / u.Days(), T: float64(s.AgeDays) / u.Days()}
+		out[i] = backtest.Customer{ID: s.CustomerID, Cal: cal,
+			Features: clv.ChurnFeatures{Customer: cal, Recent: recent[s.CustomerID], Earlier: earlier[s.CustomerID],
+				MeanSpend: float64(s.TotalSpend) / float64(s.PurchaseDays) / 100},
 			MeanRepeatSpend:  s.MeanRepeatSpend() / 100,
 			HoldoutPurchases: days[s.CustomerID], HoldoutSpend: float64(spent[s.CustomerID]) / 100}
 	}
 	return out
+}
+
+// firstDate is the earliest transaction's day.
+func firstDate(txs []dataset.Transaction) dataset.Date {
+	first := txs[0].Date
+	for _, t := range txs {
+		first = min(first, t.Date)
+	}
+	return first
 }
 
 // readTransactions reads a file in one of the backtest's formats.

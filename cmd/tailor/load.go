@@ -40,7 +40,7 @@ func runLoad(ctx context.Context, args []string) error {
 	senders := fs.Int("senders", 4, "concurrent requests")
 	wait := fs.Duration("wait", 0, "wait up to this long for the API to answer before loading")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	nightly := fs.Bool("nightly", false, "then run the train and score jobs as of the day after the last event (on with --demo)")
+	nightly := fs.Bool("nightly", false, "then train as of the end of the last event's day and score as of that day (on with --demo)")
 	campaignDemoFlag := fs.Bool("campaign-demo", false, "then create, launch and report A/A campaigns as of "+demoAsOf+" (on with --demo; needs campaigns:write)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,17 +92,22 @@ func runLoad(ctx context.Context, args []string) error {
 	return nil
 }
 
-// runNightly trains and scores as of the day after last: historical data
-// is months or years old, so the jobs run as the nightly schedule would
-// have then.
+// runNightly trains and scores as the nightly schedule would have run just
+// after last's day ended: historical data is months or years old. Training
+// takes a time (midnight after that day, so the whole day counts); a
+// segmentation run takes a date and counts the purchases made on it.
 func runNightly(ctx context.Context, url string, last time.Time) error {
-	asOf := last.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour).Format(time.RFC3339)
-	for _, fn := range []string{"TrainFunction", "ScoreFunction"} {
-		out, err := invoke(ctx, url, fn, fmt.Sprintf(`{"as_of":%q}`, asOf))
+	day := last.UTC().Truncate(24 * time.Hour)
+	runs := []struct{ fn, asOf string }{
+		{"TrainFunction", day.Add(24 * time.Hour).Format(time.RFC3339)},
+		{"ScoreFunction", day.Format(time.DateOnly)},
+	}
+	for _, r := range runs {
+		out, err := invoke(ctx, url, r.fn, fmt.Sprintf(`{"as_of":%q}`, r.asOf))
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%s as of %s: %s\n", fn, asOf, summary(out))
+		fmt.Printf("%s as of %s: %s\n", r.fn, r.asOf, summary(out))
 	}
 	return nil
 }

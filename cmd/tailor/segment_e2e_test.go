@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +19,7 @@ import (
 	customersdb "tailor/shared/customers/dynamo"
 	"tailor/shared/platform/auth"
 	"tailor/shared/platform/ddb/ddbtest"
+	"tailor/shared/segments"
 	segmentsdb "tailor/shared/segments/dynamo"
 	"tailor/shared/segments/service"
 )
@@ -40,9 +42,11 @@ func (s *stack) invokeFunction(name string, payload []byte) service.Response {
 }
 
 // TestSegmentEndToEnd: ScoreFunction invoked directly through the local
-// runner scores a small customer base; an analyst key (segments:read
-// only) lists a segment's members page by page and gets exactly the
-// customers whose records hold that segment; a re-run changes nothing.
+// runner scores a small customer base that buys in GBP and EUR in the
+// currency most customers buy in (the template's default), counting both;
+// an analyst key (segments:read only) lists a segment's members page by
+// page and gets exactly the customers whose records hold that segment; a
+// re-run changes nothing.
 func TestSegmentEndToEnd(t *testing.T) {
 	s := startStack(t)
 	ctx := context.Background()
@@ -60,6 +64,23 @@ func TestSegmentEndToEnd(t *testing.T) {
 	first := s.invokeFunction("ScoreFunction", payload)
 	if first.RunID != "2011-12-10" || first.Record.Written != first.Record.Customers || first.Record.Customers == 0 {
 		t.Fatalf("first run: %+v", first.Record)
+	}
+	perCurrency := map[string]int64{}
+	for _, r := range recs {
+		seen := map[string]bool{}
+		for _, am := range r.Days {
+			for cur := range am {
+				seen[cur] = true
+			}
+		}
+		for cur := range seen {
+			perCurrency[cur]++
+		}
+	}
+	if rec := first.Record; rec.Currency != "GBP" || rec.CurrencyChoice != segments.CurrencyDominant || len(perCurrency) != 2 ||
+		!maps.Equal(rec.CurrencyCustomers, perCurrency) || rec.Customers != perCurrency["GBP"] || rec.SkippedOtherCurrency != perCurrency["EUR"] {
+		t.Fatalf("currency %q chosen %q, customers per currency %v (records say %v), %d scored, %d other currency",
+			rec.Currency, rec.CurrencyChoice, rec.CurrencyCustomers, perCurrency, rec.Customers, rec.SkippedOtherCurrency)
 	}
 
 	analyst := s.as(s.newKey("analyst", auth.SegmentsRead))

@@ -59,4 +59,3 @@ func TestCatalogItem(t *testing.T) {
 		t.Fatalf("top category %q, catalogue's %q", got, it.TopCategory())
 	}
 }
-

@@ -13,8 +13,10 @@ import (
 // Config is the nightly run's configuration; the zero value of each field
 // means the default given.
 type Config struct {
-	// Currency is the one currency scored (default GBP); customers with
-	// purchases only in other currencies are counted and left out.
+	// Currency is the one currency scored: an ISO 4217 code, or AutoCurrency
+	// (the default) for the currency with the most customers who bought on
+	// or before the as-of date. Customers with purchases only in other
+	// currencies are counted and left out; amounts are never converted.
 	Currency string `json:"currency"`
 	// Unit is the purchase models' time unit (default week).
 	Unit TimeUnit `json:"time_unit"`
@@ -39,10 +41,25 @@ type Config struct {
 	Segments int `json:"segments"`
 }
 
+// AutoCurrency is the Config.Currency that has each run score its
+// dominant currency.
+const AutoCurrency = "auto"
+
+// How a run's currency was chosen (Report.CurrencyChoice).
+const (
+	// CurrencyConfigured: Config.Currency named it.
+	CurrencyConfigured = "configured"
+	// CurrencyDominant: Config.Currency is AutoCurrency and it is the
+	// currency with the most customers who bought in it on or before the
+	// as-of date; of currencies with as many, the first in alphabetical
+	// order.
+	CurrencyDominant = "dominant"
+)
+
 // WithDefaults fills in the defaults.
 func (c Config) WithDefaults() Config {
 	if c.Currency == "" {
-		c.Currency = "GBP"
+		c.Currency = AutoCurrency
 	}
 	if c.Unit == "" {
 		c.Unit = Week
@@ -87,8 +104,8 @@ type SegmentReport struct {
 	// none rated). NPSRespondents counts those with an NPS answer and NPS
 	// is the percentage of promoters minus that of detractors among their
 	// latest answers (-100 to 100, one decimal; null when none answered).
-	// Each customer counts once, with the latest answer given before the
-	// run's as-of date.
+	// Each customer counts once, with the latest answer given on or before
+	// the run's as-of date.
 	Rated          int64    `json:"rated"`
 	MeanRating     *float64 `json:"mean_rating"`
 	NPSRespondents int64    `json:"nps_respondents"`
@@ -130,9 +147,20 @@ func SortReports(reps []SegmentReport) {
 // Report is everything a nightly run decided and did, stored in the models
 // table and served by GET /v1/segments/runs/{id}. It holds no customer ids.
 type Report struct {
-	RunID    string `json:"run_id"`
-	AsOf     string `json:"as_of"`
-	Currency string `json:"currency"`
+	RunID string `json:"run_id"`
+	// AsOf is the run date, YYYY-MM-DD: purchases on it count, and T is
+	// measured to it.
+	AsOf string `json:"as_of"`
+	// Currency is the currency scored ("" while a run of AutoCurrency has
+	// not chosen yet); CurrencyChoice says how it was chosen
+	// (CurrencyConfigured or CurrencyDominant); CurrencyCustomers counts,
+	// per currency seen, the customers with a purchase in it on or before
+	// the as-of date (a customer who bought in two currencies counts in
+	// both). Customers without a purchase in Currency are
+	// SkippedOtherCurrency.
+	Currency          string           `json:"currency"`
+	CurrencyChoice    string           `json:"currency_choice,omitempty"`
+	CurrencyCustomers map[string]int64 `json:"currency_customers,omitempty"`
 	// Status is "running", "complete" or "failed"; Phase the last phase
 	// finished (planned, summarised, fitted, clustered, scored, complete).
 	Status string `json:"status"`
@@ -157,10 +185,12 @@ type Report struct {
 	SpendIssue *SpendIssue `json:"spend_model_error,omitempty"`
 	Written    int64       `json:"written"`
 	Unchanged  int64       `json:"unchanged"`
-	Config     Config      `json:"config"`
-	StartedAt  string      `json:"started_at,omitempty"`
-	FinishedAt string      `json:"finished_at,omitempty"`
-	DurationMS int64       `json:"duration_ms"`
+	// Config is the run's configuration as given: its Currency is
+	// AutoCurrency when the run chose the dominant one.
+	Config     Config `json:"config"`
+	StartedAt  string `json:"started_at,omitempty"`
+	FinishedAt string `json:"finished_at,omitempty"`
+	DurationMS int64  `json:"duration_ms"`
 }
 
 // SpendIssue says, with a stable code and a fixed message, why a run could

@@ -24,6 +24,8 @@ import (
 type Customer struct {
 	ID  string
 	Cal clv.Customer
+	// Features is what a discriminative churn model sees (Cal included).
+	Features clv.ChurnFeatures
 	// MeanRepeatSpend is zbar, the mean spend of the calibration repeat
 	// purchase days, in currency units; 0 without a repeat purchase.
 	MeanRepeatSpend float64
@@ -142,7 +144,7 @@ func Run(cs []Customer, m Model, spend Spend, horizon float64) (Report, error) {
 	expected := make([]float64, len(cs))
 	actual := make([]float64, len(cs))
 	for i, c := range cs {
-		p, err := m.PNoPurchase(c.Cal, horizon)
+		p, err := churnOf(m, c, horizon)
 		if err != nil {
 			return r, fmt.Errorf("customer %s: %w", c.ID, err)
 		}
@@ -168,6 +170,15 @@ func Run(cs []Customer, m Model, spend Spend, horizon float64) (Report, error) {
 		r.Value = Value{Predicted: sum(value), Actual: sum(spent), Spearman: Spearman(value, spent), Deciles: Deciles(value, spent)}
 	}
 	return r, nil
+}
+
+// churnOf is the model's churn probability for c: from c's features when
+// the model takes them (a Hybrid), from its history otherwise.
+func churnOf(m Model, c Customer, horizon float64) (float64, error) {
+	if h, ok := m.(Hybrid); ok {
+		return h.Churn.PNoPurchase(c.Features, horizon)
+	}
+	return m.PNoPurchase(c.Cal, horizon)
 }
 
 func churn(p []float64, y []bool) Churn {

@@ -7,8 +7,9 @@ import (
 	"tailor/shared/segments/clv"
 )
 
-// Fitter fits the named purchase model on calibration customers.
-type Fitter func(name string, cal []clv.Customer) (Model, error)
+// Fitter fits the named model on the history before the selection's
+// horizon (the caller knows which history that is).
+type Fitter func(name string) (Model, error)
 
 // Candidate is one model's score in a selection.
 type Candidate struct {
@@ -45,15 +46,11 @@ func Select(inner []Customer, names []string, fit Fitter, horizon float64) (Sele
 	if len(inner) == 0 {
 		return sel, ErrNoCustomers
 	}
-	cal := make([]clv.Customer, len(inner))
-	for i, c := range inner {
-		cal[i] = c.Cal
-	}
 	best := math.Inf(1)
 	var firstErr error
 	for _, name := range names {
 		c := Candidate{Model: name}
-		m, err := fit(name, cal)
+		m, err := fit(name)
 		var r Report
 		if err == nil {
 			r, err = Run(inner, m, nil, horizon)
@@ -75,4 +72,29 @@ func Select(inner []Customer, names []string, fit Fitter, horizon float64) (Sele
 		return sel, firstErr
 	}
 	return sel, nil
+}
+
+// Hybrid takes the churn probability from one model and the expected
+// purchases from another: a discriminative churn model says only whether
+// a customer buys again, not how often.
+type Hybrid struct {
+	Label string
+	Churn interface {
+		PNoPurchase(clv.ChurnFeatures, float64) (float64, error)
+	}
+	Counts Model
+}
+
+// Name is the hybrid's label.
+func (h Hybrid) Name() string { return h.Label }
+
+// PNoPurchase is the churn model's for a customer known by their history
+// alone (no trend, no spend); Run passes the whole features instead.
+func (h Hybrid) PNoPurchase(c clv.Customer, t float64) (float64, error) {
+	return h.Churn.PNoPurchase(clv.ChurnFeatures{Customer: c}, t)
+}
+
+// ExpectedPurchases is the counts model's.
+func (h Hybrid) ExpectedPurchases(c clv.Customer, t float64) (float64, error) {
+	return h.Counts.ExpectedPurchases(c, t)
 }

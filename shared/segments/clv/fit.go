@@ -3,6 +3,7 @@ package clv
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"gonum.org/v1/gonum/optimize"
 )
@@ -16,6 +17,10 @@ type FitOptions struct {
 	Start []float64
 	// MaxIterations caps optimiser iterations; zero means 500.
 	MaxIterations int
+	// MaxDuration caps the fit's wall time (each optimiser's, when the
+	// fallback runs); zero means one minute. A fit that runs out of time
+	// fails with ErrNotConverged rather than holding up the run.
+	MaxDuration time.Duration
 }
 
 // maxLogParam bounds the log-parameters the optimiser may explore: beyond
@@ -74,16 +79,27 @@ func minimizeLogTol(nll func(logθ, grad []float64) float64, start []float64, op
 			nll(x, grad)
 		},
 	}
+	runtime := opts.MaxDuration
+	if runtime == 0 {
+		runtime = time.Minute
+	}
 	settings := &optimize.Settings{
 		MajorIterations:   maxIter,
 		GradientThreshold: gradTol,
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 50},
+		Runtime:           runtime,
 	}
 	res, err := optimize.Minimize(p, x0, settings, &optimize.BFGS{})
-	if err != nil || res == nil || !finite(res.F) || !bounded(res.X) {
+	if err != nil || res == nil || !finite(res.F) || !bounded(res.X) || res.Status == optimize.RuntimeLimit {
 		res2, err2 := optimize.Minimize(p, x0, settings, &optimize.NelderMead{})
-		if err2 != nil || res2 == nil || !finite(res2.F) {
-			return nil, 0, 0, fmt.Errorf("%w: %v; Nelder-Mead: %v", ErrNotConverged, err, err2)
+		if err2 != nil || res2 == nil || !finite(res2.F) || res2.Status == optimize.RuntimeLimit {
+			if err2 == nil && res2 != nil && res2.Status == optimize.RuntimeLimit {
+				err2 = fmt.Errorf("no convergence within %v", runtime)
+			}
+			if err == nil {
+				err = fmt.Errorf("stopped at %v", res.Status)
+			}
+			return nil, 0, 0, fmt.Errorf("%w: BFGS: %v; Nelder-Mead: %v", ErrNotConverged, err, err2)
 		}
 		res = res2
 	}

@@ -8,10 +8,13 @@
 // The job is cut into worker steps and merge steps so that it runs the
 // same way on one machine and fanned out (docs/segmentation.md):
 //
-//	summarise (worker, per scan segment)  -> Partial: exact histograms, BG/NBD and
-//	                                         spend tuple counts, a bottom-k sample
-//	fit       (merge)                     -> Model: cut points, feature moments, model
-//	                                         fits, k and seed centroids from the sample
+//	summarise (worker, per scan segment)  -> Summary: customers per currency and, per
+//	                                         currency summarised, a Partial: exact
+//	                                         histograms, BG/NBD and spend tuple
+//	                                         counts, a bottom-k sample
+//	fit       (merge)                     -> the run's currency, then Model: cut points,
+//	                                         feature moments, model fits, k and seed
+//	                                         centroids from the sample
 //	assign    (worker, per k-means step)  -> Step: fixed-point sums per cluster
 //	update    (merge)                     -> new centroids, or done
 //	score     (worker)                    -> scores written back, Tally

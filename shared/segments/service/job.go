@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tailor/shared/platform/errs"
+	"tailor/shared/platform/money"
 	"tailor/shared/segments"
 )
 
@@ -61,26 +62,64 @@ type Job struct {
 // worker is one scan segment's customers, kept in memory by the local
 // runner between steps.
 type worker struct {
+	summary *Summary
+	// inputs holds the model inputs per currency summarised; customers
+	// those of the run's currency once it is chosen.
+	inputs    map[string][]segments.Customer
 	customers []segments.Customer
-	partial   *Partial
 }
 
-// scan reads a scan segment and summarises it.
+// scan reads a scan segment and summarises it. With a plan of a chosen
+// currency (every step after summarise) the worker's customers are that
+// currency's.
 func (j *Job) scan(ctx context.Context, plan Plan, seg int) (*worker, error) {
-	w := &worker{partial: &Partial{}}
+	w := &worker{summary: &Summary{}, inputs: map[string][]segments.Customer{}}
 	err := j.Customers.ScanSegment(ctx, seg, plan.Config.Segments, func(page []segments.CustomerDays) error {
-		p, kept, err := Summarise(page, plan)
+		s, kept, err := Summarise(page, plan)
 		if err != nil {
 			return err
 		}
-		w.partial.Merge(p, plan.Config.SampleSize)
-		w.customers = append(w.customers, kept...)
+		w.summary.Merge(s, plan.Config.SampleSize)
+		for cur, cs := range kept {
+			w.inputs[cur] = append(w.inputs[cur], cs...)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("scan segment %d: %w", seg, err)
 	}
+	w.customers = w.inputs[plan.Config.Currency]
 	return w, nil
+}
+
+// keep makes the worker's customers those of currency and drops the
+// inputs of the other currencies.
+func (w *worker) keep(currency string) {
+	w.customers, w.inputs = w.inputs[currency], nil
+}
+
+// newPlan plans a run as of asOf with the job's configuration, whose
+// currency must be AutoCurrency or an ISO 4217 code the events API takes.
+func (j *Job) newPlan(asOf time.Time) (Plan, error) {
+	plan, err := NewPlan(asOf, j.Config)
+	if err != nil {
+		return Plan{}, err
+	}
+	if cur := plan.Config.Currency; cur != segments.AutoCurrency {
+		if _, ok := money.Digits(cur); !ok {
+			return Plan{}, fmt.Errorf("plan: %w: currency %q is neither %q nor an ISO 4217 code", segments.ErrInvalid, cur, segments.AutoCurrency)
+		}
+	}
+	return plan, nil
+}
+
+// planCurrency is the currency a run reports before it has chosen: the
+// configured one, or "" for AutoCurrency.
+func planCurrency(plan Plan) (currency, choice string) {
+	if plan.Config.Currency == segments.AutoCurrency {
+		return "", ""
+	}
+	return plan.Config.Currency, segments.CurrencyConfigured
 }
 
 // parallel runs f for each worker index concurrently and returns the
@@ -125,12 +164,13 @@ func (j *Job) log() *slog.Logger {
 // re-run from the start, which is safe because every write is idempotent.
 func (j *Job) Run(ctx context.Context, asOf time.Time) (segments.Report, error) {
 	start := j.now()
-	plan, err := NewPlan(asOf, j.Config)
+	plan, err := j.newPlan(asOf)
 	if err != nil {
 		return segments.Report{}, err
 	}
-	rec := segments.Report{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly), Currency: plan.Config.Currency,
+	rec := segments.Report{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly),
 		Status: "running", Phase: "planned", Mode: "local", Config: plan.Config, StartedAt: start.UTC().Format(time.RFC3339)}
+	rec.Currency, rec.CurrencyChoice = planCurrency(plan)
 	progress := func(phase string) error {
 		rec.Phase = phase
 		j.log().InfoContext(ctx, "segment run progress", "runId", plan.RunID, "phase", phase,
@@ -157,17 +197,23 @@ func (j *Job) Run(ctx context.Context, asOf time.Time) (segments.Report, error) 
 	}); err != nil {
 		return fail(err)
 	}
-	merged := &Partial{}
+	merged := &Summary{}
 	for _, w := range workers {
-		merged.Merge(w.partial, plan.Config.SampleSize)
+		merged.Merge(w.summary, plan.Config.SampleSize)
 	}
-	rec.Scanned, rec.Customers = merged.Scanned, merged.Customers
-	rec.SkippedNoPurchase, rec.SkippedOtherCurrency = merged.NoPurchase, merged.OtherCurrency
+	cur, choice := merged.Choose(plan.Config.Currency)
+	for _, w := range workers {
+		w.keep(cur)
+	}
+	counts := merged.Counts(cur)
+	rec.Currency, rec.CurrencyChoice, rec.CurrencyCustomers = cur, choice, counts.Currencies
+	rec.Scanned, rec.Customers = counts.Scanned, counts.Customers
+	rec.SkippedNoPurchase, rec.SkippedOtherCurrency = counts.NoPurchase, counts.OtherCurrency
 	if err := progress("summarised"); err != nil {
 		return rec, err
 	}
 
-	m, err := Fit(merged, plan)
+	m, err := Fit(counts, InCurrency(plan, cur))
 	if err != nil {
 		return fail(err)
 	}
@@ -208,7 +254,7 @@ func (j *Job) Run(ctx context.Context, asOf time.Time) (segments.Report, error) 
 	for _, t := range tallies {
 		tally.Merge(t)
 	}
-	return j.finish(ctx, m, merged, tally, rec.Mode, start)
+	return j.finish(ctx, m, counts, tally, choice, rec.Mode, start)
 }
 
 // scoreAndWrite is the scoring worker with its write-back.
@@ -226,9 +272,16 @@ func (j *Job) scoreAndWrite(ctx context.Context, customers []segments.Customer, 
 }
 
 // finish stores the run record and summaries and moves the latest pointer.
-func (j *Job) finish(ctx context.Context, m *Model, counts *Partial, t *Tally, mode string, start time.Time) (segments.Report, error) {
+// choice says how the model's currency was chosen.
+func (j *Job) finish(ctx context.Context, m *Model, counts *Partial, t *Tally, choice, mode string, start time.Time) (segments.Report, error) {
 	rec := Finish(m, counts, t)
 	rec.Mode = mode
+	rec.CurrencyChoice, rec.CurrencyCustomers = choice, counts.Currencies
+	if choice == segments.CurrencyDominant {
+		// The model's plan carries the currency chosen; the report's
+		// configuration says what was configured.
+		rec.Config.Currency = segments.AutoCurrency
+	}
 	end := j.now()
 	rec.StartedAt, rec.FinishedAt = start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339)
 	rec.DurationMS = end.Sub(start).Milliseconds()
@@ -241,7 +294,8 @@ func (j *Job) finish(ctx context.Context, m *Model, counts *Partial, t *Tally, m
 	if err := j.Runs.SetLatest(ctx, rec.RunID, rec.AsOf); err != nil {
 		return rec, err
 	}
-	j.log().InfoContext(ctx, "segment run complete", "runId", rec.RunID, "mode", mode, "customers", rec.Customers,
+	j.log().InfoContext(ctx, "segment run complete", "runId", rec.RunID, "mode", mode, "currency", rec.Currency,
+		"currencyChoice", choice, "customers", rec.Customers,
 		"written", rec.Written, "unchanged", rec.Unchanged, "durationMs", rec.DurationMS)
 	return rec, nil
 }

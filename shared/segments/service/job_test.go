@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -170,20 +171,39 @@ func TestRerunChangesNothing(t *testing.T) {
 	}
 }
 
+// TestDerive: as of day D, purchases on D count and T runs from the first
+// purchase day to D; answers given by the end of D count.
 func TestDerive(t *testing.T) {
 	asOf := time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC)
 	days := map[string]customers.Amounts{
 		"2011-01-01": {"GBP": 1000},
 		"2011-01-08": {"GBP": 500, "EUR": 70},
 		"2011-02-01": {"EUR": 900},
-		"2011-12-10": {"GBP": 99999}, // on the as-of date: not counted
+		"2011-12-10": {"GBP": 250},   // on the as-of date: counted
+		"2011-12-11": {"GBP": 99999}, // the day after: not counted
 	}
-	c, out, err := Derive(segments.CustomerDays{CustomerID: "a", Days: days}, asOf, "GBP")
+	late := time.Date(2011, 12, 10, 23, 59, 59, 0, time.UTC)
+	rec := segments.CustomerDays{CustomerID: "a", Days: days,
+		LastRating: &customers.Answer{Value: 4, At: late}, LastNPS: &customers.Answer{Value: 9, At: asOf.AddDate(0, 0, 1)}}
+	c, out, err := Derive(rec, asOf, "GBP")
 	if err != nil || out != Scored {
 		t.Fatal(out, err)
 	}
-	if c.PurchaseDays != 2 || c.RecencyDays != 7 || c.AgeDays != 343 || c.TotalSpend != 1500 || c.RepeatSpend != 500 {
-		t.Errorf("derived %+v", c)
+	want := segments.Customer{CustomerID: "a", PurchaseDays: 3, RecencyDays: 343, AgeDays: 343, TotalSpend: 1750, RepeatSpend: 750, Rating: 4}
+	if c != want {
+		t.Errorf("derived %+v, want %+v", c, want)
+	}
+	// The same record as of the day before: the purchase of 2011-12-10 and
+	// the rating given that day are in the future.
+	c, _, _ = Derive(rec, asOf.AddDate(0, 0, -1), "GBP")
+	want = segments.Customer{CustomerID: "a", PurchaseDays: 2, RecencyDays: 7, AgeDays: 342, TotalSpend: 1500, RepeatSpend: 500}
+	if c != want {
+		t.Errorf("as of the day before: derived %+v, want %+v", c, want)
+	}
+	c, _, _ = Derive(rec, asOf, "EUR")
+	want = segments.Customer{CustomerID: "a", PurchaseDays: 2, RecencyDays: 24, AgeDays: 336, TotalSpend: 970, RepeatSpend: 900, Rating: 4}
+	if c != want {
+		t.Errorf("in EUR: derived %+v, want %+v", c, want)
 	}
 	if _, out, _ := Derive(segments.CustomerDays{CustomerID: "b", Days: map[string]customers.Amounts{"2011-02-01": {"EUR": 1}}}, asOf, "GBP"); out != OtherCurrency {
 		t.Errorf("EUR-only customer: %v", out)
@@ -202,6 +222,33 @@ func TestDerive(t *testing.T) {
 	}
 	if _, err := ParseAsOf("yesterday"); !errs.Is(err, errs.Invalid) {
 		t.Errorf("bad as_of: %v", err)
+	}
+}
+
+// TestRequestAsOf: a direct invoke's as_of is the run date; a scheduled
+// event, and an invoke naming no date, run as of the day before.
+func TestRequestAsOf(t *testing.T) {
+	j := &Job{Now: func() time.Time { return time.Date(2026, 3, 1, 0, 10, 0, 0, time.UTC) }}
+	tests := []struct {
+		name string
+		req  *Request
+		want string
+	}{
+		{"direct date", &Request{AsOf: "2011-12-09"}, "2011-12-09"},
+		{"direct time", &Request{AsOf: "2011-12-09T23:00:00Z"}, "2011-12-09"},
+		{"scheduled", &Request{Time: "2011-12-10T02:30:00Z"}, "2011-12-09"},
+		{"scheduled, new year", &Request{Time: "2012-01-01T02:30:00Z"}, "2011-12-31"},
+		{"nothing", &Request{}, "2026-02-28"},
+		{"no input", nil, "2026-02-28"},
+	}
+	for _, tt := range tests {
+		got, err := j.asOf(tt.req)
+		if err != nil || got.Format(time.DateOnly) != tt.want {
+			t.Errorf("%s: %v %v, want %s", tt.name, got, err, tt.want)
+		}
+	}
+	if _, err := j.asOf(&Request{Time: "02:30"}); !errs.Is(err, errs.Invalid) {
+		t.Errorf("bad time: %v", err)
 	}
 }
 
@@ -249,8 +296,8 @@ func TestSpendIssueIsStable(t *testing.T) {
 }
 
 // TestSatisfactionPerSegment: each segment's mean rating and NPS are those
-// of its customers' latest answers given before the as-of date, counted
-// independently here from the records and the scores written back.
+// of its customers' latest answers given on or before the as-of date,
+// counted independently here from the records and the scores written back.
 func TestSatisfactionPerSegment(t *testing.T) {
 	ctx := context.Background()
 	records := synthetic(3000, 5)
@@ -261,6 +308,7 @@ func TestSatisfactionPerSegment(t *testing.T) {
 		t.Fatal(err)
 	}
 	scores := c.Scores()
+	counted := func(a *customers.Answer) bool { return a != nil && a.At.Before(asOf.AddDate(0, 0, 1)) }
 	type sums struct{ rated, ratingSum, answered, promoters, detractors, late int64 }
 	want := map[string]*sums{}
 	for _, r := range records {
@@ -273,11 +321,11 @@ func TestSatisfactionPerSegment(t *testing.T) {
 			w = &sums{}
 			want[s.Segment] = w
 		}
-		if a := r.LastRating; a != nil && a.At.Before(asOf) {
+		if a := r.LastRating; counted(a) {
 			w.rated++
 			w.ratingSum += int64(a.Value)
 		}
-		if a := r.LastNPS; a != nil && a.At.Before(asOf) {
+		if a := r.LastNPS; counted(a) {
 			w.answered++
 			switch {
 			case a.Value >= 9:
@@ -286,7 +334,7 @@ func TestSatisfactionPerSegment(t *testing.T) {
 				w.detractors++
 			}
 		}
-		if (r.LastRating != nil && !r.LastRating.At.Before(asOf)) || (r.LastNPS != nil && !r.LastNPS.At.Before(asOf)) {
+		if (r.LastRating != nil && !counted(r.LastRating)) || (r.LastNPS != nil && !counted(r.LastNPS)) {
 			w.late++
 		}
 	}
@@ -319,5 +367,217 @@ func TestSatisfactionPerSegment(t *testing.T) {
 	stored, err := runs.Segments(ctx, rec.RunID)
 	if err != nil || !reflect.DeepEqual(stored, rec.Segments) {
 		t.Fatalf("stored reports %+v %v", stored, err)
+	}
+}
+
+// recurrency moves every purchase of records into currency cur, as a shop
+// selling only in cur would have them.
+func recurrency(records []segments.CustomerDays, cur string) []segments.CustomerDays {
+	out := make([]segments.CustomerDays, len(records))
+	for i, r := range records {
+		days := map[string]customers.Amounts{}
+		for d, am := range r.Days {
+			for _, v := range am {
+				if days[d] == nil {
+					days[d] = customers.Amounts{}
+				}
+				days[d][cur] += v
+			}
+		}
+		r.Days = days
+		out[i] = r
+	}
+	return out
+}
+
+// TestUSDOnlyShopSegmentsByDefault: a shop that sells only in USD is
+// scored with the default configuration, which picks USD as the dominant
+// currency; the same shop with GBP configured finds nobody to score.
+func TestUSDOnlyShopSegmentsByDefault(t *testing.T) {
+	ctx := context.Background()
+	records := recurrency(synthetic(1500, 7), "USD")
+	asOf := time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC)
+	c, runs := stores(t, records)
+	rec, err := (&Job{Customers: c, Runs: runs, Config: segments.Config{Segments: 3}}).Run(ctx, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buyers int64
+	for _, r := range records {
+		if len(r.Days) > 0 {
+			buyers++
+		}
+	}
+	if rec.Currency != "USD" || rec.CurrencyChoice != segments.CurrencyDominant || rec.Config.Currency != segments.AutoCurrency ||
+		!reflect.DeepEqual(rec.CurrencyCustomers, map[string]int64{"USD": buyers}) {
+		t.Fatalf("currency %q chosen %q (configured %q), customers per currency %v; want USD, dominant, auto, %d",
+			rec.Currency, rec.CurrencyChoice, rec.Config.Currency, rec.CurrencyCustomers, buyers)
+	}
+	if rec.Customers != buyers || rec.SkippedOtherCurrency != 0 || rec.Written != buyers || rec.Model.BGNBD.R <= 0 {
+		t.Fatalf("scored %d of %d buyers, %d skipped for currency, %d written, BG/NBD %+v", rec.Customers, buyers,
+			rec.SkippedOtherCurrency, rec.Written, rec.Model.BGNBD)
+	}
+	for id, s := range c.Scores() {
+		if s.Currency != "USD" {
+			t.Fatalf("customer %s scored in %q", id, s.Currency)
+		}
+	}
+	stored, err := runs.Run(ctx, rec.RunID)
+	if err != nil || stored.Currency != "USD" || stored.CurrencyChoice != segments.CurrencyDominant {
+		t.Fatalf("stored run: %+v %v", stored, err)
+	}
+
+	c, runs = stores(t, records)
+	_, err = (&Job{Customers: c, Runs: runs, Config: segments.Config{Segments: 3, Currency: "GBP"}}).Run(ctx, asOf)
+	if !errors.Is(err, segments.ErrNoData) {
+		t.Fatalf("GBP configured for a USD shop: %v, want no customers", err)
+	}
+	failed, _ := runs.Run(ctx, RunID(asOf))
+	if failed.Status != "failed" || failed.SkippedOtherCurrency != buyers || failed.CurrencyChoice != segments.CurrencyConfigured ||
+		failed.CurrencyCustomers["USD"] != buyers {
+		t.Fatalf("failed run: %+v", failed)
+	}
+}
+
+// TestMixedShopScoresTheCurrencyMostCustomersBuyIn: in a shop selling in
+// GBP and USD, the default scores the currency with more customers, counts
+// both in the report, and leaves the others out as other-currency; the
+// fanned-out phases choose the same; a configured currency overrides the
+// choice; equal counts go to the first currency alphabetically.
+func TestMixedShopScoresTheCurrencyMostCustomersBuyIn(t *testing.T) {
+	ctx := context.Background()
+	asOf := time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC)
+	base := synthetic(2000, 11)
+	var records []segments.CustomerDays
+	var both string
+	for i, r := range base {
+		cur := "GBP"
+		if i%5 < 3 {
+			cur = "USD" // three customers in five
+		}
+		r = recurrency([]segments.CustomerDays{r}, cur)[0]
+		if both == "" && i%5 == 0 && len(r.Days) > 0 {
+			// One USD customer also bought once in GBP: it counts in both.
+			both = r.CustomerID
+			if r.Days["2011-06-01"] == nil {
+				r.Days["2011-06-01"] = customers.Amounts{}
+			}
+			r.Days["2011-06-01"]["GBP"] = 1234
+		}
+		records = append(records, r)
+	}
+	want := map[string]int64{}
+	var noPurchase int64
+	for _, r := range records {
+		if len(r.Days) == 0 {
+			noPurchase++
+		}
+		seen := map[string]bool{}
+		for _, am := range r.Days {
+			for cur := range am {
+				seen[cur] = true
+			}
+		}
+		for cur := range seen {
+			want[cur]++
+		}
+	}
+	if want["USD"] <= want["GBP"] || want["GBP"] == 0 {
+		t.Fatalf("the data do not make USD dominant: %v", want)
+	}
+	run := func(cfg segments.Config) (segments.Report, map[string]customers.Scores) {
+		t.Helper()
+		c, runs := stores(t, records)
+		rec, err := (&Job{Customers: c, Runs: runs, Config: cfg}).Run(ctx, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec, c.Scores()
+	}
+	rec, scores := run(segments.Config{Segments: 4})
+	if rec.Currency != "USD" || rec.CurrencyChoice != segments.CurrencyDominant || !reflect.DeepEqual(rec.CurrencyCustomers, want) {
+		t.Fatalf("auto: %q %q %v; want USD, dominant, %v", rec.Currency, rec.CurrencyChoice, rec.CurrencyCustomers, want)
+	}
+	scanned := int64(len(records))
+	if rec.Customers != want["USD"] || rec.SkippedOtherCurrency != scanned-noPurchase-want["USD"] || rec.SkippedNoPurchase != noPurchase {
+		t.Fatalf("auto: %d scored, %d other currency, %d no purchase", rec.Customers, rec.SkippedOtherCurrency, rec.SkippedNoPurchase)
+	}
+	if _, ok := scores[both]; !ok || scores[both].Currency != "USD" {
+		t.Fatalf("customer %s who bought in both: %+v", both, scores[both])
+	}
+
+	// Phase by phase, the state machine's way: the same choice and record.
+	c, runs := stores(t, records)
+	j := &Job{Customers: c, Runs: runs, Config: segments.Config{Segments: 5}}
+	plan, err := j.Handle(ctx, Request{Phase: PhasePlan, Input: &Request{AsOf: "2011-12-10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if planned, _ := runs.Run(ctx, plan.RunID); planned.Currency != "" || planned.CurrencyChoice != "" || planned.Config.Currency != segments.AutoCurrency {
+		t.Fatalf("planned run: currency %q chosen %q configured %q", planned.Currency, planned.CurrencyChoice, planned.Config.Currency)
+	}
+	call := func(phase string, seg, iter int) Response {
+		t.Helper()
+		resp, err := j.Handle(ctx, Request{Phase: phase, RunID: plan.RunID, Segment: seg, Iteration: iter})
+		if err != nil {
+			t.Fatalf("%s %d/%d: %v", phase, seg, iter, err)
+		}
+		return resp
+	}
+	for _, s := range plan.Segments {
+		call(PhaseSummarise, s, 0)
+	}
+	st := call(PhaseFit, 0, 0)
+	if fitted, _ := runs.Run(ctx, plan.RunID); fitted.Currency != "USD" || !reflect.DeepEqual(fitted.CurrencyCustomers, want) {
+		t.Fatalf("fitted run: %q %v", fitted.Currency, fitted.CurrencyCustomers)
+	}
+	for !st.Done {
+		for _, s := range st.Segments {
+			call(PhaseAssign, s, st.Iteration)
+		}
+		st = call(PhaseUpdate, 0, 0)
+	}
+	for _, s := range st.Segments {
+		call(PhaseScore, s, 0)
+	}
+	fan := *call(PhaseFinish, 0, 0).Record
+	if !reflect.DeepEqual(comparable(rec), comparable(fan)) {
+		a, _ := json.Marshal(comparable(rec))
+		b, _ := json.Marshal(comparable(fan))
+		t.Fatalf("local and fanned-out runs differ:\n%s\n%s", a, b)
+	}
+	if !reflect.DeepEqual(scores, c.Scores()) {
+		t.Fatal("local and fanned-out runs wrote different scores")
+	}
+
+	// GBP configured: the minority currency, by configuration.
+	gbp, gbpScores := run(segments.Config{Segments: 4, Currency: "GBP"})
+	if gbp.Currency != "GBP" || gbp.CurrencyChoice != segments.CurrencyConfigured || gbp.Config.Currency != "GBP" ||
+		!reflect.DeepEqual(gbp.CurrencyCustomers, want) || gbp.Customers != want["GBP"] {
+		t.Fatalf("GBP configured: %q %q %v, %d scored", gbp.Currency, gbp.CurrencyChoice, gbp.CurrencyCustomers, gbp.Customers)
+	}
+	if gbpScores[both].Currency != "GBP" {
+		t.Fatalf("customer %s who bought in both, GBP run: %+v", both, gbpScores[both])
+	}
+
+	// A tie goes to the first currency alphabetically.
+	tie := &Summary{Currencies: map[string]int64{"USD": 7, "EUR": 7, "GBP": 3}}
+	if cur, choice := tie.Choose(segments.AutoCurrency); cur != "EUR" || choice != segments.CurrencyDominant {
+		t.Errorf("tie: %q %q, want EUR", cur, choice)
+	}
+	if cur, _ := (&Summary{}).Choose(segments.AutoCurrency); cur != "" {
+		t.Errorf("nobody bought: %q", cur)
+	}
+}
+
+// TestUnknownCurrencyIsRefused: a configured currency must be "auto" or an
+// ISO 4217 code.
+func TestUnknownCurrencyIsRefused(t *testing.T) {
+	c, runs := stores(t, synthetic(50, 1))
+	for _, cur := range []string{"gbp", "XYZ", "pounds"} {
+		_, err := (&Job{Customers: c, Runs: runs, Config: segments.Config{Currency: cur}}).Run(context.Background(), time.Now())
+		if !errors.Is(err, segments.ErrInvalid) {
+			t.Errorf("currency %q: %v", cur, err)
+		}
 	}
 }

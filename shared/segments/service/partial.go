@@ -19,6 +19,10 @@ type Partial struct {
 	// Scanned counts customer records read; Customers those scored;
 	// NoPurchase and OtherCurrency those left out, by reason.
 	Scanned, Customers, NoPurchase, OtherCurrency int64
+	// Currencies counts, per currency, the customers with a purchase in it
+	// on or before the as-of date (Summary.Currencies); set on the counts
+	// that reach the run report, nil in a Summary's per-currency partials.
+	Currencies map[string]int64
 	// Recency (days since the last purchase), Frequency (purchase days)
 	// and Monetary (spend in minor units after segments.QuantizeMoney):
 	// value -> customers.
@@ -122,6 +126,12 @@ func (p *Partial) Merge(o *Partial, sampleSize int) {
 	p.Customers += o.Customers
 	p.NoPurchase += o.NoPurchase
 	p.OtherCurrency += o.OtherCurrency
+	for cur, n := range o.Currencies {
+		if p.Currencies == nil {
+			p.Currencies = map[string]int64{}
+		}
+		p.Currencies[cur] += n
+	}
 	for _, pair := range [][2]map[int64]int64{{p.Recency, o.Recency}, {p.Frequency, o.Frequency}, {p.Monetary, o.Monetary}} {
 		for k, v := range pair[1] {
 			pair[0][k] += v
@@ -142,46 +152,153 @@ func (p *Partial) Merge(o *Partial, sampleSize int) {
 	p.Sample = merged
 }
 
-// Summarise is the summarise worker: it derives each customer's model
-// input and folds it into a Partial. It also returns the scored inputs,
-// which the local runner keeps in memory for the later steps.
-func Summarise(records []segments.CustomerDays, plan Plan) (*Partial, []segments.Customer, error) {
+// Summary is the summarise worker's output and the merge step's input:
+// the counts of every customer record read, the customers per currency,
+// and a Partial per currency summarised. Like a Partial it merges exactly
+// and in any order; the zero value is empty.
+//
+// With a configured currency only that currency's Partial is kept. With
+// AutoCurrency the run's currency is the dominant one, which only the
+// merged counts of every worker can tell, so each worker summarises every
+// currency it meets and the merge step keeps the dominant currency's
+// Partial (Choose, Counts). That costs no second read of the table: a
+// customer who buys in one currency (nearly all) is summarised once, as in
+// a run of a configured currency, and only customers who bought in
+// several are summarised once per currency.
+type Summary struct {
+	// Scanned counts customer records read; NoPurchase those without a
+	// purchase in any currency on or before the as-of date.
+	Scanned    int64 `json:"scanned"`
+	NoPurchase int64 `json:"no_purchase"`
+	// Currencies counts, per currency, the customers with a purchase in it
+	// on or before the as-of date; a customer who bought in two currencies
+	// counts in both.
+	Currencies map[string]int64 `json:"currencies"`
+	// Partials summarises the customers of each currency summarised.
+	Partials map[string]*Partial `json:"partials"`
+}
+
+// Merge adds o into s. sampleSize bounds the merged samples.
+func (s *Summary) Merge(o *Summary, sampleSize int) {
+	s.init()
+	s.Scanned += o.Scanned
+	s.NoPurchase += o.NoPurchase
+	for cur, n := range o.Currencies {
+		s.Currencies[cur] += n
+	}
+	for cur, p := range o.Partials {
+		s.partial(cur).Merge(p, sampleSize)
+	}
+}
+
+func (s *Summary) init() {
+	if s.Currencies == nil {
+		s.Currencies, s.Partials = map[string]int64{}, map[string]*Partial{}
+	}
+}
+
+func (s *Summary) partial(cur string) *Partial {
+	p := s.Partials[cur]
+	if p == nil {
+		p = &Partial{}
+		p.init()
+		s.Partials[cur] = p
+	}
+	return p
+}
+
+// Choose picks the currency a run scores from the merged summary: the
+// configured one, or with AutoCurrency the dominant one, the currency with
+// the most customers (of currencies with as many, the first in
+// alphabetical order; "" when nobody bought). choice is
+// segments.CurrencyConfigured or segments.CurrencyDominant.
+func (s *Summary) Choose(configured string) (currency, choice string) {
+	if configured != segments.AutoCurrency {
+		return configured, segments.CurrencyConfigured
+	}
+	var best int64
+	for _, cur := range slices.Sorted(maps.Keys(s.Currencies)) {
+		if n := s.Currencies[cur]; n > best {
+			currency, best = cur, n
+		}
+	}
+	return currency, segments.CurrencyDominant
+}
+
+// Counts is the merged Partial of currency with the run's counts: records
+// scanned, customers scored (those who bought in currency), and those left
+// out for having no purchase or none in currency; with the customers per
+// currency.
+func (s *Summary) Counts(currency string) *Partial {
 	p := &Partial{}
+	if q := s.Partials[currency]; q != nil {
+		*p = *q
+	}
 	p.init()
-	var kept []segments.Customer
+	p.Scanned, p.NoPurchase = s.Scanned, s.NoPurchase
+	p.OtherCurrency = s.Scanned - s.NoPurchase - p.Customers
+	p.Currencies = maps.Clone(s.Currencies)
+	if p.Currencies == nil {
+		p.Currencies = map[string]int64{}
+	}
+	return p
+}
+
+// InCurrency is plan with its currency chosen: the plan the steps after
+// summarise run on, so the scores carry the currency scored.
+func InCurrency(plan Plan, currency string) Plan {
+	plan.Config.Currency = currency
+	return plan
+}
+
+// Summarise is the summarise worker: it derives each customer's model
+// input in every currency the customer bought in on or before the as-of
+// date, counts the customers per currency, and folds the inputs of the
+// currencies summarised (plan's currency, or every currency with
+// AutoCurrency) into the Summary. It also returns those inputs per
+// currency, which the local runner keeps in memory for the later steps.
+func Summarise(records []segments.CustomerDays, plan Plan) (*Summary, map[string][]segments.Customer, error) {
+	s := &Summary{}
+	s.init()
+	cur := plan.Config.Currency
+	auto := cur == segments.AutoCurrency
+	kept := map[string][]segments.Customer{}
 	for _, r := range records {
-		c, out, err := Derive(r, plan.AsOf, plan.Config.Currency)
+		all, err := deriveEach(r, plan.AsOf)
 		if err != nil {
 			return nil, nil, err
 		}
-		p.Scanned++
-		switch out {
-		case NoPurchase:
-			p.NoPurchase++
-			continue
-		case OtherCurrency:
-			p.OtherCurrency++
+		s.Scanned++
+		if len(all) == 0 {
+			s.NoPurchase++
 			continue
 		}
-		p.Add(c, plan.Config.SampleSize)
-		kept = append(kept, c)
+		for _, d := range all {
+			s.Currencies[d.currency]++
+			if !auto && d.currency != cur {
+				continue
+			}
+			s.partial(d.currency).Add(d.customer, plan.Config.SampleSize)
+			kept[d.currency] = append(kept[d.currency], d.customer)
+		}
 	}
-	return p, kept, nil
+	return s, kept, nil
 }
 
 // partialWire is the JSON form of a Partial: maps with struct keys become
 // sorted rows, so equal partials encode to equal bytes.
 type partialWire struct {
-	Scanned       int64      `json:"scanned"`
-	Customers     int64      `json:"customers"`
-	NoPurchase    int64      `json:"no_purchase"`
-	OtherCurrency int64      `json:"other_currency"`
-	Recency       [][2]int64 `json:"recency"`
-	Frequency     [][2]int64 `json:"frequency"`
-	Monetary      [][2]int64 `json:"monetary"`
-	Purchases     [][4]int64 `json:"purchases"`
-	Spend         [][3]int64 `json:"spend"`
-	Sample        []Sampled  `json:"sample"`
+	Scanned       int64            `json:"scanned"`
+	Customers     int64            `json:"customers"`
+	NoPurchase    int64            `json:"no_purchase"`
+	OtherCurrency int64            `json:"other_currency"`
+	Currencies    map[string]int64 `json:"currencies,omitempty"`
+	Recency       [][2]int64       `json:"recency"`
+	Frequency     [][2]int64       `json:"frequency"`
+	Monetary      [][2]int64       `json:"monetary"`
+	Purchases     [][4]int64       `json:"purchases"`
+	Spend         [][3]int64       `json:"spend"`
+	Sample        []Sampled        `json:"sample"`
 }
 
 func histRows(h map[int64]int64) [][2]int64 {
@@ -194,7 +311,7 @@ func histRows(h map[int64]int64) [][2]int64 {
 
 // MarshalJSON encodes p deterministically.
 func (p *Partial) MarshalJSON() ([]byte, error) {
-	w := partialWire{Scanned: p.Scanned, Customers: p.Customers, NoPurchase: p.NoPurchase, OtherCurrency: p.OtherCurrency,
+	w := partialWire{Scanned: p.Scanned, Customers: p.Customers, NoPurchase: p.NoPurchase, OtherCurrency: p.OtherCurrency, Currencies: p.Currencies,
 		Recency: histRows(p.Recency), Frequency: histRows(p.Frequency), Monetary: histRows(p.Monetary), Sample: p.Sample}
 	for k, n := range p.Purchases {
 		w.Purchases = append(w.Purchases, [4]int64{int64(k.X), int64(k.TX), int64(k.T), n})
@@ -213,7 +330,8 @@ func (p *Partial) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*p = Partial{Scanned: w.Scanned, Customers: w.Customers, NoPurchase: w.NoPurchase, OtherCurrency: w.OtherCurrency, Sample: w.Sample}
+	*p = Partial{Scanned: w.Scanned, Customers: w.Customers, NoPurchase: w.NoPurchase, OtherCurrency: w.OtherCurrency,
+		Currencies: w.Currencies, Sample: w.Sample}
 	p.init()
 	for _, pair := range []struct {
 		dst  map[int64]int64

@@ -10,15 +10,17 @@ import (
 
 // Request is one invocation of the score function. With no phase it is
 // a whole run on the local runner: the nightly EventBridge schedule (which
-// sets Time) or a direct invoke such as {"as_of": "2011-12-10T00:00:00Z"}
-// for backfills and re-runs. With a phase it is one state of the fanned-out
+// sets Time) or a direct invoke such as {"as_of": "2011-12-09"} for
+// backfills and re-runs. With a phase it is one state of the fanned-out
 // run that the Step Functions state machine drives (docs/segmentation.md).
 type Request struct {
 	Phase string `json:"phase,omitempty"`
 	// AsOf is the run date (RFC 3339 or YYYY-MM-DD); only its UTC day
-	// matters. Without it the run is as of Time, then as of now.
+	// matters, and purchases on that day count (AsOfDate).
 	AsOf string `json:"as_of,omitempty"`
-	// Time is the time of an EventBridge scheduled event.
+	// Time is the time of an EventBridge scheduled event. Without AsOf the
+	// run is as of the day before Time's UTC day, or without either as of
+	// yesterday: the last whole day, as the nightly schedule runs.
 	Time string `json:"time,omitempty"`
 	// RunID, Segment and Iteration address a fanned-out step.
 	RunID     string `json:"run_id,omitempty"`
@@ -52,18 +54,23 @@ const (
 )
 
 // state is what the merge steps of a fanned-out run keep between
-// invocations: the model and the merged counts.
+// invocations: the model (whose plan carries the currency chosen), the
+// merged counts and how the currency was chosen.
 type state struct {
-	Model     *Model   `json:"model"`
-	Counts    *Partial `json:"counts"`
-	StartedAt string   `json:"started_at"`
+	Model          *Model   `json:"model"`
+	Counts         *Partial `json:"counts"`
+	CurrencyChoice string   `json:"currency_choice"`
+	StartedAt      string   `json:"started_at"`
 }
 
-// asOf picks the run date of a request.
+// asOf picks the run date of a request: as_of when given; otherwise the
+// day before the scheduled event's time, or before now, because a run
+// started by the schedule just after midnight scores the day that has just
+// ended, never the one that has just begun.
 func (j *Job) asOf(r *Request) (time.Time, error) {
 	switch {
 	case r == nil:
-		return AsOfDate(j.now()), nil
+		return Yesterday(j.now()), nil
 	case r.AsOf != "":
 		return ParseAsOf(r.AsOf)
 	case r.Time != "":
@@ -71,9 +78,9 @@ func (j *Job) asOf(r *Request) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, badRequest("time %q is not RFC 3339", r.Time)
 		}
-		return AsOfDate(t), nil
+		return Yesterday(t), nil
 	}
-	return AsOfDate(j.now()), nil
+	return Yesterday(j.now()), nil
 }
 
 // Handle serves one invocation.
@@ -105,7 +112,7 @@ func (j *Job) Handle(ctx context.Context, r Request) (Response, error) {
 		if err != nil {
 			return Response{}, err
 		}
-		return j.respond(plan, nil), j.putBlob(ctx, plan.RunID, fmt.Sprintf("summary/%04d", r.Segment), w.partial)
+		return j.respond(plan, nil), j.putBlob(ctx, plan.RunID, fmt.Sprintf("summary/%04d", r.Segment), w.summary)
 	case PhaseFit:
 		return j.fit(ctx, plan)
 	case PhaseAssign:
@@ -116,7 +123,7 @@ func (j *Job) Handle(ctx context.Context, r Request) (Response, error) {
 		if st.Model.Iteration != r.Iteration || st.Model.Done {
 			return Response{}, badRequest("assign iteration %d, but the run is at iteration %d (done %v)", r.Iteration, st.Model.Iteration, st.Model.Done)
 		}
-		w, err := j.scan(ctx, plan, r.Segment)
+		w, err := j.scan(ctx, st.Model.Plan, r.Segment)
 		if err != nil {
 			return Response{}, err
 		}
@@ -131,7 +138,7 @@ func (j *Job) Handle(ctx context.Context, r Request) (Response, error) {
 		if !st.Model.Done {
 			return Response{}, badRequest("score before k-means finished")
 		}
-		w, err := j.scan(ctx, plan, r.Segment)
+		w, err := j.scan(ctx, st.Model.Plan, r.Segment)
 		if err != nil {
 			return Response{}, err
 		}
@@ -154,7 +161,7 @@ func (j *Job) Handle(ctx context.Context, r Request) (Response, error) {
 			tally.Merge(&t)
 		}
 		start, _ := time.Parse(time.RFC3339, st.StartedAt)
-		rec, err := j.finish(ctx, st.Model, st.Counts, tally, "fanout", start)
+		rec, err := j.finish(ctx, st.Model, st.Counts, tally, st.CurrencyChoice, "fanout", start)
 		if err != nil {
 			return Response{}, err
 		}
@@ -182,7 +189,7 @@ func (j *Job) planOf(runID string) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	return NewPlan(asOf, j.Config)
+	return j.newPlan(asOf)
 }
 
 func (j *Job) respond(plan Plan, m *Model) Response {
@@ -202,12 +209,13 @@ func (j *Job) plan(ctx context.Context, in *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	plan, err := NewPlan(asOf, j.Config)
+	plan, err := j.newPlan(asOf)
 	if err != nil {
 		return Response{}, err
 	}
-	rec := segments.Report{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly), Currency: plan.Config.Currency,
+	rec := segments.Report{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly),
 		Status: "running", Phase: "planned", Mode: "fanout", Config: plan.Config, StartedAt: j.now().UTC().Format(time.RFC3339)}
+	rec.Currency, rec.CurrencyChoice = planCurrency(plan)
 	if err := j.Runs.SaveRun(ctx, rec); err != nil {
 		return Response{}, err
 	}
@@ -215,25 +223,29 @@ func (j *Job) plan(ctx context.Context, in *Request) (Response, error) {
 }
 
 func (j *Job) fit(ctx context.Context, plan Plan) (Response, error) {
-	merged := &Partial{}
+	merged := &Summary{}
 	for seg := range plan.Config.Segments {
-		var p Partial
-		if err := j.getBlob(ctx, plan.RunID, fmt.Sprintf("summary/%04d", seg), &p); err != nil {
+		var s Summary
+		if err := j.getBlob(ctx, plan.RunID, fmt.Sprintf("summary/%04d", seg), &s); err != nil {
 			return Response{}, err
 		}
-		merged.Merge(&p, plan.Config.SampleSize)
+		merged.Merge(&s, plan.Config.SampleSize)
 	}
-	m, err := Fit(merged, plan)
+	cur, choice := merged.Choose(plan.Config.Currency)
+	all := merged.Counts(cur)
+	m, err := Fit(all, InCurrency(plan, cur))
 	if err != nil {
 		return Response{}, err
 	}
 	j.logSpendIssue(ctx, m)
-	counts := &Partial{Scanned: merged.Scanned, Customers: merged.Customers, NoPurchase: merged.NoPurchase, OtherCurrency: merged.OtherCurrency}
-	st := state{Model: m, Counts: counts, StartedAt: j.now().UTC().Format(time.RFC3339)}
+	counts := &Partial{Scanned: all.Scanned, Customers: all.Customers, NoPurchase: all.NoPurchase, OtherCurrency: all.OtherCurrency,
+		Currencies: all.Currencies}
+	st := state{Model: m, Counts: counts, CurrencyChoice: choice, StartedAt: j.now().UTC().Format(time.RFC3339)}
 	if err := j.putBlob(ctx, plan.RunID, "state", st); err != nil {
 		return Response{}, err
 	}
-	rec := segments.Report{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly), Currency: plan.Config.Currency,
+	rec := segments.Report{RunID: plan.RunID, AsOf: plan.AsOf.Format(time.DateOnly), Currency: cur,
+		CurrencyChoice: choice, CurrencyCustomers: counts.Currencies,
 		Status: "running", Phase: "fitted", Mode: "fanout", Config: plan.Config, Scanned: counts.Scanned,
 		Customers: counts.Customers, SkippedNoPurchase: counts.NoPurchase, SkippedOtherCurrency: counts.OtherCurrency}
 	if err := j.Runs.SaveRun(ctx, rec); err != nil {

@@ -14,12 +14,13 @@ import (
 
 // Synthetic draws n customers' purchase days from the BG/NBD and
 // Gamma-Gamma generative processes with the published CDNOW parameters
-// (in days), first purchases spread over the year before asOf. One customer
-// in 50 never buys and one in 37 buys in EUR, so every outcome of Derive
-// occurs. One customer in 3 has a latest rating and one in 4 a latest NPS
-// answer, a few of them given after asOf; they take no random draw, so the
-// purchase days are those of a seed whatever the answers. Deterministic
-// for a seed; for tests and benchmarks.
+// (in days), purchases spread over the year before asOf (none on asOf
+// itself). One customer in 50 never buys and one in 37 buys in EUR, so
+// every outcome of Derive occurs. One customer in 3 has a latest rating
+// and one in 4 a latest NPS answer, a few of them given after the as-of
+// day; they take no random draw, so the purchase days are those of a seed
+// whatever the answers. Deterministic for a seed; for tests and
+// benchmarks.
 func Synthetic(n int, seed uint64, asOf time.Time) []segments.CustomerDays {
 	src := rand.NewPCG(seed, 0x5E6)
 	rng := rand.New(src)
@@ -34,7 +35,7 @@ func Synthetic(n int, seed uint64, asOf time.Time) []segments.CustomerDays {
 		c := segments.CustomerDays{CustomerID: fmt.Sprintf("s%07d", i), Days: map[string]customers.Amounts{}}
 		at := end.AddDate(0, 0, -(i%30 + 1))
 		if i%41 == 40 {
-			at = end.Add(time.Hour) // after the as-of date: not counted
+			at = end.AddDate(0, 0, 1).Add(time.Hour) // the day after the as-of date: not counted
 		}
 		if i%3 == 0 {
 			c.LastRating = &customers.Answer{Value: (i*7)%5 + 1, At: at, EventID: fmt.Sprintf("r%07d", i)}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestNightlyRunsAsOfTheLastDay: after a replay whose last event is on
+// 2011-12-09, training runs as of the end of that day (a time) and
+// segmentation as of that day (a date whose purchases count).
+func TestNightlyRunsAsOfTheLastDay(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fn := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/2015-03-31/functions/"), "/invocations")
+		mu.Lock()
+		got = append(got, fn+" "+string(b))
+		mu.Unlock()
+		io.WriteString(w, `{"run_id":"x"}`)
+	}))
+	defer srv.Close()
+	last := time.Date(2011, 12, 9, 20, 1, 0, 0, time.UTC)
+	if err := runNightly(context.Background(), srv.URL, last); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`TrainFunction {"as_of":"2011-12-10T00:00:00Z"}`,
+		`ScoreFunction {"as_of":"2011-12-09"}`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("invocations %q, want %q", got, want)
+	}
+}

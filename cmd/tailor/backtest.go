@@ -16,8 +16,8 @@ import (
 
 	"tailor/shared/local/dataset"
 	"tailor/shared/segments"
-	"tailor/shared/segments/backtest"
 	"tailor/shared/segments/clv"
+	"tailor/shared/segments/holdout"
 )
 
 func init() {
@@ -30,12 +30,12 @@ func runBacktest(ctx context.Context, args []string) error {
 
 // backtestOutput is the --json output.
 type backtestOutput struct {
-	CalibrationEnd string              `json:"calibration_end"`
-	HoldoutEnd     string              `json:"holdout_end"`
-	TimeUnit       segments.TimeUnit   `json:"time_unit"`
-	Selection      *backtest.Selection `json:"selection,omitempty"`
-	GammaGamma     clv.GammaGamma      `json:"gamma_gamma"`
-	Reports        []backtest.Report   `json:"reports"`
+	CalibrationEnd string             `json:"calibration_end"`
+	HoldoutEnd     string             `json:"holdout_end"`
+	TimeUnit       segments.TimeUnit  `json:"time_unit"`
+	Selection      *holdout.Selection `json:"selection,omitempty"`
+	GammaGamma     clv.GammaGamma     `json:"gamma_gamma"`
+	Reports        []holdout.Report   `json:"reports"`
 }
 
 // backtestMain is the command without the process around it, so a test can
@@ -99,7 +99,7 @@ func backtestMain(ctx context.Context, args []string, stdout io.Writer) error {
 			hs = (d - first) / 2
 		}
 		inner := backtestCustomers(txs, d-hs, d, u)
-		sel, err := backtest.Select(inner, churnModels(), fitterAt(txs, d-hs, hs, u), float64(hs)/u.Days())
+		sel, err := holdout.Select(inner, churnModels(), fitterAt(txs, d-hs, hs, u), float64(hs)/u.Days())
 		if err != nil {
 			return fmt.Errorf("select a model: %w", err)
 		}
@@ -117,7 +117,7 @@ func backtestMain(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("fit %s: %w", name, err)
 		}
-		r, err := backtest.Run(customers, m, gg, horizon)
+		r, err := holdout.Run(customers, m, gg, horizon)
 		if err != nil {
 			return err
 		}
@@ -161,8 +161,8 @@ var logitWindows dataset.Date = 3
 // end. The churn logit is trained on the histories as of end − h with
 // what each customer did in (end − h, end] as the outcome, and takes its
 // expected purchases from BG/NBD fitted as of end.
-func fitterAt(txs []dataset.Transaction, end, h dataset.Date, u segments.TimeUnit) backtest.Fitter {
-	return func(name string) (backtest.Model, error) {
+func fitterAt(txs []dataset.Transaction, end, h dataset.Date, u segments.TimeUnit) holdout.Fitter {
+	return func(name string) (holdout.Model, error) {
 		if name != clv.ModelLogit {
 			return fitPurchaseModel(name, txs, end, u)
 		}
@@ -181,12 +181,12 @@ func fitterAt(txs []dataset.Transaction, end, h dataset.Date, u segments.TimeUni
 		if err != nil {
 			return nil, err
 		}
-		return backtest.Hybrid{Label: clv.ModelLogit, Churn: logit, Counts: counts}, nil
+		return holdout.Hybrid{Label: clv.ModelLogit, Churn: logit, Counts: counts}, nil
 	}
 }
 
 // fitPurchaseModel fits the named purchase model on the histories as of end.
-func fitPurchaseModel(name string, txs []dataset.Transaction, end dataset.Date, u segments.TimeUnit) (backtest.Model, error) {
+func fitPurchaseModel(name string, txs []dataset.Transaction, end dataset.Date, u segments.TimeUnit) (holdout.Model, error) {
 	var s clv.Summary
 	for _, c := range dataset.Summarize(txs, end) {
 		if err := s.Add(clv.Customer{X: c.Repeat, TX: float64(c.RecencyDays) / u.Days(), T: float64(c.AgeDays) / u.Days()}); err != nil {
@@ -198,7 +198,7 @@ func fitPurchaseModel(name string, txs []dataset.Transaction, end dataset.Date, 
 }
 
 // fitSpend fits Gamma-Gamma on the calibration repeat buyers.
-func fitSpend(cs []backtest.Customer) (clv.GammaGamma, error) {
+func fitSpend(cs []holdout.Customer) (clv.GammaGamma, error) {
 	var s clv.SpendSummary
 	for _, c := range cs {
 		if _, err := s.Add(c.Cal.X, c.MeanRepeatSpend); err != nil {
@@ -215,7 +215,7 @@ func fitSpend(cs []backtest.Customer) (clv.GammaGamma, error) {
 // backtestCustomers summarises transactions as of calibration end d (its
 // purchases included) and counts each customer's purchase days and spend
 // in (d, e]. Customers whose first purchase is after d are not in it.
-func backtestCustomers(txs []dataset.Transaction, d, e dataset.Date, u segments.TimeUnit) []backtest.Customer {
+func backtestCustomers(txs []dataset.Transaction, d, e dataset.Date, u segments.TimeUnit) []holdout.Customer {
 	type day struct {
 		id string
 		d  dataset.Date
@@ -248,10 +248,10 @@ func backtestCustomers(txs []dataset.Transaction, d, e dataset.Date, u segments.
 		spent[k.id] += v
 	}
 	sums := dataset.Summarize(txs, d)
-	out := make([]backtest.Customer, len(sums))
+	out := make([]holdout.Customer, len(sums))
 	for i, s := range sums {
 		cal := clv.Customer{X: s.Repeat, TX: float64(s.RecencyDays) / u.Days(), T: float64(s.AgeDays) / u.Days()}
-		out[i] = backtest.Customer{ID: s.CustomerID, Cal: cal,
+		out[i] = holdout.Customer{ID: s.CustomerID, Cal: cal,
 			Features: clv.ChurnFeatures{Customer: cal, Recent: recent[s.CustomerID], Earlier: earlier[s.CustomerID],
 				MeanSpend: float64(s.TotalSpend) / float64(s.PurchaseDays) / 100},
 			MeanRepeatSpend:  s.MeanRepeatSpend() / 100,
@@ -347,7 +347,7 @@ func printBacktest(w io.Writer, out backtestOutput, customers int) error {
 	return nil
 }
 
-func printDeciles(w io.Writer, tw *tabwriter.Writer, what string, ds []backtest.Decile, f string) {
+func printDeciles(w io.Writer, tw *tabwriter.Writer, what string, ds []holdout.Decile, f string) {
 	fmt.Fprintf(tw, "decile of %s\tcustomers\tpredicted\tactual\t\n", what)
 	for _, d := range ds {
 		fmt.Fprintf(tw, "%d\t%d\t"+f+"\t"+f+"\t\n", d.Decile, d.Customers, d.Predicted, d.Actual)

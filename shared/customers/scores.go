@@ -23,15 +23,21 @@ type Scores struct {
 	Segment string `json:"segment" dynamodbav:"segment"`
 	// Cluster is the behavioural cluster, 0..k-1, of the run's k-means.
 	Cluster int `json:"cluster" dynamodbav:"cluster"`
-	// PAlive is the BG/NBD probability that the customer is still active.
+	// PAlive is the purchase model's probability that the customer is
+	// still active.
 	PAlive float64 `json:"p_alive" dynamodbav:"p_alive"`
-	// ExpectedPurchases30d and 90d are BG/NBD expected purchase days in the
-	// next 30 and 90 days.
+	// ChurnProbability is the probability of no purchase in the run's
+	// churn horizon (90 days by default) given the history: what ChurnRisk
+	// bands.
+	ChurnProbability float64 `json:"churn_probability" dynamodbav:"p_churn"`
+	// ExpectedPurchases30d and 90d are the purchase model's expected
+	// purchase days in the next 30 and 90 days.
 	ExpectedPurchases30d float64 `json:"expected_purchases_30d" dynamodbav:"exp_30d"`
 	ExpectedPurchases90d float64 `json:"expected_purchases_90d" dynamodbav:"exp_90d"`
 	// CLV12mMinor is the discounted 12-month lifetime value in minor units
 	// of Currency, rounded to the nearest unit.
 	CLV12mMinor int64 `json:"clv_12m_minor" dynamodbav:"clv_12m"`
-	// ChurnRisk is the band of PAlive: low, medium, high or very_high.
+	// ChurnRisk is the band of ChurnProbability: low (< 0.25), medium
+	// (< 0.5), high (< 0.75) or very_high.
 	ChurnRisk string `json:"churn_risk" dynamodbav:"churn_risk"`
 }

@@ -39,6 +39,12 @@ type Config struct {
 	// Segments is the number of parallel scan segments, i.e. workers
 	// (default 8).
 	Segments int `json:"segments"`
+	// PurchaseModel is "auto" (the default: each run chooses among the
+	// purchase models by SelectPurchaseModel) or a clv.ModelNames() name.
+	PurchaseModel string `json:"purchase_model"`
+	// ChurnHorizonDays is N of the churn probability P(no purchase in the
+	// next N days), and the horizon of the model selection (default 90).
+	ChurnHorizonDays int `json:"churn_horizon_days"`
 }
 
 // AutoCurrency is the Config.Currency that has each run score its
@@ -63,6 +69,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Unit == "" {
 		c.Unit = Week
+	}
+	if c.PurchaseModel == "" {
+		c.PurchaseModel = AutoModel
+	}
+	if c.ChurnHorizonDays == 0 {
+		c.ChurnHorizonDays = clv.ChurnHorizonDays
 	}
 	if c.MinorPerUnit == 0 {
 		c.MinorPerUnit = 100

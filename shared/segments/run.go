@@ -7,6 +7,7 @@ import (
 
 	"tailor/shared/events"
 	"tailor/shared/segments/clv"
+	"tailor/shared/segments/holdout"
 )
 
 // TimeUnit is the unit the purchase models measure time in.
@@ -104,6 +105,13 @@ type RunRecord struct {
 	Clusters   ClusterRecord    `json:"clusters"`
 	CLV        CLVRecord        `json:"clv"`
 	ChurnRisk  map[string]int   `json:"churn_risk"`
+	// ChurnHorizonDays is N of the churn probability P(no purchase in the
+	// next N days) that ChurnRisk bands.
+	ChurnHorizonDays int `json:"churn_horizon_days"`
+	// PurchaseModel is the model the scores use, and ModelSelection how
+	// it was chosen (absent when configured).
+	PurchaseModel  *PurchaseModelRecord `json:"purchase_model,omitempty"`
+	ModelSelection *holdout.Selection   `json:"model_selection,omitempty"`
 }
 
 // BGNBDRecord is the fitted BG/NBD model; Alpha is in TimeUnit.
@@ -165,6 +173,8 @@ type Score struct {
 	Segment    Segment  `json:"segment"`
 	Cluster    int      `json:"cluster"`
 	PAlive     float64  `json:"p_alive"`
+	// ChurnProbability is P(no purchase in the next clv.ChurnHorizonDays).
+	ChurnProbability float64 `json:"churn_probability"`
 	// ExpectedPurchases is over the next 12 months.
 	ExpectedPurchases float64       `json:"expected_purchases_12m"`
 	ExpectedSpend     float64       `json:"expected_spend"`
@@ -248,6 +258,7 @@ func Run(customers []Customer, opts RunOptions) (RunRecord, []Score, error) {
 	scores := make([]Score, len(customers))
 	values := make([]float64, len(customers))
 	rec.ChurnRisk = map[string]int{}
+	rec.ChurnHorizonDays = clv.ChurnHorizonDays
 	for i, c := range customers {
 		bc := c.bgnbd(unitDays)
 		s := Score{CustomerID: c.CustomerID, RFM: rfm.Scores[i], Segment: rfm.Segments[i], Cluster: clusters.assign[i]}
@@ -267,7 +278,10 @@ func Run(customers []Customer, opts RunOptions) (RunRecord, []Score, error) {
 				return RunRecord{}, nil, fmt.Errorf("segment run: customer %s: %w", c.CustomerID, err)
 			}
 		}
-		s.ChurnRisk = clv.ChurnBand(s.PAlive)
+		if s.ChurnProbability, err = m.PNoPurchase(bc, clv.ChurnHorizonDays/unitDays); err != nil {
+			return RunRecord{}, nil, fmt.Errorf("segment run: customer %s: %w", c.CustomerID, err)
+		}
+		s.ChurnRisk = clv.ChurnBand(s.ChurnProbability)
 		rec.ChurnRisk[string(s.ChurnRisk)]++
 		scores[i] = s
 		values[i] = s.CLV

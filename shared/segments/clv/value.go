@@ -41,10 +41,10 @@ func (o ValueOptions) validate() (ValueOptions, error) {
 // LifetimeValue returns the discounted value of the customer's expected
 // purchases over the horizon, in the currency unit of spend: for each month
 // m, the purchases expected in that month, E[Y(m)] - E[Y(m-1)] from the
-// BG/NBD model, times spend (normally GammaGamma.ExpectedSpend), divided by
-// (1+rate)^m. It is a margin-free revenue figure; multiply by a margin for
-// profit.
-func LifetimeValue(m BGNBD, c Customer, spend float64, opts ValueOptions) (float64, error) {
+// purchase model, times spend (normally GammaGamma.ExpectedSpend), divided
+// by (1+rate)^m. It is a margin-free revenue figure; multiply by a margin
+// for profit.
+func LifetimeValue(m PurchaseModel, c Customer, spend float64, opts ValueOptions) (float64, error) {
 	opts, err := opts.validate()
 	if err != nil {
 		return 0, err
@@ -52,15 +52,12 @@ func LifetimeValue(m BGNBD, c Customer, spend float64, opts ValueOptions) (float
 	if !(spend >= 0) || math.IsInf(spend, 0) {
 		return 0, fmt.Errorf("%w: spend %v", ErrInvalid, spend)
 	}
-	if err := m.Validate(); err != nil {
-		return 0, err
-	}
 	if err := c.Validate(); err != nil {
 		return 0, err
 	}
 	var value, prev float64
 	for month := 1; month <= opts.Months; month++ {
-		cum, err := m.conditional(c, float64(month)*opts.UnitsPerMonth)
+		cum, err := m.ExpectedPurchases(c, float64(month)*opts.UnitsPerMonth)
 		if err != nil {
 			return 0, fmt.Errorf("lifetime value month %d: %w", month, err)
 		}
@@ -72,19 +69,20 @@ func LifetimeValue(m BGNBD, c Customer, spend float64, opts ValueOptions) (float
 	return value, nil
 }
 
-// ChurnRisk is a band of P(alive) for campaign targeting.
+// ChurnRisk is a band of the churn probability, P(no purchase in the next
+// ChurnHorizonDays | history), for campaign targeting.
 type ChurnRisk string
 
-// The churn-risk bands, from P(alive):
+// The churn-risk bands, from the churn probability P:
 //
-//	low       P >= 0.80
-//	medium    0.50 <= P < 0.80
-//	high      0.20 <= P < 0.50
-//	very_high P < 0.20
+//	low       P < 0.25
+//	medium    0.25 <= P < 0.50
+//	high      0.50 <= P < 0.75
+//	very_high P >= 0.75
 //
-// The 0.5 boundary is the natural "more likely gone than not"; 0.8 and 0.2
-// split the confident ends so that a win-back campaign can target high
-// without spending on customers who are almost certainly gone.
+// The 0.5 boundary is the natural "more likely to lapse than not"; 0.25
+// and 0.75 split the confident ends so that a win-back campaign can target
+// high without spending on customers who are almost certainly gone.
 const (
 	ChurnLow      ChurnRisk = "low"
 	ChurnMedium   ChurnRisk = "medium"
@@ -92,14 +90,14 @@ const (
 	ChurnVeryHigh ChurnRisk = "very_high"
 )
 
-// ChurnBand returns the churn-risk band of a probability of being alive.
-func ChurnBand(pAlive float64) ChurnRisk {
+// ChurnBand returns the churn-risk band of a churn probability.
+func ChurnBand(pChurn float64) ChurnRisk {
 	switch {
-	case pAlive >= 0.8:
+	case pChurn < 0.25:
 		return ChurnLow
-	case pAlive >= 0.5:
+	case pChurn < 0.5:
 		return ChurnMedium
-	case pAlive >= 0.2:
+	case pChurn < 0.75:
 		return ChurnHigh
 	}
 	return ChurnVeryHigh

@@ -49,8 +49,8 @@ func TestChurnBand(t *testing.T) {
 		p    float64
 		want ChurnRisk
 	}{
-		{1, ChurnLow}, {0.8, ChurnLow}, {0.79, ChurnMedium}, {0.5, ChurnMedium},
-		{0.49, ChurnHigh}, {0.2, ChurnHigh}, {0.19, ChurnVeryHigh}, {0, ChurnVeryHigh},
+		{0, ChurnLow}, {0.2499, ChurnLow}, {0.25, ChurnMedium}, {0.4999, ChurnMedium},
+		{0.5, ChurnHigh}, {0.7499, ChurnHigh}, {0.75, ChurnVeryHigh}, {1, ChurnVeryHigh},
 	}
 	for _, tt := range tests {
 		if got := ChurnBand(tt.p); got != tt.want {

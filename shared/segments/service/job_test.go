@@ -17,6 +17,7 @@ import (
 	"tailor/shared/platform/errs"
 	"tailor/shared/segments"
 	"tailor/shared/segments/clv"
+	"tailor/shared/segments/holdout"
 	"tailor/shared/segments/memory"
 )
 
@@ -579,5 +580,81 @@ func TestUnknownCurrencyIsRefused(t *testing.T) {
 		if !errors.Is(err, segments.ErrInvalid) {
 			t.Errorf("currency %q: %v", cur, err)
 		}
+	}
+}
+
+// TestModelChosenByEvidence: by default a run fits BG/NBD and MBG/NBD on
+// the customers as of the run date minus the churn horizon, scores each by
+// the Brier score of its churn probability on what they did since, and
+// scores the base with the lower; the record says which and why. Every
+// churn probability is the chosen model's P(no purchase in 90 days), and
+// its band follows it. A configured model is used as it is.
+func TestModelChosenByEvidence(t *testing.T) {
+	ctx := context.Background()
+	records := synthetic(3000, 11)
+	asOf := time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC)
+	c, runs := stores(t, records)
+	rec, err := (&Job{Customers: c, Runs: runs, Config: segments.Config{Segments: 2}}).Run(ctx, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := rec.Model.ModelSelection
+	if sel == nil || len(sel.Candidates) != 2 || sel.Rule != holdout.SelectionRule || rec.Model.PurchaseModel == nil ||
+		rec.Model.PurchaseModel.Name != sel.Model || rec.Model.ChurnHorizonDays != 90 {
+		t.Fatalf("selection %+v, model %+v", sel, rec.Model.PurchaseModel)
+	}
+	best := sel.Candidates[0]
+	for _, cand := range sel.Candidates {
+		if cand.Err != "" || !(cand.Brier > 0 && cand.Brier < 0.25) {
+			t.Fatalf("candidate %+v", cand)
+		}
+		if cand.Brier < best.Brier {
+			best = cand
+		}
+	}
+	if sel.Model != best.Model {
+		t.Fatalf("chose %s; %s has the lower Brier score", sel.Model, best.Model)
+	}
+	// The base exercises the selection: some customers bought before the
+	// run date minus 90 days, some of them again since and some not.
+	inner := asOf.AddDate(0, 0, -90)
+	var want, none float64
+	for _, r := range records {
+		before, _, _ := Derive(r, inner, "GBP")
+		now, outcome, _ := Derive(r, asOf, "GBP")
+		if outcome != Scored || before.PurchaseDays == 0 {
+			continue
+		}
+		want++
+		if before.PurchaseDays == now.PurchaseDays {
+			none++
+		}
+	}
+	if _, err := rec.Model.PurchaseModel.Model(); err != nil {
+		t.Fatal(err)
+	}
+	if want == 0 || none == 0 || none == want {
+		t.Fatalf("%v inner customers, %v without a purchase since: the synthetic base does not exercise the selection", want, none)
+	}
+	churned := 0
+	for id, s := range c.Scores() {
+		if s.ChurnProbability < 0 || s.ChurnProbability > 1 || s.ChurnRisk != string(clv.ChurnBand(s.ChurnProbability)) {
+			t.Fatalf("customer %s: %+v", id, s)
+		}
+		if s.ChurnProbability >= 0.5 {
+			churned++
+		}
+	}
+	if churned == 0 {
+		t.Error("no customer is more likely to lapse than not")
+	}
+
+	c2, runs2 := stores(t, records)
+	fixed, err := (&Job{Customers: c2, Runs: runs2, Config: segments.Config{Segments: 2, PurchaseModel: clv.ModelParetoNBD}}).Run(ctx, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fixed.Model.ModelSelection != nil || fixed.Model.PurchaseModel.Name != clv.ModelParetoNBD {
+		t.Fatalf("configured Pareto/NBD: %+v %+v", fixed.Model.ModelSelection, fixed.Model.PurchaseModel)
 	}
 }

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -10,6 +11,7 @@ import (
 
 	"tailor/shared/segments"
 	"tailor/shared/segments/clv"
+	"tailor/shared/segments/holdout"
 )
 
 // Plan is one run: its id, date and configuration.
@@ -46,12 +48,17 @@ type Model struct {
 	Cuts      segments.RFMCuts `json:"cuts"`
 	// Mean and Std standardise the clustering features (log1p of recency
 	// days, frequency and quantised monetary).
-	Mean       []float64                 `json:"feature_mean"`
-	Std        []float64                 `json:"feature_std"`
-	BGNBD      clv.BGNBD                 `json:"bgnbd"`
-	BGNBDFit   segments.BGNBDRecord      `json:"bgnbd_fit"`
-	GammaGamma clv.GammaGamma            `json:"gamma_gamma"`
-	SpendFit   segments.GammaGammaRecord `json:"gamma_gamma_fit"`
+	Mean     []float64            `json:"feature_mean"`
+	Std      []float64            `json:"feature_std"`
+	BGNBD    clv.BGNBD            `json:"bgnbd"`
+	BGNBDFit segments.BGNBDRecord `json:"bgnbd_fit"`
+	// Purchase is the purchase model the scores use: the one chosen by
+	// evidence (Selection) or configured; BG/NBD is always fitted too, for
+	// the run record.
+	Purchase   segments.PurchaseModelRecord `json:"purchase"`
+	Selection  *holdout.Selection           `json:"selection,omitempty"`
+	GammaGamma clv.GammaGamma               `json:"gamma_gamma"`
+	SpendFit   segments.GammaGammaRecord    `json:"gamma_gamma_fit"`
 	// SpendIssue says why there is no spend model (CLV is then 0);
 	// SpendCause is the fitting library's own error behind it, for the log
 	// of the step that fitted, and is not kept between steps.
@@ -109,6 +116,37 @@ func moments(h map[int64]int64) (mean, std float64) {
 	return mean, std
 }
 
+// selectionBudget bounds each candidate's fit in a model selection: a
+// model that cannot fit the data in that time loses rather than holding up
+// the run.
+const selectionBudget = 20 * time.Second
+
+// innerObservations are the merged partial's selection groups in the
+// model's time unit.
+func innerObservations(p *Partial, unit float64) []segments.InnerObservation {
+	out := make([]segments.InnerObservation, 0, len(p.Inner))
+	for _, k := range slices.SortedFunc(maps.Keys(p.Inner), func(a, b InnerKey) int {
+		return cmp.Or(cmp.Compare(a.X, b.X), cmp.Compare(a.TX, b.TX), cmp.Compare(a.T, b.T), cmpBool(a.None, b.None))
+	}) {
+		out = append(out, segments.InnerObservation{Customer: clv.Customer{X: int(k.X), TX: float64(k.TX) / unit, T: float64(k.T) / unit},
+			None: k.None, Weight: float64(p.Inner[k])})
+	}
+	return out
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+// purchase is the fitted purchase model the scores use.
+func (m *Model) purchase() (clv.PurchaseModel, error) { return m.Purchase.Model() }
+
 // Fit is the merge step after summarise: from the merged partial it takes
 // the RFM cut points, the feature moments, the BG/NBD and Gamma-Gamma
 // maximum-likelihood fits, and k-means on the sample (k by silhouette,
@@ -157,6 +195,25 @@ func Fit(p *Partial, plan Plan) (*Model, error) {
 	m.BGNBD = bgFit.Model
 	m.BGNBDFit = segments.BGNBDRecord{R: bgFit.Model.R, Alpha: bgFit.Model.Alpha, A: bgFit.Model.A, B: bgFit.Model.B,
 		LogLikelihood: bgFit.LogLikelihood, Iterations: bgFit.Iterations}
+	name := cfg.PurchaseModel
+	if name == segments.AutoModel {
+		sel, err := segments.SelectPurchaseModel(innerObservations(p, unit), float64(cfg.ChurnHorizonDays)/unit, clv.FitOptions{MaxDuration: selectionBudget})
+		switch {
+		case err == nil:
+			m.Selection, name = &sel, sel.Model
+		default:
+			// Too little history a horizon back (a young shop): BG/NBD,
+			// and the record says why.
+			m.Selection, name = &holdout.Selection{Model: clv.ModelBGNBD, Rule: "no selection: " + err.Error()}, clv.ModelBGNBD
+		}
+	}
+	pm, ll, err := clv.FitModel(name, &bg, clv.FitOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("fit %s: %w", name, err)
+	}
+	if m.Purchase, err = segments.RecordPurchaseModel(pm, ll); err != nil {
+		return nil, err
+	}
 
 	var spend clv.SpendSummary
 	for k, n := range p.Spend {

@@ -34,6 +34,23 @@ type Partial struct {
 	// Sample is the bottom-k sample by SampleHash, sorted; k-means++ seeds
 	// and the choice of k come from it.
 	Sample []Sampled
+	// Inner counts customers per BG/NBD tuple as of the run date minus the
+	// churn horizon and whether they bought nothing since: what the model
+	// selection scores the purchase models on.
+	Inner map[InnerKey]int64
+}
+
+// InnerKey is a customer's history as of the run date minus the churn
+// horizon (a PurchaseKey) and whether they made no purchase after it.
+type InnerKey struct {
+	PurchaseKey
+	None bool
+}
+
+// AddInner records one customer of the model selection.
+func (p *Partial) AddInner(c segments.Customer, none bool) {
+	p.init()
+	p.Inner[InnerKey{PurchaseKey{X: int32(c.PurchaseDays - 1), TX: int32(c.RecencyDays), T: int32(c.AgeDays)}, none}]++
 }
 
 // PurchaseKey is a BG/NBD tuple in whole days: X repeat purchase days,
@@ -85,6 +102,9 @@ func (p *Partial) init() {
 	if p.Recency == nil {
 		p.Recency, p.Frequency, p.Monetary = map[int64]int64{}, map[int64]int64{}, map[int64]int64{}
 		p.Purchases, p.Spend = map[PurchaseKey]int64{}, map[SpendKey]int64{}
+	}
+	if p.Inner == nil {
+		p.Inner = map[InnerKey]int64{}
 	}
 }
 
@@ -142,6 +162,9 @@ func (p *Partial) Merge(o *Partial, sampleSize int) {
 	}
 	for k, v := range o.Spend {
 		p.Spend[k] += v
+	}
+	for k, v := range o.Inner {
+		p.Inner[k] += v
 	}
 	merged := slices.Concat(p.Sample, o.Sample)
 	slices.SortFunc(merged, sampleLess)
@@ -263,8 +286,15 @@ func Summarise(records []segments.CustomerDays, plan Plan) (*Summary, map[string
 	cur := plan.Config.Currency
 	auto := cur == segments.AutoCurrency
 	kept := map[string][]segments.Customer{}
+	innerAsOf := plan.AsOf.AddDate(0, 0, -plan.Config.ChurnHorizonDays)
 	for _, r := range records {
 		all, err := deriveEach(r, plan.AsOf)
+		if err != nil {
+			return nil, nil, err
+		}
+		// The same customer a churn horizon earlier, for the model
+		// selection: none when they bought nothing since.
+		inner, err := deriveEach(r, innerAsOf)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -279,6 +309,11 @@ func Summarise(records []segments.CustomerDays, plan Plan) (*Summary, map[string
 				continue
 			}
 			s.partial(d.currency).Add(d.customer, plan.Config.SampleSize)
+			for _, e := range inner {
+				if e.currency == d.currency {
+					s.partial(d.currency).AddInner(e.customer, e.customer.PurchaseDays == d.customer.PurchaseDays)
+				}
+			}
 			kept[d.currency] = append(kept[d.currency], d.customer)
 		}
 	}
@@ -297,6 +332,7 @@ type partialWire struct {
 	Frequency     [][2]int64       `json:"frequency"`
 	Monetary      [][2]int64       `json:"monetary"`
 	Purchases     [][4]int64       `json:"purchases"`
+	Inner         [][5]int64       `json:"inner,omitempty"`
 	Spend         [][3]int64       `json:"spend"`
 	Sample        []Sampled        `json:"sample"`
 }
@@ -321,6 +357,14 @@ func (p *Partial) MarshalJSON() ([]byte, error) {
 		w.Spend = append(w.Spend, [3]int64{int64(k.X), k.RepeatMinor, n})
 	}
 	slices.SortFunc(w.Spend, func(a, b [3]int64) int { return slices.Compare(a[:], b[:]) })
+	for k, n := range p.Inner {
+		none := int64(0)
+		if k.None {
+			none = 1
+		}
+		w.Inner = append(w.Inner, [5]int64{int64(k.X), int64(k.TX), int64(k.T), none, n})
+	}
+	slices.SortFunc(w.Inner, func(a, b [5]int64) int { return slices.Compare(a[:], b[:]) })
 	return json.Marshal(w)
 }
 
@@ -346,6 +390,9 @@ func (p *Partial) UnmarshalJSON(b []byte) error {
 	}
 	for _, r := range w.Spend {
 		p.Spend[SpendKey{X: int32(r[0]), RepeatMinor: r[1]}] += r[2]
+	}
+	for _, r := range w.Inner {
+		p.Inner[InnerKey{PurchaseKey{X: int32(r[0]), TX: int32(r[1]), T: int32(r[2])}, r[3] == 1}] += r[4]
 	}
 	return nil
 }

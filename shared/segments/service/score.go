@@ -73,11 +73,16 @@ func (t *Tally) Merge(o *Tally) {
 }
 
 // Score is the scoring worker: each customer's RFM cell and segment,
-// cluster, P(alive), expected purchases in 30 and 90 days, 12-month CLV
-// and churn band, with the tally of what it decided. Every score is a
-// function of the customer and the model alone.
+// cluster, P(alive), expected purchases in 30 and 90 days, churn
+// probability (no purchase in the churn horizon) and its band, and
+// 12-month CLV, from the run's purchase model, with the tally of what it
+// decided. Every score is a function of the customer and the model alone.
 func Score(cs []segments.Customer, m *Model) ([]segments.CustomerScores, *Tally, error) {
 	cfg := m.Plan.Config
+	pm, err := m.purchase()
+	if err != nil {
+		return nil, nil, err
+	}
 	unit := cfg.Unit.Days()
 	valueOpts := clv.ValueOptions{Months: 12, MonthlyDiscount: cfg.MonthlyDiscount, UnitsPerMonth: clv.DaysPerMonth / unit}
 	t := &Tally{}
@@ -96,13 +101,16 @@ func Score(cs []segments.Customer, m *Model) ([]segments.CustomerScores, *Tally,
 		s := customers.Scores{RunID: m.Plan.RunID, AsOf: asOf, Currency: cfg.Currency,
 			R: cell.R, F: cell.F, M: cell.M, RFMCell: strconv.Itoa(cell.R*100 + cell.F*10 + cell.M),
 			Segment: seg.Slug(), Cluster: k}
-		if s.PAlive, err = m.BGNBD.PAlive(bc); err != nil {
+		if s.PAlive, err = pm.PAlive(bc); err != nil {
 			return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
 		}
-		if s.ExpectedPurchases30d, err = m.BGNBD.ExpectedPurchases(bc, 30/unit); err != nil {
+		if s.ExpectedPurchases30d, err = pm.ExpectedPurchases(bc, 30/unit); err != nil {
 			return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
 		}
-		if s.ExpectedPurchases90d, err = m.BGNBD.ExpectedPurchases(bc, 90/unit); err != nil {
+		if s.ExpectedPurchases90d, err = pm.ExpectedPurchases(bc, 90/unit); err != nil {
+			return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
+		}
+		if s.ChurnProbability, err = pm.PNoPurchase(bc, float64(cfg.ChurnHorizonDays)/unit); err != nil {
 			return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
 		}
 		if m.SpendIssue == nil {
@@ -114,13 +122,13 @@ func Score(cs []segments.Customer, m *Model) ([]segments.CustomerScores, *Tally,
 			if err != nil {
 				return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
 			}
-			v, err := clv.LifetimeValue(m.BGNBD, bc, spend, valueOpts)
+			v, err := clv.LifetimeValue(pm, bc, spend, valueOpts)
 			if err != nil {
 				return nil, nil, fmt.Errorf("score customer %s: %w", c.CustomerID, err)
 			}
 			s.CLV12mMinor = int64(math.Round(v * cfg.MinorPerUnit))
 		}
-		s.ChurnRisk = string(clv.ChurnBand(s.PAlive))
+		s.ChurnRisk = string(clv.ChurnBand(s.ChurnProbability))
 		t.Customers[s.Segment]++
 		t.Revenue[s.Segment] += c.TotalSpend
 		t.CLV[s.Segment] += s.CLV12mMinor
@@ -189,7 +197,8 @@ func Finish(m *Model, p *Partial, t *Tally) segments.Report {
 	}
 	rec.Model = segments.RunRecord{AsOf: rec.AsOf, TimeUnit: cfg.Unit, Customers: int(p.Customers),
 		BGNBD: m.BGNBDFit, GammaGamma: m.SpendFit, RFM: segments.RFMRecord{Cuts: m.Cuts, Segments: sums},
-		Clusters: cl, CLV: clvRecord(t, cfg), ChurnRisk: churn}
+		Clusters: cl, CLV: clvRecord(t, cfg), ChurnRisk: churn, ChurnHorizonDays: cfg.ChurnHorizonDays,
+		PurchaseModel: &m.Purchase, ModelSelection: m.Selection}
 	return rec
 }
 

@@ -1,4 +1,4 @@
-// Package backtest checks the purchase and spend models against what
+// Package holdout checks the purchase and spend models against what
 // customers did next: calibrate on purchases up to a day D, predict the
 // period after it, and compare with the purchases of that period. It
 // scores the churn probability (ROC AUC, Brier score against the
@@ -7,7 +7,7 @@
 // calibration frequency) and the expected spend (deciles, rank
 // correlation). Pure: the caller supplies the customers and the fitted
 // models.
-package backtest
+package holdout
 
 import (
 	"cmp"

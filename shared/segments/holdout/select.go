@@ -1,4 +1,4 @@
-package backtest
+package holdout
 
 import (
 	"fmt"
@@ -15,7 +15,8 @@ type Fitter func(name string) (Model, error)
 type Candidate struct {
 	Model string  `json:"model"`
 	Brier float64 `json:"brier"`
-	AUC   float64 `json:"auc"`
+	// AUC is the churn probability's ROC AUC, when computed (0 otherwise).
+	AUC float64 `json:"auc,omitempty"`
 	// Err is why the model could not be fitted or scored; such a model is
 	// never selected.
 	Err string `json:"error,omitempty"`
@@ -61,7 +62,10 @@ func Select(inner []Customer, names []string, fit Fitter, horizon float64) (Sele
 				firstErr = fmt.Errorf("%s: %w", name, err)
 			}
 		} else {
-			c.Brier, c.AUC = r.Churn.Brier, r.Churn.AUC
+			c.Brier = r.Churn.Brier
+			if !math.IsNaN(r.Churn.AUC) {
+				c.AUC = r.Churn.AUC
+			}
 			if c.Brier < best {
 				best, sel.Model = c.Brier, name
 			}

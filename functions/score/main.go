@@ -20,7 +20,8 @@ import (
 
 func main() {
 	d := boot.Start()
-	cfg := segments.Config{Currency: d.Env.Optional("SEGMENT_CURRENCY"), Segments: d.Env.Int("SEGMENT_SCAN_SEGMENTS", 8)}
+	cfg := segments.Config{Currency: d.Env.Optional("SEGMENT_CURRENCY"), Segments: d.Env.Int("SEGMENT_SCAN_SEGMENTS", 8),
+		PurchaseModel: d.Env.Optional("SEGMENT_PURCHASE_MODEL"), ChurnHorizonDays: d.Env.Int("SEGMENT_CHURN_HORIZON_DAYS", 90)}
 	job := &service.Job{
 		Customers: &segmentsdb.CustomerScores{DB: d.DB, Table: d.Env.Required("CUSTOMERS_TABLE"), Writers: d.Env.Int("SEGMENT_WRITERS", 8)},
 		Runs:      &segmentsdb.SegmentRuns{DB: d.DB, Table: d.Env.Required("MODELS_TABLE")},

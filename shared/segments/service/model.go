@@ -30,6 +30,12 @@ func NewPlan(asOf time.Time, cfg segments.Config) (Plan, error) {
 	if cfg.Segments < 1 || cfg.Segments > 1000 {
 		return Plan{}, fmt.Errorf("plan: %w: %d scan segments", segments.ErrInvalid, cfg.Segments)
 	}
+	if cfg.PurchaseModel != segments.AutoModel && !slices.Contains(clv.ModelNames(), cfg.PurchaseModel) {
+		return Plan{}, fmt.Errorf("plan: %w: purchase model %q (want auto or one of %v)", segments.ErrInvalid, cfg.PurchaseModel, clv.ModelNames())
+	}
+	if cfg.ChurnHorizonDays < 1 || cfg.ChurnHorizonDays > 3650 {
+		return Plan{}, fmt.Errorf("plan: %w: churn horizon %d days", segments.ErrInvalid, cfg.ChurnHorizonDays)
+	}
 	d := AsOfDate(asOf)
 	return Plan{RunID: RunID(d), AsOf: d, Config: cfg}, nil
 }

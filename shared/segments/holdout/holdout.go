@@ -168,6 +168,9 @@ func Run(cs []Customer, m Model, spend Spend, horizon float64) (Report, error) {
 			value[i], spent[i] = expected[i]*s, c.HoldoutSpend
 		}
 		r.Value = Value{Predicted: sum(value), Actual: sum(spent), Spearman: Spearman(value, spent), Deciles: Deciles(value, spent)}
+		if math.IsNaN(r.Value.Spearman) {
+			r.Value.Spearman = 0 // a constant prediction or outcome
+		}
 	}
 	return r, nil
 }
@@ -189,7 +192,9 @@ func churn(p []float64, y []bool) Churn {
 		}
 	}
 	c.BaseRate /= float64(len(y))
-	c.AUC = AUC(p, y)
+	if c.AUC = AUC(p, y); math.IsNaN(c.AUC) {
+		c.AUC = 0 // one class only: no ranking to score
+	}
 	c.Brier = Brier(p, y)
 	c.BaseBrier = c.BaseRate * (1 - c.BaseRate)
 	if c.BaseBrier > 0 {

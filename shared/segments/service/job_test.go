@@ -658,3 +658,50 @@ func TestModelChosenByEvidence(t *testing.T) {
 		t.Fatalf("configured Pareto/NBD: %+v %+v", fixed.Model.ModelSelection, fixed.Model.PurchaseModel)
 	}
 }
+
+// TestBacktestPhase: the job's backtest calibrates on the records' purchase
+// days up to the calibration end and compares with the days after it. The
+// customer count, the actual holdout purchases and the churn base rate are
+// checked against a direct count from the records; the result is stored
+// with the run as of the calibration end.
+func TestBacktestPhase(t *testing.T) {
+	ctx := context.Background()
+	records := synthetic(3000, 13)
+	c, runs := stores(t, records)
+	j := &Job{Customers: c, Runs: runs, Config: segments.Config{Segments: 3}}
+	resp, err := j.Handle(ctx, Request{Phase: PhaseBacktest, CalibrationEnd: "2011-09-09", HoldoutEnd: "2011-12-09"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := resp.Backtest
+	if res == nil || resp.RunID != "2011-09-09" || res.Selection == nil || res.Report.Model != res.Selection.Model {
+		t.Fatalf("response %+v", resp)
+	}
+	cal, hold := time.Date(2011, 9, 9, 0, 0, 0, 0, time.UTC), time.Date(2011, 12, 9, 0, 0, 0, 0, time.UTC)
+	var n, none, bought float64
+	for _, r := range records {
+		before, outcome, _ := Derive(r, cal, res.Currency)
+		if outcome != Scored {
+			continue
+		}
+		after, _, _ := Derive(r, hold, res.Currency)
+		n++
+		bought += float64(after.PurchaseDays - before.PurchaseDays)
+		if after.PurchaseDays == before.PurchaseDays {
+			none++
+		}
+	}
+	r := res.Report
+	if float64(r.Customers) != n || r.Purchases.Actual != bought || math.Abs(r.Churn.BaseRate-none/n) > 1e-12 {
+		t.Fatalf("report: %d customers, %v holdout purchases, base rate %v; counted %v, %v, %v", r.Customers, r.Purchases.Actual, r.Churn.BaseRate, n, bought, none/n)
+	}
+	if !(r.Churn.AUC > 0.5) || len(r.Churn.Reliability) != 10 || !(r.Horizon > 12.9 && r.Horizon < 13.1) {
+		t.Fatalf("churn %+v, horizon %v weeks", r.Churn, r.Horizon)
+	}
+	if _, err := runs.GetBlob(ctx, "2011-09-09", "backtest/2011-12-09"); err != nil {
+		t.Fatalf("stored result: %v", err)
+	}
+	if _, err := j.Handle(ctx, Request{Phase: PhaseBacktest, CalibrationEnd: "2011-12-09", HoldoutEnd: "2011-09-09"}); err == nil {
+		t.Fatal("a holdout ending before the calibration was accepted")
+	}
+}

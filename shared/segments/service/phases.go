@@ -29,6 +29,11 @@ type Request struct {
 	// Input is the execution input the state machine hands the plan phase
 	// (a scheduled event or {"as_of": ...}).
 	Input *Request `json:"input,omitempty"`
+	// CalibrationEnd and HoldoutEnd (YYYY-MM-DD) ask the "backtest" phase
+	// to calibrate up to the first and score against the days after it up
+	// to the second (Job.Backtest).
+	CalibrationEnd string `json:"calibration_end,omitempty"`
+	HoldoutEnd     string `json:"holdout_end,omitempty"`
 }
 
 // Response is what an invocation returns: the run and, for the state
@@ -40,6 +45,8 @@ type Response struct {
 	Iteration int              `json:"iteration"`
 	Done      bool             `json:"done"`
 	Record    *segments.Report `json:"record,omitempty"`
+	// Backtest is the answer of the "backtest" phase.
+	Backtest *BacktestResult `json:"backtest,omitempty"`
 }
 
 // The phases of a fanned-out run, in order.
@@ -51,6 +58,10 @@ const (
 	PhaseUpdate    = "update"
 	PhaseScore     = "score"
 	PhaseFinish    = "finish"
+	// PhaseBacktest is no step of a run: it backtests the models
+	// (Job.Backtest) and stores the result with the run as of the
+	// calibration end.
+	PhaseBacktest = "backtest"
 )
 
 // state is what the merge steps of a fanned-out run keep between
@@ -98,6 +109,20 @@ func (j *Job) Handle(ctx context.Context, r Request) (Response, error) {
 		return Response{RunID: rec.RunID, AsOf: rec.AsOf, Done: true, Record: &rec}, nil
 	case PhasePlan:
 		return j.plan(ctx, r.Input)
+	case PhaseBacktest:
+		cal, err := ParseAsOf(r.CalibrationEnd)
+		if err != nil {
+			return Response{}, badRequest("calibration_end must be YYYY-MM-DD")
+		}
+		hold, err := ParseAsOf(r.HoldoutEnd)
+		if err != nil {
+			return Response{}, badRequest("holdout_end must be YYYY-MM-DD")
+		}
+		res, err := j.Backtest(ctx, cal, hold)
+		if err != nil {
+			return Response{}, err
+		}
+		return Response{RunID: RunID(cal), AsOf: res.CalibrationEnd, Done: true, Backtest: &res}, nil
 	}
 	plan, err := j.planOf(r.RunID)
 	if err != nil {

@@ -57,7 +57,7 @@ func SelectPurchaseModel(inner []InnerObservation, horizon float64, opts clv.Fit
 			}
 		} else {
 			c.Brier = brier
-			if brier < best {
+			if brier < best-holdout.BrierTie {
 				best, sel.Model = brier, name
 			}
 		}

@@ -33,7 +33,12 @@ type Selection struct {
 }
 
 // SelectionRule is the rule Select applies, as recorded with a run.
-const SelectionRule = "lowest Brier score of P(no purchase in the horizon) on the last horizon before the run date, each model fitted on the purchases before that horizon"
+const SelectionRule = "lowest Brier score of P(no purchase in the horizon) on the last horizon before the run date, each model fitted on the purchases before that horizon; a later model must beat an earlier one by more than 0.0001"
+
+// BrierTie is how much lower a later candidate's Brier score must be to
+// be chosen over an earlier one: a difference below it is noise, and the
+// earlier (simpler) model keeps the choice stable from night to night.
+const BrierTie = 1e-4
 
 // Select chooses among the named models by evidence the run itself holds,
 // without looking past its own date: inner are the customers as of the
@@ -66,7 +71,7 @@ func Select(inner []Customer, names []string, fit Fitter, horizon float64) (Sele
 			if !math.IsNaN(r.Churn.AUC) {
 				c.AUC = r.Churn.AUC
 			}
-			if c.Brier < best {
+			if c.Brier < best-BrierTie {
 				best, sel.Model = c.Brier, name
 			}
 		}

@@ -180,4 +180,8 @@ func TestOnlineRetailMatchesIndependentRFM(t *testing.T) {
 		t.Logf("| %d | %d | %.2f | %s |", i, rec.Model.Clusters.Sizes[i], rec.Model.Clusters.Centroids[i], d)
 	}
 	t.Logf("CLV %+v churn %v iterations %d", rec.Model.CLV, rec.Model.ChurnRisk, rec.KMeansIterations)
+	t.Logf("purchase model %+v, selection %+v", *rec.Model.PurchaseModel, *rec.Model.ModelSelection)
+	if rec.Model.PurchaseModel == nil || rec.Model.ModelSelection == nil || rec.Model.PurchaseModel.Name != rec.Model.ModelSelection.Model {
+		t.Errorf("purchase model %+v, selection %+v", rec.Model.PurchaseModel, rec.Model.ModelSelection)
+	}
 }

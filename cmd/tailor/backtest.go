@@ -30,12 +30,13 @@ func runBacktest(ctx context.Context, args []string) error {
 
 // backtestOutput is the --json output.
 type backtestOutput struct {
-	CalibrationEnd string             `json:"calibration_end"`
-	HoldoutEnd     string             `json:"holdout_end"`
-	TimeUnit       segments.TimeUnit  `json:"time_unit"`
-	Selection      *holdout.Selection `json:"selection,omitempty"`
-	GammaGamma     clv.GammaGamma     `json:"gamma_gamma"`
-	Reports        []holdout.Report   `json:"reports"`
+	CalibrationEnd string              `json:"calibration_end"`
+	HoldoutEnd     string              `json:"holdout_end"`
+	TimeUnit       segments.TimeUnit   `json:"time_unit"`
+	Selection      *holdout.Selection  `json:"selection,omitempty"`
+	GammaGamma     clv.GammaGamma      `json:"gamma_gamma"`
+	Reports        []holdout.Report    `json:"reports"`
+	Failed         []holdout.Candidate `json:"failed,omitempty"`
 }
 
 // backtestMain is the command without the process around it, so a test can
@@ -115,7 +116,12 @@ func backtestMain(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, name := range names {
 		m, err := fit(name)
 		if err != nil {
-			return fmt.Errorf("fit %s: %w", name, err)
+			if len(names) == 1 {
+				return fmt.Errorf("fit %s: %w", name, err)
+			}
+			// One model that does not fit leaves the others to compare.
+			out.Failed = append(out.Failed, holdout.Candidate{Model: name, Err: err.Error()})
+			continue
 		}
 		r, err := holdout.Run(customers, m, gg, horizon)
 		if err != nil {
@@ -150,7 +156,7 @@ func modelNames(model string) ([]string, error) {
 
 // fitBudget bounds each model fit: a model that cannot fit the data in
 // that time is reported as failed rather than holding up the command.
-const fitBudget = 20 * time.Second
+const fitBudget = 60 * time.Second
 
 // logitWindows is how many consecutive past horizons the churn logit
 // learns from (fewer when the data does not reach back that far).
@@ -317,6 +323,9 @@ func printBacktest(w io.Writer, out backtestOutput, customers int) error {
 	}
 	g := out.GammaGamma
 	fmt.Fprintf(w, "Gamma-Gamma p %.4f q %.4f v %.4f\n", g.P, g.Q, g.V)
+	for _, f := range out.Failed {
+		fmt.Fprintf(w, "%s did not fit: %s\n", f.Model, f.Err)
+	}
 	for _, r := range out.Reports {
 		c := r.Churn
 		fmt.Fprintf(w, "\n== %s ==\nchurn = P(no purchase in the holdout): AUC %.4f, Brier %.4f vs base rate %.4f (%.4f): %.1f%% better\n",

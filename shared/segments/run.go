@@ -45,10 +45,10 @@ type Customer struct {
 	// TotalSpend and RepeatSpend (spend on the days after the first) are
 	// in minor units.
 	TotalSpend, RepeatSpend int64
-	// Rating is the customer's latest rating given before the as-of date
-	// (1 to 5; 0 for none) and NPS the category of the latest NPS answer
-	// before it ("" for none): what the segment summaries' satisfaction
-	// counts. The models do not use them.
+	// Rating is the customer's latest rating given on or before the as-of
+	// date (1 to 5; 0 for none) and NPS the category of the latest NPS
+	// answer given by then ("" for none): what the segment summaries'
+	// satisfaction counts. The models do not use them.
 	Rating int
 	NPS    events.NPSCategory
 }

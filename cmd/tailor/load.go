@@ -147,7 +147,7 @@ func summary(b []byte) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch v := m[k].(type) {
-		case float64, string, bool:
+		case json.Number, string, bool:
 			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
 		}
 	}

@@ -39,3 +39,12 @@ func TestNightlyRunsAsOfTheLastDay(t *testing.T) {
 		t.Errorf("invocations %q, want %q", got, want)
 	}
 }
+
+// TestSummaryKeepsNumbersWhole: a job's answer prints its scalar fields,
+// numbers as written (no exponent), nested objects left out.
+func TestSummaryKeepsNumbersWhole(t *testing.T) {
+	got := summary([]byte(`{"model_bytes": 3754886, "lambda": 500.5, "as_of": "2011-12-09", "done": true, "snapshot": {"bytes": 1}}`))
+	if want := "as_of=2011-12-09 done=true lambda=500.5 model_bytes=3754886"; got != want {
+		t.Fatalf("summary = %q, want %q", got, want)
+	}
+}

@@ -103,92 +103,28 @@ func (m *matrix) easeWeights(head []int32, lambda float64, k int) ([][]Neighbour
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			top := make(absTopK, 0, k+1)
+			top := newTopK(k, m.itemIDs, math.Abs)
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= h {
 					return
 				}
-				top = top[:0]
+				top.reset()
 				for j := range h {
 					if j == i {
 						continue
 					}
 					b := -p.At(i, j) / diag[j]
 					if b != 0 && !math.IsNaN(b) {
-						top = top.push(cell{head[j], b}, k, m.itemIDs)
+						top.push(cell{head[j], b})
 					}
 				}
-				out[i] = top.sorted(m.itemIDs)
+				out[i] = top.sorted()
 			}
 		})
 	}
 	wg.Wait()
 	return out, nil
-}
-
-// absTopK keeps the k cells largest in absolute value; ties break on item
-// id so that lists are deterministic.
-type absTopK []cell
-
-func absWorse(a, b cell, ids []string) bool {
-	if x, y := math.Abs(a.score), math.Abs(b.score); x != y {
-		return x < y
-	}
-	return ids[a.idx] > ids[b.idx]
-}
-
-func (h absTopK) push(c cell, k int, ids []string) absTopK {
-	if k <= 0 {
-		return h
-	}
-	if len(h) == k {
-		if !absWorse(h[0], c, ids) {
-			return h
-		}
-		h[0] = c
-		for n := 0; ; {
-			l := 2*n + 1
-			if l >= len(h) {
-				break
-			}
-			s := l
-			if r := l + 1; r < len(h) && absWorse(h[r], h[l], ids) {
-				s = r
-			}
-			if !absWorse(h[s], h[n], ids) {
-				break
-			}
-			h[n], h[s] = h[s], h[n]
-			n = s
-		}
-		return h
-	}
-	h = append(h, c)
-	for n := len(h) - 1; n > 0; {
-		p := (n - 1) / 2
-		if !absWorse(h[n], h[p], ids) {
-			break
-		}
-		h[n], h[p] = h[p], h[n]
-		n = p
-	}
-	return h
-}
-
-// sorted returns the kept weights, largest in absolute value first.
-func (h absTopK) sorted(ids []string) []Neighbour {
-	if len(h) == 0 {
-		return nil
-	}
-	out := make([]Neighbour, len(h))
-	for n, c := range h {
-		out[n] = Neighbour{ItemID: ids[c.idx], Score: c.score}
-	}
-	slices.SortFunc(out, func(a, b Neighbour) int {
-		return cmp.Or(cmp.Compare(math.Abs(b.Score), math.Abs(a.Score)), cmp.Compare(a.ItemID, b.ItemID))
-	})
-	return out
 }
 
 // headItems returns the indexes of the n items with the most customers

@@ -410,7 +410,7 @@ func (m *matrix) neighbours(cfg TrainConfig) [][]Neighbour {
 			mn := make([]float64, n)
 			cnt := make([]int32, n)
 			var touched []int32
-			top := make(topK, 0, cfg.Neighbours+1)
+			top := newTopK(cfg.Neighbours, m.itemIDs, byScore)
 			for {
 				i := next.Add(1) - 1
 				if i >= int64(n) {
@@ -432,18 +432,18 @@ func (m *matrix) neighbours(cfg TrainConfig) [][]Neighbour {
 						mn[j] += min(wi, ie.w)
 					}
 				}
-				top = top[:0]
+				top.reset()
 				for _, j := range touched {
 					s := m.similarity(int32(i), j, dot[j], mn[j], cfg.Measure)
 					if cfg.Shrinkage > 0 {
 						s *= float64(cnt[j]) / (float64(cnt[j]) + cfg.Shrinkage)
 					}
 					if s > 0 {
-						top = top.push(j, s, cfg.Neighbours, m.itemIDs)
+						top.push(cell{j, s})
 					}
 					dot[j], mn[j], cnt[j] = 0, 0, 0
 				}
-				out[i] = top.sorted(m.itemIDs)
+				out[i] = top.sorted()
 			}
 		}()
 	}
@@ -471,73 +471,99 @@ func (m *matrix) similarity(i, j int32, dot, mn float64, measure Measure) float6
 	return dot / math.Sqrt(m.sq[i]*m.sq[j])
 }
 
-// topK is a bounded min-heap of candidates; ties break on item id so that
-// lists are deterministic.
-type topK []cell
+// topK keeps the k best cells by rank: a bounded min-heap whose root is
+// the worst kept. The rank (by score, or by absolute score for signed
+// weights) breaks ties on item id, so that lists are deterministic.
+type topK struct {
+	cells []cell
+	k     int
+	ids   []string
+	// mag is the cell's magnitude for ranking: its score, or its absolute
+	// value.
+	mag func(float64) float64
+}
 
-// cell is a heap entry: an item index and its similarity.
+// cell is a heap entry: an item index and its score.
 type cell struct {
 	idx   int32
 	score float64
 }
 
-func worse(a, b cell, ids []string) bool {
-	if a.score != b.score {
-		return a.score < b.score
-	}
-	return ids[a.idx] > ids[b.idx]
+func newTopK(k int, ids []string, mag func(float64) float64) *topK {
+	return &topK{cells: make([]cell, 0, k+1), k: k, ids: ids, mag: mag}
 }
 
-func (h topK) push(idx int32, s float64, k int, ids []string) topK {
-	c := cell{idx, s}
-	if len(h) == k {
-		if !worse(h[0], c, ids) {
-			return h
-		}
-		h[0] = c
-		h.down(0, ids)
-		return h
+func byScore(s float64) float64 { return s }
+
+// worse reports whether a ranks below b.
+func (h *topK) worse(a, b cell) bool {
+	if x, y := h.mag(a.score), h.mag(b.score); x != y {
+		return x < y
 	}
-	h = append(h, c)
-	for n := len(h) - 1; n > 0; {
+	return h.ids[a.idx] > h.ids[b.idx]
+}
+
+func (h *topK) reset() { h.cells = h.cells[:0] }
+
+func (h *topK) push(c cell) {
+	if h.k <= 0 {
+		return
+	}
+	if len(h.cells) == h.k {
+		if !h.worse(h.cells[0], c) {
+			return
+		}
+		h.cells[0] = c
+		h.down(0)
+		return
+	}
+	h.cells = append(h.cells, c)
+	for n := len(h.cells) - 1; n > 0; {
 		p := (n - 1) / 2
-		if !worse(h[n], h[p], ids) {
+		if !h.worse(h.cells[n], h.cells[p]) {
 			break
 		}
-		h[n], h[p] = h[p], h[n]
+		h.cells[n], h.cells[p] = h.cells[p], h.cells[n]
 		n = p
 	}
-	return h
 }
 
-func (h topK) down(n int, ids []string) {
+func (h *topK) down(n int) {
 	for {
 		l := 2*n + 1
-		if l >= len(h) {
+		if l >= len(h.cells) {
 			return
 		}
 		s := l
-		if r := l + 1; r < len(h) && worse(h[r], h[l], ids) {
+		if r := l + 1; r < len(h.cells) && h.worse(h.cells[r], h.cells[l]) {
 			s = r
 		}
-		if !worse(h[s], h[n], ids) {
+		if !h.worse(h.cells[s], h.cells[n]) {
 			return
 		}
-		h[n], h[s] = h[s], h[n]
+		h.cells[n], h.cells[s] = h.cells[s], h.cells[n]
 		n = s
 	}
 }
 
-func (h topK) sorted(ids []string) []Neighbour {
-	if len(h) == 0 {
+// sorted returns the kept cells as neighbours, best first.
+func (h *topK) sorted() []Neighbour {
+	if len(h.cells) == 0 {
 		return nil
 	}
-	out := make([]Neighbour, len(h))
-	for n, c := range h {
-		out[n] = Neighbour{ItemID: ids[c.idx], Score: c.score}
-	}
-	slices.SortFunc(out, func(a, b Neighbour) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.ItemID, b.ItemID))
+	order := slices.Clone(h.cells)
+	slices.SortFunc(order, func(a, b cell) int {
+		if h.worse(b, a) {
+			return -1
+		}
+		if h.worse(a, b) {
+			return 1
+		}
+		return 0
 	})
+	out := make([]Neighbour, len(order))
+	for n, c := range order {
+		out[n] = Neighbour{ItemID: h.ids[c.idx], Score: c.score}
+	}
 	return out
 }

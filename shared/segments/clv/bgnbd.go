@@ -117,39 +117,13 @@ func bgnbdLL(m BGNBD, groups []tupleGroup, grad []float64) float64 {
 // FitBGNBD finds the maximum-likelihood BG/NBD parameters for the customers
 // in s. The summary may be the merge of many workers' summaries.
 func FitBGNBD(s *Summary, opts FitOptions) (BGNBDFit, error) {
-	if s == nil || s.Customers() == 0 {
-		return BGNBDFit{}, fmt.Errorf("fit BG/NBD: %w", ErrNoData)
-	}
-	start := opts.Start
-	if start == nil {
-		start = []float64{1, 1, 1, 1}
-	}
-	if len(start) != 4 {
-		return BGNBDFit{}, fmt.Errorf("fit BG/NBD: %w: %d starting values, want 4", ErrInvalid, len(start))
-	}
-	groups := s.groups()
-	n := s.Customers()
-	nll := func(lp, grad []float64) float64 {
-		m := BGNBD{math.Exp(lp[0]), math.Exp(lp[1]), math.Exp(lp[2]), math.Exp(lp[3])}
-		ll := bgnbdLL(m, groups, grad)
-		for i := range grad {
-			grad[i] = -grad[i] / n
-		}
-		if !finite(ll) {
-			return math.Inf(1)
-		}
-		return -ll / n
-	}
-	p, f, iters, err := minimizeLog(nll, start, opts)
+	θ, ll, n, iters, err := fitFour("BG/NBD", s, opts, true, func(θ [4]float64, groups []tupleGroup, grad []float64) float64 {
+		return bgnbdLL(BGNBD{θ[0], θ[1], θ[2], θ[3]}, groups, grad)
+	})
 	if err != nil {
-		return BGNBDFit{}, fmt.Errorf("fit BG/NBD on %v customers: %w", n, err)
+		return BGNBDFit{}, err
 	}
-	return BGNBDFit{
-		Model:         BGNBD{p[0], p[1], p[2], p[3]},
-		LogLikelihood: -f * n,
-		Customers:     n,
-		Iterations:    iters,
-	}, nil
+	return BGNBDFit{Model: BGNBD{θ[0], θ[1], θ[2], θ[3]}, LogLikelihood: ll, Customers: n, Iterations: iters}, nil
 }
 
 // logOddsDead returns log(P(dead)/P(alive)) for a customer with a repeat

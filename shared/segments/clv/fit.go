@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/optimize"
 )
 
@@ -129,3 +130,49 @@ func lgamma(x float64) float64 {
 }
 
 func lbeta(a, b float64) float64 { return lgamma(a) + lgamma(b) - lgamma(a+b) }
+
+// fitFour fits a four-parameter purchase model by maximum likelihood.
+// ll is the log-likelihood of the summary's groups at θ; when analytic is
+// true it also fills grad (d/dlog θ, when grad is non-nil), otherwise the
+// gradient comes from central finite differences and BFGS stops at the
+// coarser paretoGradTol that their noise allows. name labels errors.
+func fitFour(name string, s *Summary, opts FitOptions, analytic bool,
+	ll func(θ [4]float64, groups []tupleGroup, grad []float64) float64) (θ [4]float64, logLik, n float64, iters int, err error) {
+	if s == nil || s.Customers() == 0 {
+		return θ, 0, 0, 0, fmt.Errorf("fit %s: %w", name, ErrNoData)
+	}
+	start := opts.Start
+	if start == nil {
+		start = []float64{1, 1, 1, 1}
+	}
+	if len(start) != 4 {
+		return θ, 0, 0, 0, fmt.Errorf("fit %s: %w: %d starting values, want 4", name, ErrInvalid, len(start))
+	}
+	groups := s.groups()
+	n = s.Customers()
+	meanNLL := func(lp, grad []float64) float64 {
+		l := ll([4]float64{math.Exp(lp[0]), math.Exp(lp[1]), math.Exp(lp[2]), math.Exp(lp[3])}, groups, grad)
+		for i := range grad {
+			grad[i] = -grad[i] / n
+		}
+		if !finite(l) {
+			return math.Inf(1)
+		}
+		return -l / n
+	}
+	nll, tol := meanNLL, 1e-9
+	if !analytic {
+		tol = paretoGradTol
+		nll = func(lp, grad []float64) float64 {
+			if grad != nil {
+				fd.Gradient(grad, func(x []float64) float64 { return meanNLL(x, nil) }, lp, &fd.Settings{Formula: fd.Central})
+			}
+			return meanNLL(lp, nil)
+		}
+	}
+	p, f, iters, err := minimizeLogTol(nll, start, opts, tol)
+	if err != nil {
+		return θ, 0, n, 0, fmt.Errorf("fit %s on %v customers: %w", name, n, err)
+	}
+	return [4]float64{p[0], p[1], p[2], p[3]}, -f * n, n, iters, nil
+}

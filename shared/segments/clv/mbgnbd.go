@@ -110,39 +110,13 @@ func mbgnbdLL(m MBGNBD, groups []tupleGroup, grad []float64) float64 {
 // FitMBGNBD finds the maximum-likelihood MBG/NBD parameters for the
 // customers in s.
 func FitMBGNBD(s *Summary, opts FitOptions) (MBGNBDFit, error) {
-	if s == nil || s.Customers() == 0 {
-		return MBGNBDFit{}, fmt.Errorf("fit MBG/NBD: %w", ErrNoData)
-	}
-	start := opts.Start
-	if start == nil {
-		start = []float64{1, 1, 1, 1}
-	}
-	if len(start) != 4 {
-		return MBGNBDFit{}, fmt.Errorf("fit MBG/NBD: %w: %d starting values, want 4", ErrInvalid, len(start))
-	}
-	groups := s.groups()
-	n := s.Customers()
-	nll := func(lp, grad []float64) float64 {
-		m := MBGNBD{math.Exp(lp[0]), math.Exp(lp[1]), math.Exp(lp[2]), math.Exp(lp[3])}
-		ll := mbgnbdLL(m, groups, grad)
-		for i := range grad {
-			grad[i] = -grad[i] / n
-		}
-		if !finite(ll) {
-			return math.Inf(1)
-		}
-		return -ll / n
-	}
-	p, f, iters, err := minimizeLog(nll, start, opts)
+	θ, ll, n, iters, err := fitFour("MBG/NBD", s, opts, true, func(θ [4]float64, groups []tupleGroup, grad []float64) float64 {
+		return mbgnbdLL(MBGNBD{θ[0], θ[1], θ[2], θ[3]}, groups, grad)
+	})
 	if err != nil {
-		return MBGNBDFit{}, fmt.Errorf("fit MBG/NBD on %v customers: %w", n, err)
+		return MBGNBDFit{}, err
 	}
-	return MBGNBDFit{
-		Model:         MBGNBD{p[0], p[1], p[2], p[3]},
-		LogLikelihood: -f * n,
-		Customers:     n,
-		Iterations:    iters,
-	}, nil
+	return MBGNBDFit{Model: MBGNBD{θ[0], θ[1], θ[2], θ[3]}, LogLikelihood: ll, Customers: n, Iterations: iters}, nil
 }
 
 // check validates the model and a customer before a prediction.

@@ -1,10 +1,7 @@
 package clv
 
 import (
-	"fmt"
 	"math"
-
-	"gonum.org/v1/gonum/diff/fd"
 )
 
 // ParetoNBD holds the four parameters of the Pareto/NBD model (Schmittlein,
@@ -85,42 +82,13 @@ const paretoGradTol = 1e-7
 // parameters have no convenient closed form, and the likelihood is smooth
 // and cheap enough that eight extra evaluations per step cost little.
 func FitParetoNBD(s *Summary, opts FitOptions) (ParetoNBDFit, error) {
-	if s == nil || s.Customers() == 0 {
-		return ParetoNBDFit{}, fmt.Errorf("fit Pareto/NBD: %w", ErrNoData)
-	}
-	start := opts.Start
-	if start == nil {
-		start = []float64{1, 1, 1, 1}
-	}
-	if len(start) != 4 {
-		return ParetoNBDFit{}, fmt.Errorf("fit Pareto/NBD: %w: %d starting values, want 4", ErrInvalid, len(start))
-	}
-	groups := s.groups()
-	n := s.Customers()
-	meanNLL := func(lp []float64) float64 {
-		m := ParetoNBD{math.Exp(lp[0]), math.Exp(lp[1]), math.Exp(lp[2]), math.Exp(lp[3])}
-		ll := paretoLL(m, groups)
-		if !finite(ll) {
-			return math.Inf(1)
-		}
-		return -ll / n
-	}
-	nll := func(lp, grad []float64) float64 {
-		if grad != nil {
-			fd.Gradient(grad, meanNLL, lp, &fd.Settings{Formula: fd.Central})
-		}
-		return meanNLL(lp)
-	}
-	p, f, iters, err := minimizeLogTol(nll, start, opts, paretoGradTol)
+	θ, ll, n, iters, err := fitFour("Pareto/NBD", s, opts, false, func(θ [4]float64, groups []tupleGroup, grad []float64) float64 {
+		return paretoLL(ParetoNBD{θ[0], θ[1], θ[2], θ[3]}, groups)
+	})
 	if err != nil {
-		return ParetoNBDFit{}, fmt.Errorf("fit Pareto/NBD on %v customers: %w", n, err)
+		return ParetoNBDFit{}, err
 	}
-	return ParetoNBDFit{
-		Model:         ParetoNBD{p[0], p[1], p[2], p[3]},
-		LogLikelihood: -f * n,
-		Customers:     n,
-		Iterations:    iters,
-	}, nil
+	return ParetoNBDFit{Model: ParetoNBD{θ[0], θ[1], θ[2], θ[3]}, LogLikelihood: ll, Customers: n, Iterations: iters}, nil
 }
 
 // check validates the model and a customer before a prediction.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
+	"tailor/shared/customers"
 	"tailor/shared/events"
 	"tailor/shared/segments/clv"
 )
@@ -111,6 +113,9 @@ type SegmentReport struct {
 	// AvgCLV12mMinor is the mean 12-month CLV, minor units, rounded.
 	AvgCLV12mMinor int64   `json:"avg_clv_12m_minor"`
 	AvgPAlive      float64 `json:"avg_p_alive"`
+	// AvgChurnProbability is the mean probability of no purchase in the
+	// run's churn horizon, three decimals.
+	AvgChurnProbability float64 `json:"avg_churn_probability"`
 	// Rated counts the segment's customers with a rating and MeanRating is
 	// the mean of their latest ratings (1 to 5, two decimals; null when
 	// none rated). NPSRespondents counts those with an NPS answer and NPS
@@ -189,6 +194,11 @@ type Report struct {
 	// churn bands.
 	Model    RunRecord       `json:"model"`
 	Segments []SegmentReport `json:"segments"`
+	// RFGrid counts the scored customers per recency score (first index,
+	// R−1) and frequency score (second index, F−1).
+	RFGrid [5][5]int64 `json:"rf_grid"`
+	// Activity is the shop's recent buying, from every record scanned.
+	Activity *Activity `json:"activity,omitempty"`
 	// KMeansIterations over all customers after seeding on SampleSize.
 	KMeansIterations int     `json:"kmeans_iterations"`
 	SampleSize       int     `json:"kmeans_sample_size"`
@@ -234,4 +244,91 @@ func SpendIssueOf(err error) *SpendIssue {
 		return &SpendIssue{Code: SpendNotConverged, Message: "the spend model's maximum-likelihood fit did not converge; CLV is 0"}
 	}
 	return &SpendIssue{Code: SpendFitFailed, Message: "the spend model could not be fitted; CLV is 0"}
+}
+
+// ActivityDays is how many days, ending on the as-of date, Activity
+// describes day by day.
+const ActivityDays = 90
+
+// Activity is the shop's buying as the customer records show it on a run's
+// as-of date, over every currency: customers who bought in the last 30 and
+// 90 days (ending on the as-of date, which counts), revenue per currency
+// (purchases on or before the as-of date, refunds not netted) and, for
+// each of the last ActivityDays days with a purchase, the customers who
+// bought and what they spent. Amounts are minor units and never
+// converted.
+type Activity struct {
+	Buyers30d int64            `json:"buyers_30d"`
+	Buyers90d int64            `json:"buyers_90d"`
+	Revenue   map[string]int64 `json:"revenue_minor"`
+	Days      []DayActivity    `json:"days"`
+}
+
+// DayActivity is one day of Activity.
+type DayActivity struct {
+	Date    string           `json:"date"`
+	Buyers  int64            `json:"buyers"`
+	Revenue map[string]int64 `json:"revenue_minor"`
+}
+
+// AddCustomer adds one customer's purchase days (date → amount per
+// currency) as of asOf (YYYY-MM-DD).
+func (a *Activity) AddCustomer(days map[string]customers.Amounts, asOf time.Time) {
+	if a.Revenue == nil {
+		a.Revenue = map[string]int64{}
+	}
+	end := asOf.Format(time.DateOnly)
+	from30 := asOf.AddDate(0, 0, -29).Format(time.DateOnly)
+	from90 := asOf.AddDate(0, 0, -(ActivityDays - 1)).Format(time.DateOnly)
+	var in30, in90 bool
+	for day, amounts := range days {
+		if day > end {
+			continue
+		}
+		for cur, v := range amounts {
+			a.Revenue[cur] += v
+		}
+		if day < from90 {
+			continue
+		}
+		in90 = true
+		in30 = in30 || day >= from30
+		a.addDay(DayActivity{Date: day, Buyers: 1, Revenue: amounts})
+	}
+	if in30 {
+		a.Buyers30d++
+	}
+	if in90 {
+		a.Buyers90d++
+	}
+}
+
+// addDay adds d into the day of the same date, keeping Days sorted.
+func (a *Activity) addDay(d DayActivity) {
+	i, found := slices.BinarySearchFunc(a.Days, d.Date, func(x DayActivity, date string) int { return strings.Compare(x.Date, date) })
+	if !found {
+		a.Days = slices.Insert(a.Days, i, DayActivity{Date: d.Date, Revenue: map[string]int64{}})
+	}
+	a.Days[i].Buyers += d.Buyers
+	for cur, v := range d.Revenue {
+		a.Days[i].Revenue[cur] += v
+	}
+}
+
+// Merge adds o into a.
+func (a *Activity) Merge(o *Activity) {
+	if o == nil {
+		return
+	}
+	if a.Revenue == nil {
+		a.Revenue = map[string]int64{}
+	}
+	a.Buyers30d += o.Buyers30d
+	a.Buyers90d += o.Buyers90d
+	for cur, v := range o.Revenue {
+		a.Revenue[cur] += v
+	}
+	for _, d := range o.Days {
+		a.addDay(d)
+	}
 }

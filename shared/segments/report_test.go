@@ -2,9 +2,12 @@ package segments
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"tailor/shared/customers"
 	"tailor/shared/segments/clv"
 )
 
@@ -51,5 +54,35 @@ func TestSlugs(t *testing.T) {
 	}
 	if _, ok := SegmentBySlug("whales"); ok {
 		t.Error("unknown slug found")
+	}
+}
+
+func TestActivityCountsRecentBuyersAndRevenuePerCurrency(t *testing.T) {
+	asOf := time.Date(2011, 12, 9, 0, 0, 0, 0, time.UTC)
+	var a, b Activity
+	// Bought on the as-of day (counts) and 100 days earlier (revenue only).
+	a.AddCustomer(map[string]customers.Amounts{"2011-12-09": {"GBP": 500}, "2011-08-31": {"GBP": 100}}, asOf)
+	// Bought 40 days before: within 90 days, not within 30; a later
+	// purchase does not count.
+	b.AddCustomer(map[string]customers.Amounts{"2011-10-30": {"USD": 700}, "2011-12-10": {"USD": 9}}, asOf)
+	// Bought on day 30 back (2011-11-10 is the first day of the 30) in two currencies.
+	b.AddCustomer(map[string]customers.Amounts{"2011-11-10": {"USD": 10, "GBP": 20}}, asOf)
+	b.AddCustomer(nil, asOf)
+	a.Merge(&b)
+	if a.Buyers30d != 2 || a.Buyers90d != 3 {
+		t.Errorf("buyers 30d %d, 90d %d; want 2 and 3", a.Buyers30d, a.Buyers90d)
+	}
+	if a.Revenue["GBP"] != 620 || a.Revenue["USD"] != 710 {
+		t.Errorf("revenue %v", a.Revenue)
+	}
+	var dates []string
+	for _, d := range a.Days {
+		dates = append(dates, d.Date)
+	}
+	if want := []string{"2011-10-30", "2011-11-10", "2011-12-09"}; !slices.Equal(dates, want) {
+		t.Fatalf("days %v, want %v", dates, want)
+	}
+	if d := a.Days[1]; d.Buyers != 1 || d.Revenue["GBP"] != 20 || d.Revenue["USD"] != 10 {
+		t.Errorf("day %+v", d)
 	}
 }

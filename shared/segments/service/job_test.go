@@ -506,6 +506,28 @@ func TestMixedShopScoresTheCurrencyMostCustomersBuyIn(t *testing.T) {
 	if _, ok := scores[both]; !ok || scores[both].Currency != "USD" {
 		t.Fatalf("customer %s who bought in both: %+v", both, scores[both])
 	}
+	// The RF grid holds every scored customer once; the activity covers
+	// every record, in every currency.
+	var inGrid int64
+	for _, row := range rec.RFGrid {
+		for _, n := range row {
+			inGrid += n
+		}
+	}
+	if inGrid != rec.Customers {
+		t.Errorf("RF grid holds %d customers, %d were scored", inGrid, rec.Customers)
+	}
+	wantRevenue := map[string]int64{}
+	for _, r := range records {
+		for _, am := range r.Days {
+			for cur, v := range am {
+				wantRevenue[cur] += v
+			}
+		}
+	}
+	if a := rec.Activity; a == nil || !reflect.DeepEqual(a.Revenue, wantRevenue) || a.Buyers90d == 0 || a.Buyers30d > a.Buyers90d {
+		t.Errorf("activity %+v; want revenue %v", a, wantRevenue)
+	}
 
 	// Phase by phase, the state machine's way: the same choice and record.
 	c, runs := stores(t, records)

@@ -38,6 +38,9 @@ type Partial struct {
 	// churn horizon and whether they bought nothing since: what the model
 	// selection scores the purchase models on.
 	Inner map[InnerKey]int64
+	// Activity is the shop's recent buying over every record scanned; set,
+	// like Currencies, only on the counts that reach the run report.
+	Activity *segments.Activity
 }
 
 // InnerKey is a customer's history as of the run date minus the churn
@@ -152,6 +155,12 @@ func (p *Partial) Merge(o *Partial, sampleSize int) {
 		}
 		p.Currencies[cur] += n
 	}
+	if o.Activity != nil {
+		if p.Activity == nil {
+			p.Activity = &segments.Activity{}
+		}
+		p.Activity.Merge(o.Activity)
+	}
 	for _, pair := range [][2]map[int64]int64{{p.Recency, o.Recency}, {p.Frequency, o.Frequency}, {p.Monetary, o.Monetary}} {
 		for k, v := range pair[1] {
 			pair[0][k] += v
@@ -199,6 +208,8 @@ type Summary struct {
 	Currencies map[string]int64 `json:"currencies"`
 	// Partials summarises the customers of each currency summarised.
 	Partials map[string]*Partial `json:"partials"`
+	// Activity is the recent buying of every record scanned.
+	Activity *segments.Activity `json:"activity,omitempty"`
 }
 
 // Merge adds o into s. sampleSize bounds the merged samples.
@@ -211,6 +222,12 @@ func (s *Summary) Merge(o *Summary, sampleSize int) {
 	}
 	for cur, p := range o.Partials {
 		s.partial(cur).Merge(p, sampleSize)
+	}
+	if o.Activity != nil {
+		if s.Activity == nil {
+			s.Activity = &segments.Activity{}
+		}
+		s.Activity.Merge(o.Activity)
 	}
 }
 
@@ -264,6 +281,7 @@ func (s *Summary) Counts(currency string) *Partial {
 	if p.Currencies == nil {
 		p.Currencies = map[string]int64{}
 	}
+	p.Activity = s.Activity
 	return p
 }
 
@@ -299,6 +317,10 @@ func Summarise(records []segments.CustomerDays, plan Plan) (*Summary, map[string
 			return nil, nil, err
 		}
 		s.Scanned++
+		if s.Activity == nil {
+			s.Activity = &segments.Activity{}
+		}
+		s.Activity.AddCustomer(r.Days, plan.AsOf)
 		if len(all) == 0 {
 			s.NoPurchase++
 			continue
@@ -323,18 +345,19 @@ func Summarise(records []segments.CustomerDays, plan Plan) (*Summary, map[string
 // partialWire is the JSON form of a Partial: maps with struct keys become
 // sorted rows, so equal partials encode to equal bytes.
 type partialWire struct {
-	Scanned       int64            `json:"scanned"`
-	Customers     int64            `json:"customers"`
-	NoPurchase    int64            `json:"no_purchase"`
-	OtherCurrency int64            `json:"other_currency"`
-	Currencies    map[string]int64 `json:"currencies,omitempty"`
-	Recency       [][2]int64       `json:"recency"`
-	Frequency     [][2]int64       `json:"frequency"`
-	Monetary      [][2]int64       `json:"monetary"`
-	Purchases     [][4]int64       `json:"purchases"`
-	Inner         [][5]int64       `json:"inner,omitempty"`
-	Spend         [][3]int64       `json:"spend"`
-	Sample        []Sampled        `json:"sample"`
+	Scanned       int64              `json:"scanned"`
+	Customers     int64              `json:"customers"`
+	NoPurchase    int64              `json:"no_purchase"`
+	OtherCurrency int64              `json:"other_currency"`
+	Currencies    map[string]int64   `json:"currencies,omitempty"`
+	Activity      *segments.Activity `json:"activity,omitempty"`
+	Recency       [][2]int64         `json:"recency"`
+	Frequency     [][2]int64         `json:"frequency"`
+	Monetary      [][2]int64         `json:"monetary"`
+	Purchases     [][4]int64         `json:"purchases"`
+	Inner         [][5]int64         `json:"inner,omitempty"`
+	Spend         [][3]int64         `json:"spend"`
+	Sample        []Sampled          `json:"sample"`
 }
 
 func histRows(h map[int64]int64) [][2]int64 {
@@ -347,7 +370,7 @@ func histRows(h map[int64]int64) [][2]int64 {
 
 // MarshalJSON encodes p deterministically.
 func (p *Partial) MarshalJSON() ([]byte, error) {
-	w := partialWire{Scanned: p.Scanned, Customers: p.Customers, NoPurchase: p.NoPurchase, OtherCurrency: p.OtherCurrency, Currencies: p.Currencies,
+	w := partialWire{Scanned: p.Scanned, Customers: p.Customers, NoPurchase: p.NoPurchase, OtherCurrency: p.OtherCurrency, Currencies: p.Currencies, Activity: p.Activity,
 		Recency: histRows(p.Recency), Frequency: histRows(p.Frequency), Monetary: histRows(p.Monetary), Sample: p.Sample}
 	for k, n := range p.Purchases {
 		w.Purchases = append(w.Purchases, [4]int64{int64(k.X), int64(k.TX), int64(k.T), n})
@@ -375,7 +398,7 @@ func (p *Partial) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*p = Partial{Scanned: w.Scanned, Customers: w.Customers, NoPurchase: w.NoPurchase, OtherCurrency: w.OtherCurrency,
-		Currencies: w.Currencies, Sample: w.Sample}
+		Currencies: w.Currencies, Activity: w.Activity, Sample: w.Sample}
 	p.init()
 	for _, pair := range []struct {
 		dst  map[int64]int64

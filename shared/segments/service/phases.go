@@ -264,7 +264,7 @@ func (j *Job) fit(ctx context.Context, plan Plan) (Response, error) {
 	}
 	j.logSpendIssue(ctx, m)
 	counts := &Partial{Scanned: all.Scanned, Customers: all.Customers, NoPurchase: all.NoPurchase, OtherCurrency: all.OtherCurrency,
-		Currencies: all.Currencies}
+		Currencies: all.Currencies, Activity: all.Activity}
 	st := state{Model: m, Counts: counts, CurrencyChoice: choice, StartedAt: j.now().UTC().Format(time.RFC3339)}
 	if err := j.putBlob(ctx, plan.RunID, "state", st); err != nil {
 		return Response{}, err

@@ -23,11 +23,16 @@ type Tally struct {
 	Customers map[string]int64 `json:"customers"`
 	Revenue   map[string]int64 `json:"revenue"`
 	CLV       map[string]int64 `json:"clv"`
-	// PAliveMilli sums P(alive) in thousandths per segment.
+	// PAliveMilli sums P(alive) and ChurnMilli the churn probability, in
+	// thousandths, per segment.
 	PAliveMilli map[string]int64 `json:"p_alive_milli"`
-	Clusters    map[int]int64    `json:"clusters"`
-	Churn       map[string]int64 `json:"churn"`
-	CLVHist     map[int64]int64  `json:"clv_hist"`
+	ChurnMilli  map[string]int64 `json:"churn_milli,omitempty"`
+	// Grid counts customers per recency and frequency score (key
+	// 10·R + F), the RFM grid's cells summed over monetary scores.
+	Grid     map[int]int64    `json:"rf_grid,omitempty"`
+	Clusters map[int]int64    `json:"clusters"`
+	Churn    map[string]int64 `json:"churn"`
+	CLVHist  map[int64]int64  `json:"clv_hist"`
 	// Satisfaction sums the customers' latest ratings and NPS answers per
 	// segment.
 	Satisfaction map[string]events.Satisfaction `json:"satisfaction,omitempty"`
@@ -46,13 +51,16 @@ func (t *Tally) init() {
 	if t.Satisfaction == nil {
 		t.Satisfaction = map[string]events.Satisfaction{}
 	}
+	if t.ChurnMilli == nil {
+		t.ChurnMilli, t.Grid = map[string]int64{}, map[int]int64{}
+	}
 }
 
 // Merge adds o into t.
 func (t *Tally) Merge(o *Tally) {
 	t.init()
 	for _, pair := range [][2]map[string]int64{{t.Customers, o.Customers}, {t.Revenue, o.Revenue}, {t.CLV, o.CLV},
-		{t.PAliveMilli, o.PAliveMilli}, {t.Churn, o.Churn}} {
+		{t.PAliveMilli, o.PAliveMilli}, {t.ChurnMilli, o.ChurnMilli}, {t.Churn, o.Churn}} {
 		for k, v := range pair[1] {
 			pair[0][k] += v
 		}
@@ -62,6 +70,9 @@ func (t *Tally) Merge(o *Tally) {
 	}
 	for k, v := range o.CLVHist {
 		t.CLVHist[k] += v
+	}
+	for k, v := range o.Grid {
+		t.Grid[k] += v
 	}
 	for k, v := range o.Satisfaction {
 		s := t.Satisfaction[k]
@@ -133,6 +144,8 @@ func Score(cs []segments.Customer, m *Model) ([]segments.CustomerScores, *Tally,
 		t.Revenue[s.Segment] += c.TotalSpend
 		t.CLV[s.Segment] += s.CLV12mMinor
 		t.PAliveMilli[s.Segment] += int64(math.Round(s.PAlive * 1000))
+		t.ChurnMilli[s.Segment] += int64(math.Round(s.ChurnProbability * 1000))
+		t.Grid[10*cell.R+cell.F]++
 		t.Clusters[k]++
 		t.Churn[s.ChurnRisk]++
 		t.CLVHist[segments.QuantizeMoney(s.CLV12mMinor)]++
@@ -175,10 +188,17 @@ func Finish(m *Model, p *Partial, t *Tally) segments.Report {
 		if s.Customers > 0 {
 			sum.AvgCLV12mMinor = int64(math.Round(float64(t.CLV[sum.Segment]) / float64(s.Customers)))
 			sum.AvgPAlive = math.Round(float64(t.PAliveMilli[sum.Segment])/float64(s.Customers)) / 1000
+			sum.AvgChurnProbability = math.Round(float64(t.ChurnMilli[sum.Segment])/float64(s.Customers)) / 1000
 		}
 		sum.SetSatisfaction(t.Satisfaction[sum.Segment])
 		rec.Segments = append(rec.Segments, sum)
 	}
+	for k, n := range t.Grid {
+		if r, f := k/10, k%10; r >= 1 && r <= 5 && f >= 1 && f <= 5 {
+			rec.RFGrid[r-1][f-1] = n
+		}
+	}
+	rec.Activity = p.Activity
 	churn := map[string]int{}
 	for k, v := range t.Churn {
 		churn[k] = int(v)

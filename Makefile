@@ -17,6 +17,14 @@ DDB_HEAP     ?= 512m
 DDB_PIDFILE   = $(LOCAL)/dynamodb-$(DDB_PORT).pid
 TEST_DDB_PORT ?= 8011
 
+# The dashboard's charting library, bundled into the dashboard function,
+# and the browser driver of its tests: pinned npm packages.
+ECHARTS_NPM  := echarts@6.1.0
+WEB_PREFIX   := $(BUILD)/web
+WEB_VENDOR   := shared/dashboard/web/vendor
+PLAYWRIGHT_NPM := playwright-core@1.65.1
+BROWSER_PREFIX := $(BUILD)/browser
+
 ADDR         ?= 127.0.0.1:3000
 TABLE_PREFIX ?= tailor-local-
 
@@ -28,23 +36,44 @@ export AWS_EC2_METADATA_DISABLED := true
 
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: all build build-local validate lint db-up db-down tables run key test test-unit test-go tools java ddb-install tailor sam-build sam-local-api clean
+.PHONY: dashboard-assets browser-tools all build build-local validate lint db-up db-down tables run key test test-unit test-go tools java ddb-install tailor sam-build sam-local-api clean
 
 all: build
 
+## dashboard-assets: the pinned charting library, copied where the dashboard
+## function embeds it (shared/dashboard/web/vendor, not in the repository).
+dashboard-assets:
+	@if ! grep -qs '"version": "6.1.0"' $(WEB_PREFIX)/node_modules/echarts/package.json; then \
+	  echo "installing $(ECHARTS_NPM)"; mkdir -p $(WEB_PREFIX); \
+	  npm install --prefix $(WEB_PREFIX) --no-audit --no-fund --loglevel=error --save-exact $(ECHARTS_NPM) >/dev/null; \
+	fi
+	@mkdir -p $(WEB_VENDOR)
+	@cmp -s $(WEB_PREFIX)/node_modules/echarts/dist/echarts.min.js $(WEB_VENDOR)/echarts.min.js || \
+	  cp $(WEB_PREFIX)/node_modules/echarts/dist/echarts.min.js $(WEB_VENDOR)/echarts.min.js
+
+## browser-tools: Debian's chromium (only if missing) and playwright-core, for
+## the dashboard's browser tests. Playwright never downloads a browser here.
+browser-tools:
+	@command -v chromium >/dev/null || { echo "installing chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@if ! grep -qs '"version": "1.65.1"' $(BROWSER_PREFIX)/node_modules/playwright-core/package.json; then \
+	  echo "installing $(PLAYWRIGHT_NPM)"; mkdir -p $(BROWSER_PREFIX); \
+	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix $(BROWSER_PREFIX) --no-audit --no-fund --loglevel=error --save-exact $(PLAYWRIGHT_NPM) >/dev/null; \
+	fi
+
 ## build: every function as bootstrap for Lambda (linux/arm64).
-build:
+build: dashboard-assets
 	@for f in $(FUNCTIONS); do \
 	  echo "build $$f (linux/arm64)"; \
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(BUILD)/arm64/$$f/bootstrap ./functions/$$f; \
 	done
 
 # sam build calls build-<LogicalId> with ARTIFACTS_DIR set; CustomersFunction builds ./functions/customers.
-build-%Function:
+build-%Function: dashboard-assets
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
 
 ## build-local: every function for this machine, for tailor serve.
-build-local:
+build-local: dashboard-assets
 	@for f in $(FUNCTIONS); do \
 	  CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(BUILD)/local/$$f/bootstrap ./functions/$$f; \
 	done
@@ -52,6 +81,11 @@ build-local:
 
 tailor:
 	@$(GO) build -o $(BUILD)/tailor ./cmd/tailor
+
+## generate: the Go client of the HTTP API (shared/local/apiclient/client.gen.go) from
+## docs/openapi.yaml, with the oapi-codegen that go.mod pins as a tool.
+generate:
+	$(GO) generate ./shared/local/apiclient
 
 ## validate: cfn-lint and the template checks cfn-lint cannot make.
 validate lint:
@@ -104,6 +138,7 @@ tables: tailor
 
 ## run: the whole stack on this machine: DynamoDB Local, tables, functions, API on http://$(ADDR).
 ## DEMO=1 also loads the Online Retail demo subset (testdata/demo) through the API.
+## Start-up (or the demo load) ends with the dashboard's address and the key to sign in with.
 ## Every route needs an API key: run creates an admin key, prints it and
 ## keeps it in $(LOCAL)/admin.key for scripts and the README's examples.
 ## The terminal shows one line per request and warnings; each function's own log
@@ -114,12 +149,19 @@ run: db-up tables build-local tailor
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor keys create \
 	  --name local-admin --scopes admin --table-prefix $(TABLE_PREFIX) --out $(LOCAL)/admin.key; \
 	echo "(also written to $(LOCAL)/admin.key; send it as -H \"Authorization: Bearer \$$(cat $(LOCAL)/admin.key)\")"; \
+	rm -f $(LOCAL)/logs/serve.log; \
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor serve \
 	  --template template.yaml --bin $(abspath $(BUILD)/local) --addr $(ADDR) --table-prefix $(TABLE_PREFIX) \
 	  --log-dir $(LOCAL)/logs --events-file $(LOCAL)/events.jsonl $(if $(filter stdout,$(LOG)),--verbose) & serve=$$!; \
 	trap 'kill -TERM $$serve 2>/dev/null; wait $$serve' INT TERM; \
+	dashboard="dashboard: http://$(ADDR)/dashboard/ (sign in with the API key in $(LOCAL)/admin.key)"; \
 	if [ -n "$(DEMO)" ]; then $(BUILD)/tailor load --demo --url http://$(ADDR) --key-file $(LOCAL)/admin.key --wait 60s \
-	  || echo "demo load failed; the API keeps running"; fi; \
+	  || echo "demo load failed; the API keeps running; $$dashboard"; \
+	else for i in $$(seq 1 600); do \
+	    grep -qs '"local API ready"' $(LOCAL)/logs/serve.log && break; \
+	    [ "$(LOG)" = stdout ] && (exec 3<>/dev/tcp/$(subst :,/,$(ADDR))) 2>/dev/null && break; \
+	    kill -0 $$serve 2>/dev/null || break; sleep 0.2; \
+	  done; echo "$$dashboard"; fi; \
 	wait $$serve
 
 ## key: a new API key in the running local stack, e.g. make key SCOPES=events:write,recommendations:read
@@ -131,9 +173,10 @@ key: tailor
 ## test: lint, then every Go test, including those tagged dynamodb (contract suites on
 ## DynamoDB Local, end-to-end through tailor serve), against a DynamoDB Local of its own;
 ## stops it afterwards. test-unit: the tests that need no database (go test ./...).
-test: validate
+test: validate dashboard-assets browser-tools
 	@$(MAKE) --no-print-directory db-up DDB_PORT=$(TEST_DDB_PORT)
 	@status=0; \
+	TAILOR_BROWSER_TOOLS=$(abspath $(BROWSER_PREFIX)) TAILOR_SCREENSHOTS=$(abspath $(BUILD)/screenshots) \
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(TEST_DDB_PORT) $(GO) test -count=1 -timeout 20m -tags dynamodb ./... || status=$$?; \
 	$(MAKE) --no-print-directory db-down DDB_PORT=$(TEST_DDB_PORT); exit $$status
 

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -104,6 +105,18 @@ type Response struct {
 	Status  int
 	Headers map[string]string
 	Body    any // encoded as JSON; nil for no body
+	// raw, when set by Bytes, is sent as it is instead of Body.
+	raw []byte
+}
+
+// Bytes answers status with body sent as it is, of media type
+// contentType: static files. Bodies that are not UTF-8 text (compressed
+// or binary files) travel base64-encoded, as API Gateway expects.
+func Bytes(status int, contentType string, body []byte) *Response {
+	if body == nil {
+		body = []byte{}
+	}
+	return &Response{Status: status, Headers: map[string]string{"Content-Type": contentType}, raw: body}
 }
 
 // JSON answers status with v as the JSON body.
@@ -221,6 +234,14 @@ func encode(r *Response) (events.APIGatewayV2HTTPResponse, error) {
 	out := events.APIGatewayV2HTTPResponse{StatusCode: r.Status, Headers: map[string]string{}}
 	for k, v := range r.Headers {
 		out.Headers[k] = v
+	}
+	if r.raw != nil {
+		if utf8.Valid(r.raw) && out.Headers["Content-Encoding"] == "" {
+			out.Body = string(r.raw)
+		} else {
+			out.Body, out.IsBase64Encoded = base64.StdEncoding.EncodeToString(r.raw), true
+		}
+		return out, nil
 	}
 	if r.Body != nil {
 		b, err := json.Marshal(r.Body)

@@ -262,6 +262,9 @@ func TestCheck(t *testing.T) {
 		{Principal{Reason: Unknown}, "GET /v1/customers/{id}", errs.Unauthorized},
 		{Principal{}, "GET /v1/undeclared", errs.Unauthorized},
 		{admin, "GET /v1/undeclared", errs.Forbidden},
+		// Public routes need no key at all.
+		{Principal{}, "GET /dashboard/{proxy+}", -1},
+		{Principal{Reason: Unknown}, "GET /openapi.json", -1},
 	} {
 		err := Check(tc.p, tc.route)
 		switch {

@@ -149,9 +149,13 @@ func Authenticate(ctx context.Context, keys KeyLookup, header string) (Principal
 // programming error that denies the route to everyone.
 var ErrNoScopeDeclared = errors.New("route has no declared scope")
 
-// Check decides whether p may call routeKey: Unauthorized without a valid
-// key, Forbidden when the route needs a scope p lacks or declares none.
+// Check decides whether p may call routeKey: nil for a public route;
+// otherwise Unauthorized without a valid key, Forbidden when the route
+// needs a scope p lacks or declares none.
 func Check(p Principal, routeKey string) error {
+	if IsPublic(routeKey) {
+		return nil
+	}
 	if !p.Valid {
 		return &errs.Error{Op: "authorize " + routeKey, Kind: errs.Unauthorized,
 			Detail: "a valid API key is required in the header Authorization: Bearer tlr_..."}

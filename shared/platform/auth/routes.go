@@ -36,12 +36,14 @@ var routeScopes = map[string]Scope{
 	"GET /v1/customers/{id}/recommendations": RecommendationsRead,
 	"GET /v1/items/{id}/similar":             RecommendationsRead,
 	"GET /v1/popular":                        RecommendationsRead,
+	"GET /v1/recommendations/runs":           RecommendationsRead,
 
 	// Segments: sizes, members (customer ids and scores only) and run
 	// records of the nightly segmentation; no personal data.
 	"GET /v1/segments":                  SegmentsRead,
 	"GET /v1/segments/{name}/customers": SegmentsRead,
 	"GET /v1/segments/runs/{id}":        SegmentsRead,
+	"GET /v1/segments/backtest":         SegmentsRead,
 
 	// Campaigns: reading them, their audiences (customer ids; contact
 	// details only when the key also holds pii:read, audited) and their
@@ -56,6 +58,30 @@ var routeScopes = map[string]Scope{
 	"POST /v1/campaigns/{id}/launch":  CampaignsWrite,
 	"POST /v1/campaigns/{id}/stop":    CampaignsWrite,
 	"POST /v1/campaigns/{id}/report":  CampaignsWrite,
+}
+
+// publicRoutes are the routes served without a key: the dashboard's static
+// files (HTML, script, styles; the pages fetch every number through the
+// routes above with the key the user pasted) and the API's OpenAPI
+// document. They hold no customer or business data. In template.yaml they,
+// and only they, have Authorizer: NONE.
+var publicRoutes = map[string]bool{
+	"GET /openapi.json":       true,
+	"GET /dashboard":          true,
+	"GET /dashboard/{proxy+}": true,
+}
+
+// IsPublic reports whether routeKey is served without a key.
+func IsPublic(routeKey string) bool { return publicRoutes[routeKey] }
+
+// PublicRoutes lists the routes served without a key, sorted.
+func PublicRoutes() []string {
+	keys := make([]string, 0, len(publicRoutes))
+	for k := range publicRoutes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // RequiredScope returns the scope routeKey needs; ok is false for a route

@@ -24,12 +24,28 @@ func TestEveryTemplateRouteHasAScope(t *testing.T) {
 	if len(routes) == 0 {
 		t.Fatal("template.yaml has no routes")
 	}
+	public := map[string]bool{}
 	for _, r := range routes {
+		if IsPublic(r.Key()) {
+			public[r.Key()] = true
+			if r.Authorizer != "" {
+				t.Errorf("public route %s (%s) must have Authorizer: NONE in template.yaml", r.Key(), r.FunctionID)
+			}
+			if _, ok := RequiredScope(r.Key()); ok {
+				t.Errorf("route %s is both public and scoped", r.Key())
+			}
+			continue
+		}
 		if _, ok := RequiredScope(r.Key()); !ok {
 			t.Errorf("route %s (%s) has no scope: add %q: <Scope> to routeScopes in shared/platform/auth/routes.go", r.Key(), r.FunctionID, r.Key())
 		}
 		if r.Authorizer == "" {
-			t.Errorf("route %s (%s) is not behind the API key authorizer", r.Key(), r.FunctionID)
+			t.Errorf("route %s (%s) is not behind the API key authorizer (only the public routes of package auth may be)", r.Key(), r.FunctionID)
+		}
+	}
+	for _, k := range PublicRoutes() {
+		if !public[k] {
+			t.Errorf("public route %s is not in template.yaml", k)
 		}
 	}
 }

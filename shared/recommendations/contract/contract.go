@@ -30,8 +30,7 @@ import (
 )
 
 // Seeder writes what other features own and the recommender only reads
-// (customer records, catalogue rows) and reads back the run records,
-// which no port reads.
+// (customer records, catalogue rows).
 type Seeder interface {
 	// PutShopper creates or replaces the customer record's aggregates and
 	// consent; nil Aggregates stores a record without aggregates.
@@ -44,8 +43,6 @@ type Seeder interface {
 	// TombstoneItem deletes an existing catalogue item as the catalogue API
 	// does: the row stays as a tombstone changed at at.
 	TombstoneItem(ctx context.Context, itemID string, at time.Time) error
-	// Runs returns the stored run records.
-	Runs(ctx context.Context) ([]recommendations.Run, error)
 }
 
 // Stores is one implementation over empty storage.
@@ -443,8 +440,16 @@ func testRuns(t *testing.T, s Stores) {
 	rerun.StartedAt, rerun.Duration, rerun.Items = t0.Add(2*time.Hour), 2*time.Second, 9
 	must(t, s.Training.PutRun(ctx, rerun))
 
-	runs, err := s.Seed.Runs(ctx)
+	latest, err := s.Serving.TrainingRuns(ctx, 1)
 	must(t, err)
+	if len(latest) != 1 || !latest[0].AsOf.Equal(t0.Add(24*time.Hour)) {
+		t.Fatalf("latest run = %+v; want the one as of %s", latest, t0.Add(24*time.Hour))
+	}
+	runs, err := s.Serving.TrainingRuns(ctx, 10)
+	must(t, err)
+	if len(runs) == 2 && !runs[0].AsOf.After(runs[1].AsOf) {
+		t.Fatalf("runs are not latest first: %v then %v", runs[0].AsOf, runs[1].AsOf)
+	}
 	slices.SortFunc(runs, func(a, b recommendations.Run) int { return a.AsOf.Compare(b.AsOf) })
 	if len(runs) != 2 {
 		t.Fatalf("runs = %+v; want two, the re-run of the first as_of replacing it", runs)

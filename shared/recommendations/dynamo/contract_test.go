@@ -95,24 +95,3 @@ func (s *seeder) DeleteItem(ctx context.Context, itemID string) error {
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.items, Key: schema.ItemKey(itemID)})
 	return err
 }
-
-func (s *seeder) Runs(ctx context.Context) ([]recommendations.Run, error) {
-	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(ddb.AttrPK).Equal(expression.Value(pkTrainRuns))).Build()
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.models, KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	if err != nil {
-		return nil, err
-	}
-	var rows []runItem
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &rows); err != nil {
-		return nil, err
-	}
-	runs := make([]recommendations.Run, 0, len(rows))
-	for _, r := range rows {
-		runs = append(runs, r.run())
-	}
-	return runs, nil
-}

@@ -133,6 +133,30 @@ type Recommendations struct {
 	Models    string // ModelsTable
 }
 
+// TrainingRuns returns at most limit training run records, the latest
+// as_of first: one Query of the run records' partition.
+func (s *Recommendations) TrainingRuns(ctx context.Context, limit int) ([]recommendations.Run, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(ddb.AttrPK).Equal(expression.Value(pkTrainRuns))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("list training runs: build key condition: %w", err)
+	}
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: &s.Models, KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit))})
+	if err != nil {
+		return nil, ddb.Classify("list training runs", err)
+	}
+	var rows []runItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &rows); err != nil {
+		return nil, fmt.Errorf("list training runs: decode: %w", err)
+	}
+	runs := make([]recommendations.Run, 0, len(rows))
+	for _, r := range rows {
+		runs = append(runs, r.run())
+	}
+	return runs, nil
+}
+
 // Shopper reads the customer's aggregates and consent with one strongly
 // consistent GetItem (an event ingested a moment ago must count), projected
 // so that no profile field is read. A customer without a record is a

@@ -30,6 +30,20 @@ func (a *API) Register(r *apigw.Router) {
 	r.Handle("GET /v1/customers/{id}/recommendations", a.recommendations)
 	r.Handle("GET /v1/items/{id}/similar", a.similar)
 	r.Handle("GET /v1/popular", a.popular)
+	r.Handle("GET /v1/recommendations/runs", a.runs)
+}
+
+func (a *API) runs(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	p := newParams(r, "limit")
+	limit := p.limit()
+	if err := p.v.Err(); err != nil {
+		return nil, err
+	}
+	out, err := a.Service.TrainingRuns(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	return apigw.JSON(http.StatusOK, out), nil
 }
 
 func (a *API) recommendations(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {

@@ -100,14 +100,16 @@ func (s *Store) DeleteItem(ctx context.Context, itemID string) error {
 	return nil
 }
 
-// Runs returns the stored training run records, oldest as_of first.
-func (s *Store) Runs(ctx context.Context) ([]recommendations.Run, error) {
+// TrainingRuns returns at most limit training run records, the latest
+// as_of first.
+func (s *Store) TrainingRuns(ctx context.Context, limit int) ([]recommendations.Run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return slices.SortedFunc(maps.Values(s.runs), func(a, b recommendations.Run) int { return a.AsOf.Compare(b.AsOf) }), nil
+	runs := slices.SortedFunc(maps.Values(s.runs), func(a, b recommendations.Run) int { return b.AsOf.Compare(a.AsOf) })
+	return runs[:min(limit, len(runs))], nil
 }
 
 // Shopper returns a copy of the customer's aggregates and consent; empty

@@ -62,6 +62,9 @@ type Store interface {
 	// CatalogChanges returns the catalogue rows written at or after since,
 	// deleted items as tombstones (Deleted set), each with its ChangedAt.
 	CatalogChanges(ctx context.Context, since time.Time) ([]catalog.Item, error)
+	// TrainingRuns returns at most limit training run records, the latest
+	// as_of first.
+	TrainingRuns(ctx context.Context, limit int) ([]recommendations.Run, error)
 }
 
 // Limits of a request.
@@ -153,6 +156,33 @@ func (s *Service) Snapshot() recommendations.SnapshotRef {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ref
+}
+
+// Runs is the answer of GET /v1/recommendations/runs: the latest training
+// runs and the snapshot this instance serves.
+type Runs struct {
+	Runs    []recommendations.Run        `json:"runs"`
+	Serving *recommendations.SnapshotRef `json:"serving"`
+}
+
+// TrainingRuns lists at most limit training runs, the latest first, with
+// the snapshot being served (null before the first training run).
+func (s *Service) TrainingRuns(ctx context.Context, limit int) (Runs, error) {
+	runs, err := s.Store.TrainingRuns(ctx, limit)
+	if err != nil {
+		return Runs{}, err
+	}
+	out := Runs{Runs: runs}
+	if out.Runs == nil {
+		out.Runs = []recommendations.Run{}
+	}
+	if _, err := s.index(ctx); err != nil {
+		return Runs{}, err
+	}
+	if ref := s.Snapshot(); !ref.AsOf.IsZero() {
+		out.Serving = &ref
+	}
+	return out, nil
 }
 
 // index returns the current index, reading the snapshot reference and the

@@ -163,7 +163,7 @@ func memoryBackend(shop *servicetest.Memory) backend {
 	s := shop.Store
 	return backend{store: s, serving: s,
 		hasRun: func(t *testing.T, asOf time.Time) bool {
-			runs, err := s.Runs(context.Background())
+			runs, err := s.TrainingRuns(context.Background(), 1000)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -32,6 +32,18 @@ func (a *API) Register(r *apigw.Router) {
 	r.Handle("GET /v1/segments", a.list)
 	r.Handle("GET /v1/segments/{name}/customers", a.members)
 	r.Handle("GET /v1/segments/runs/{id}", a.run)
+	r.Handle("GET /v1/segments/backtest", a.backtest)
+}
+
+func (a *API) backtest(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	if len(r.Event.QueryStringParameters) > 0 {
+		return nil, errs.E(errs.Invalid, "this route takes no query parameters")
+	}
+	res, err := a.Query.LatestBacktest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return apigw.JSON(http.StatusOK, res), nil
 }
 
 // Overview is the answer of GET /v1/segments.

@@ -158,6 +158,19 @@ func scenario(t *testing.T, f *fixture) {
 		f.afterFirstRun(t)
 	}
 
+	// GET /v1/segments/backtest: 404 until a backtest has run, then its
+	// result, whatever its dates.
+	if code, body := f.get(t, "backtest.json", nil); code != http.StatusNotFound {
+		t.Fatalf("backtest before any: %d %v", code, body)
+	}
+	bt := f.invoke(t, "backtest.json").Backtest
+	if code, body := f.get(t, "backtest.json", nil); code != http.StatusOK || body["calibration_end"] != "2011-09-10" ||
+		body["holdout_end"] != "2011-12-10" || bt == nil || body["currency"] != bt.Currency {
+		t.Fatalf("backtest: %d %v", code, body)
+	} else if rep, _ := body["report"].(map[string]any); rep == nil || rep["churn"] == nil {
+		t.Fatalf("backtest report: %v", body["report"])
+	}
+
 	// GET /v1/segments: the latest run's sizes add up.
 	code, body := f.get(t, "list.json", nil)
 	if code != http.StatusOK || body["run_id"] != "2011-12-10" {

@@ -14,6 +14,13 @@ import (
 	"tailor/shared/segments/holdout"
 )
 
+// Where the latest backtest's result is kept, whatever its dates: a blob
+// of a run id no run has (run ids are dates).
+const (
+	latestBacktestRun  = "backtests"
+	latestBacktestBlob = "latest"
+)
+
 // BacktestResult is what a backtest invocation found: the evaluation of
 // the run's purchase model, chosen as a run as of the calibration end
 // would choose it, against what the customers did up to the holdout end.
@@ -153,6 +160,10 @@ func (j *Job) Backtest(ctx context.Context, calEnd, holdEnd time.Time) (Backtest
 		return res, fmt.Errorf("backtest: encode: %w", err)
 	}
 	if err := j.Runs.PutBlob(ctx, plan.RunID, "backtest/"+res.HoldoutEnd, b); err != nil {
+		return res, err
+	}
+	// The latest backtest also goes where GET /v1/segments/backtest reads.
+	if err := j.Runs.PutBlob(ctx, latestBacktestRun, latestBacktestBlob, b); err != nil {
 		return res, err
 	}
 	return res, nil

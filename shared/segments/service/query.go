@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"tailor/shared/platform/errs"
@@ -15,6 +16,8 @@ type RunReader interface {
 	Latest(ctx context.Context) (segments.Report, error)
 	// Run returns a run's report by id (NotFound when absent).
 	Run(ctx context.Context, runID string) (segments.Report, error)
+	// GetBlob reads a blob of a run (NotFound when never written).
+	GetBlob(ctx context.Context, runID, name string) ([]byte, error)
 }
 
 // MemberLister is the membership storage the segments API needs.
@@ -46,6 +49,24 @@ func (q *Query) Run(ctx context.Context, id string) (segments.Report, error) {
 		return segments.Report{}, errs.E(errs.NotFound, fmt.Sprintf("there is no run %q; run ids are dates, YYYY-MM-DD", id))
 	}
 	return q.Runs.Run(ctx, id)
+}
+
+// LatestBacktest returns the result of the latest backtest, or NotFound
+// before the first.
+func (q *Query) LatestBacktest(ctx context.Context) (BacktestResult, error) {
+	b, err := q.Runs.GetBlob(ctx, latestBacktestRun, latestBacktestBlob)
+	if errs.Is(err, errs.NotFound) {
+		return BacktestResult{}, errs.E(errs.NotFound, "no backtest has run yet: invoke the segment function with "+
+			`{"phase":"backtest","calibration_end":"YYYY-MM-DD","holdout_end":"YYYY-MM-DD"} (make run DEMO=1 runs one)`)
+	}
+	if err != nil {
+		return BacktestResult{}, err
+	}
+	var res BacktestResult
+	if err := json.Unmarshal(b, &res); err != nil {
+		return BacktestResult{}, fmt.Errorf("decode the latest backtest: %w", err)
+	}
+	return res, nil
 }
 
 // Members is one page of the members of a segment of the latest run.

@@ -104,7 +104,7 @@
     const gen = generation;
     Promise.resolve().then(load).then((content) => {
       if (gen !== generation) return;
-      body.replaceChildren(...[].concat(content || []));
+      body.replaceChildren(...[].concat(content || []).flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
     }).catch((err) => {
       if (gen !== generation) return;
       body.replaceChildren(message(err, emptyText));
@@ -463,6 +463,10 @@
           do {
             r = await api('/v1/campaigns/' + encodeURIComponent(c.campaign_id) + '/launch', { method: 'POST', body: { as_of: f.asOf.value } });
           } while (r.status === 202);
+          // A first, provisional report, so the campaign's page has results
+          // to show at once.
+          status.textContent = 'Computing the first report…';
+          await api('/v1/campaigns/' + encodeURIComponent(c.campaign_id) + '/report', { method: 'POST', body: {} });
           location.hash = '#/campaigns/' + encodeURIComponent(c.campaign_id);
         } catch (err) {
           status.replaceChildren(message(err));
@@ -483,9 +487,10 @@
   async function campaignDetail(id) {
     const path = '/v1/campaigns/' + encodeURIComponent(id);
     const out = [h('h1', {}, 'Campaign'), h('p', {}, link('#/campaigns', '← all campaigns'))];
-    let c;
+    let loaded;
+    const load = () => (loaded = loaded || api(path).then((r) => r.data));
     const head = section('', async () => {
-      c = (await api(path)).data;
+      const c = await load();
       const actions = [];
       const act = (label, p, body) => h('button', { type: 'button', class: 'secondary', onclick: async (e) => {
         e.target.disabled = true;
@@ -504,6 +509,7 @@
     }, 'No campaign ' + id + '.');
     out.push(head);
     out.push(section('Results', async () => {
+      if ((await load()).status === 'draft') return h('div', { class: 'empty' }, 'Launch the campaign to see results.');
       const r = (await api(path + '/report')).data;
       const s = r.stats;
       const cur = r.currency;
@@ -543,7 +549,7 @@
         table(['Estimate', ['Treatment', 1], ['Holdout', 1], ['Difference', 1], ['95% interval', 1], ['p-value', 1]], [
           ['Raw', fmtMoney(rev.treatment.mean_minor, cur), fmtMoney(rev.holdout.mean_minor, cur), fmtMoney(rev.difference_minor.value, cur),
             fmtMoney(rev.difference_minor.low, cur) + ' to ' + fmtMoney(rev.difference_minor.high, cur), fmtNum(rev.p_value, 3)],
-          cup ? ['CUPED (variance −' + fmtPct(cup.variance_reduction, 0) + ')', fmtMoney(cup.treatment.mean_minor, cur), fmtMoney(cup.holdout.mean_minor, cur),
+          cup ? ['CUPED' + (cup.variance_reduction > 0 ? ' (variance −' + fmtPct(cup.variance_reduction, 0) + ')' : ''), fmtMoney(cup.treatment.mean_minor, cur), fmtMoney(cup.holdout.mean_minor, cur),
             fmtMoney(cup.difference_minor.value, cur), fmtMoney(cup.difference_minor.low, cur) + ' to ' + fmtMoney(cup.difference_minor.high, cur), fmtNum(cup.p_value, 3)]
             : ['CUPED', '–', '–', '–', '–', '–']]),
         h('h2', {}, 'Satisfaction'),
@@ -658,7 +664,7 @@
     document.getElementById('signout').hidden = false;
     for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === page);
     main.dataset.page = page;
-    main.replaceChildren(...[].concat(await pages[page](arg)));
+    main.replaceChildren(...[].concat(await pages[page](arg)).flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   }
 
   document.getElementById('signout').addEventListener('click', () => signOut(''));

@@ -19,6 +19,9 @@ const (
 	// AffinityMonths is the window of category affinity: months from
 	// last_seen's month back to AffinityMonths-1 months earlier.
 	AffinityMonths = 12
+	// EventDaysKept is the window of EventDays: the newest day with an
+	// event and the EventDaysKept-1 days before it.
+	EventDaysKept = 120
 )
 
 // Affinity weights per event type: how strongly an event says "this
@@ -104,6 +107,10 @@ type Aggregates struct {
 	// what the nightly models need (repeat transactions are purchase days,
 	// as in the BG/NBD and Gamma-Gamma papers).
 	PurchaseDays map[string]Amounts `json:"-" dynamodbav:"days"`
+	// EventDays counts the customer's events per UTC day (yyyy-mm-dd),
+	// over the EventDaysKept days ending on the newest: the shop's events
+	// per day are their sum over all records.
+	EventDays map[string]int64 `json:"-" dynamodbav:"evdays,omitempty"`
 	// Feedback sums the customer's feedback events; nil before the first.
 	Feedback *Feedback `json:"feedback,omitempty" dynamodbav:"feedback,omitempty"`
 	// Campaigns is the customer's engagement per campaign id: the message
@@ -144,6 +151,7 @@ func (a *Aggregates) Clone() *Aggregates {
 	for d, am := range a.PurchaseDays {
 		c.PurchaseDays[d] = maps.Clone(am)
 	}
+	c.EventDays = maps.Clone(a.EventDays)
 	c.Feedback = a.Feedback.clone()
 	c.Campaigns = make(map[string]CampaignEngagement, len(a.Campaigns))
 	for id, ce := range a.Campaigns {
@@ -176,6 +184,9 @@ func (a *Aggregates) normalise() {
 	if a.Campaigns == nil {
 		a.Campaigns = map[string]CampaignEngagement{}
 	}
+	if a.EventDays == nil {
+		a.EventDays = map[string]int64{}
+	}
 	if a.Feedback != nil && a.Feedback.ByTopic == nil {
 		a.Feedback.ByTopic = map[events.Topic]int64{}
 	}
@@ -186,6 +197,7 @@ func (a *Aggregates) normalise() {
 func (a *Aggregates) Apply(e events.Event) {
 	a.normalise()
 	a.Events++
+	a.EventDays[e.Time.UTC().Format(time.DateOnly)]++
 	if e.Type.ByShopper() {
 		if a.FirstSeen.IsZero() || e.Time.Before(a.FirstSeen) {
 			a.FirstSeen = e.Time
@@ -286,6 +298,9 @@ func (a *Aggregates) Merge(b *Aggregates) {
 	for d, am := range b.PurchaseDays {
 		a.addDay(d, am)
 	}
+	for d, n := range b.EventDays {
+		a.EventDays[d] += n
+	}
 	switch {
 	case b.Feedback == nil:
 	case a.Feedback == nil:
@@ -329,6 +344,18 @@ func (a *Aggregates) trim() {
 	for m := range a.Affinity {
 		if m < oldest {
 			delete(a.Affinity, m)
+		}
+	}
+	var newest string
+	for d := range a.EventDays {
+		newest = max(newest, d)
+	}
+	if last, err := time.Parse(time.DateOnly, newest); err == nil {
+		first := last.AddDate(0, 0, -(EventDaysKept - 1)).Format(time.DateOnly)
+		for d := range a.EventDays {
+			if d < first {
+				delete(a.EventDays, d)
+			}
 		}
 	}
 }

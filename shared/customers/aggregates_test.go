@@ -40,7 +40,7 @@ func randomHistory(rng *rand.Rand, n int) []events.Event {
 
 func encode(a *Aggregates) string {
 	b, _ := json.Marshal(a)
-	s := string(b) + fmt.Sprint(a.OrderIDs)
+	s := string(b) + fmt.Sprint(a.OrderIDs) + fmt.Sprint(a.EventDays)
 	if a.Feedback != nil {
 		s += fmt.Sprint(a.Feedback.SatisfiedAt, a.Feedback.Complaints)
 	}
@@ -87,6 +87,25 @@ func TestAggregatesBounds(t *testing.T) {
 			t.Fatalf("month %s outside the window from %s", m, oldest)
 		}
 	}
+	// Events per day: the EventDaysKept days ending on the newest event's
+	// day, each day's count exact.
+	evs := randomHistory(rand.New(rand.NewPCG(3, 4)), 2000)
+	var newest time.Time
+	for _, e := range evs {
+		if d := e.Time.UTC().Truncate(24 * time.Hour); d.After(newest) {
+			newest = d
+		}
+	}
+	first := newest.AddDate(0, 0, -(EventDaysKept - 1)).Format(time.DateOnly)
+	want := map[string]int64{}
+	for _, e := range evs {
+		if d := e.Time.UTC().Format(time.DateOnly); d >= first {
+			want[d]++
+		}
+	}
+	if len(a.EventDays) == 0 || fmt.Sprint(a.EventDays) != fmt.Sprint(want) {
+		t.Fatalf("event days %v, want %v", a.EventDays, want)
+	}
 }
 
 func TestAggregatesSums(t *testing.T) {
@@ -100,7 +119,7 @@ func TestAggregatesSums(t *testing.T) {
 	})
 	if a.Orders != 2 || a.Units != 4 || a.RefundedUnits != 1 || a.Revenue["GBP"] != 2599 || a.Revenue["JPY"] != 1000 ||
 		a.Refunds["GBP"] != 1250 || !a.LastPurchaseAt.Equal(at(4)) || !a.FirstSeen.Equal(at(0)) || !a.LastSeen.Equal(at(5)) ||
-		a.Affinity["2026-03"]["Home"] != 11 || a.Views != 1 || len(a.Recent) != 4 || a.Events != 5 {
+		a.Affinity["2026-03"]["Home"] != 11 || a.Views != 1 || len(a.Recent) != 4 || a.Events != 5 || a.EventDays["2026-03-01"] != 5 {
 		t.Fatalf("%+v", a)
 	}
 	b, _ := json.Marshal(a.Revenue)

@@ -254,8 +254,8 @@ const ActivityDays = 90
 // as-of date, over every currency: customers who bought in the last 30 and
 // 90 days (ending on the as-of date, which counts), revenue per currency
 // (purchases on or before the as-of date, refunds not netted) and, for
-// each of the last ActivityDays days with a purchase, the customers who
-// bought and what they spent. Amounts are minor units and never
+// each of the last ActivityDays days with an event, the events, the
+// customers who bought and what they spent. Amounts are minor units and never
 // converted.
 type Activity struct {
 	Buyers30d int64            `json:"buyers_30d"`
@@ -266,14 +266,16 @@ type Activity struct {
 
 // DayActivity is one day of Activity.
 type DayActivity struct {
-	Date    string           `json:"date"`
+	Date string `json:"date"`
+	// Events counts every event of the day, by shoppers and about them.
+	Events  int64            `json:"events"`
 	Buyers  int64            `json:"buyers"`
 	Revenue map[string]int64 `json:"revenue_minor"`
 }
 
 // AddCustomer adds one customer's purchase days (date → amount per
-// currency) as of asOf (YYYY-MM-DD).
-func (a *Activity) AddCustomer(days map[string]customers.Amounts, asOf time.Time) {
+// currency) and events per day as of asOf (YYYY-MM-DD).
+func (a *Activity) AddCustomer(days map[string]customers.Amounts, eventDays map[string]int64, asOf time.Time) {
 	if a.Revenue == nil {
 		a.Revenue = map[string]int64{}
 	}
@@ -295,6 +297,11 @@ func (a *Activity) AddCustomer(days map[string]customers.Amounts, asOf time.Time
 		in30 = in30 || day >= from30
 		a.addDay(DayActivity{Date: day, Buyers: 1, Revenue: amounts})
 	}
+	for day, n := range eventDays {
+		if day >= from90 && day <= end {
+			a.addDay(DayActivity{Date: day, Events: n})
+		}
+	}
 	if in30 {
 		a.Buyers30d++
 	}
@@ -310,6 +317,7 @@ func (a *Activity) addDay(d DayActivity) {
 		a.Days = slices.Insert(a.Days, i, DayActivity{Date: d.Date, Revenue: map[string]int64{}})
 	}
 	a.Days[i].Buyers += d.Buyers
+	a.Days[i].Events += d.Events
 	for cur, v := range d.Revenue {
 		a.Days[i].Revenue[cur] += v
 	}

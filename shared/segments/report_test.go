@@ -61,13 +61,13 @@ func TestActivityCountsRecentBuyersAndRevenuePerCurrency(t *testing.T) {
 	asOf := time.Date(2011, 12, 9, 0, 0, 0, 0, time.UTC)
 	var a, b Activity
 	// Bought on the as-of day (counts) and 100 days earlier (revenue only).
-	a.AddCustomer(map[string]customers.Amounts{"2011-12-09": {"GBP": 500}, "2011-08-31": {"GBP": 100}}, asOf)
+	a.AddCustomer(map[string]customers.Amounts{"2011-12-09": {"GBP": 500}, "2011-08-31": {"GBP": 100}}, map[string]int64{"2011-12-09": 4, "2011-12-08": 2, "2011-08-31": 1}, asOf)
 	// Bought 40 days before: within 90 days, not within 30; a later
 	// purchase does not count.
-	b.AddCustomer(map[string]customers.Amounts{"2011-10-30": {"USD": 700}, "2011-12-10": {"USD": 9}}, asOf)
+	b.AddCustomer(map[string]customers.Amounts{"2011-10-30": {"USD": 700}, "2011-12-10": {"USD": 9}}, map[string]int64{"2011-12-10": 3, "2011-12-09": 1}, asOf)
 	// Bought on day 30 back (2011-11-10 is the first day of the 30) in two currencies.
-	b.AddCustomer(map[string]customers.Amounts{"2011-11-10": {"USD": 10, "GBP": 20}}, asOf)
-	b.AddCustomer(nil, asOf)
+	b.AddCustomer(map[string]customers.Amounts{"2011-11-10": {"USD": 10, "GBP": 20}}, nil, asOf)
+	b.AddCustomer(nil, map[string]int64{"2011-12-01": 5}, asOf)
 	a.Merge(&b)
 	if a.Buyers30d != 2 || a.Buyers90d != 3 {
 		t.Errorf("buyers 30d %d, 90d %d; want 2 and 3", a.Buyers30d, a.Buyers90d)
@@ -79,10 +79,18 @@ func TestActivityCountsRecentBuyersAndRevenuePerCurrency(t *testing.T) {
 	for _, d := range a.Days {
 		dates = append(dates, d.Date)
 	}
-	if want := []string{"2011-10-30", "2011-11-10", "2011-12-09"}; !slices.Equal(dates, want) {
+	// Days with events but no purchase count too; days after the as-of
+	// date and before the 90 days do not.
+	if want := []string{"2011-10-30", "2011-11-10", "2011-12-01", "2011-12-08", "2011-12-09"}; !slices.Equal(dates, want) {
 		t.Fatalf("days %v, want %v", dates, want)
 	}
-	if d := a.Days[1]; d.Buyers != 1 || d.Revenue["GBP"] != 20 || d.Revenue["USD"] != 10 {
+	if d := a.Days[1]; d.Buyers != 1 || d.Events != 0 || d.Revenue["GBP"] != 20 || d.Revenue["USD"] != 10 {
 		t.Errorf("day %+v", d)
+	}
+	if d := a.Days[4]; d.Buyers != 1 || d.Events != 5 || d.Revenue["GBP"] != 500 {
+		t.Errorf("as-of day %+v", d)
+	}
+	if d := a.Days[2]; d.Buyers != 0 || d.Events != 5 || len(d.Revenue) != 0 {
+		t.Errorf("day without purchases %+v", d)
 	}
 }

@@ -11,6 +11,9 @@ import (
 type CustomerDays struct {
 	CustomerID string
 	Days       map[string]customers.Amounts
+	// EventDays counts the customer's events per day (the aggregates'
+	// recent window).
+	EventDays  map[string]int64
 	LastRating *customers.Answer
 	LastNPS    *customers.Answer
 }

@@ -158,7 +158,7 @@
     const out = [h('h1', {}, 'Overview')];
     const kpis = h('div', { class: 'kpis' });
     out.push(kpis);
-    out.push(section('Buyers and revenue per day', async () => {
+    out.push(section('Events, buyers and revenue per day', async () => {
       const { run } = await latestRun();
       const a = run.activity || { days: [], revenue_minor: {} };
       kpis.replaceChildren(
@@ -170,13 +170,14 @@
       const cur = run.currency;
       const days = a.days || [];
       return [
-        h('p', { class: 'muted' }, 'The 90 days up to the latest run (as of ' + run.as_of + '), from every customer record: customers who bought, and their spend in ' + cur + '.'),
+        h('p', { class: 'muted' }, 'The 90 days up to the latest run (as of ' + run.as_of + '), from every customer record: events, customers who bought, and their spend in ' + cur + '.'),
         chart('overview-daily', {
           tooltip: { trigger: 'axis' },
-          legend: { data: ['Buyers', 'Revenue ' + cur] },
+          legend: { data: ['Events', 'Buyers', 'Revenue ' + cur] },
           xAxis: { type: 'category', data: days.map((d) => d.date) },
-          yAxis: [{ type: 'value', name: 'buyers' }, { type: 'value', name: cur }],
+          yAxis: [{ type: 'value', name: 'events, buyers' }, { type: 'value', name: cur }],
           series: [
+            { name: 'Events', type: 'bar', data: days.map((d) => d.events || 0) },
             { name: 'Buyers', type: 'bar', data: days.map((d) => d.buyers) },
             { name: 'Revenue ' + cur, type: 'line', yAxisIndex: 1, showSymbol: false,
               data: days.map((d) => ((d.revenue_minor || {})[cur] || 0) / 100) },

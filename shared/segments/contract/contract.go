@@ -87,6 +87,9 @@ func seed(t *testing.T, s Stores, n int) []segments.CustomerDays {
 			}
 			recs[i].Days[fmt.Sprintf("2011-%02d-%02d", d+1, i%28+1)] = am
 		}
+		if i%2 == 0 {
+			recs[i].EventDays = map[string]int64{"2011-11-30": int64(i), fmt.Sprintf("2011-12-%02d", i%9+1): 3}
+		}
 		at := time.Date(2011, 3, i%28+1, 12, 0, 0, 0, time.UTC)
 		if i%4 == 1 || i%4 == 3 {
 			recs[i].LastRating = &customers.Answer{Value: i%5 + 1, At: at, EventID: fmt.Sprintf("r-%d", i)}
@@ -155,7 +158,8 @@ func testScanSegment(t *testing.T, s Stores) {
 			}
 		}
 	}
-	// The latest feedback answers come with the days.
+	// The latest feedback answers and the events per day come with the
+	// purchase days.
 	byID := map[string]segments.CustomerDays{}
 	for _, r := range recs {
 		byID[r.CustomerID] = r
@@ -167,6 +171,9 @@ func testScanSegment(t *testing.T, s Stores) {
 				want := byID[r.CustomerID]
 				if !sameAnswer(r.LastRating, want.LastRating) || !sameAnswer(r.LastNPS, want.LastNPS) {
 					return fmt.Errorf("customer %s: answers %+v %+v, want %+v %+v", r.CustomerID, r.LastRating, r.LastNPS, want.LastRating, want.LastNPS)
+				}
+				if (len(r.EventDays) > 0 || len(want.EventDays) > 0) && !reflect.DeepEqual(r.EventDays, want.EventDays) {
+					return fmt.Errorf("customer %s: event days %v, want %v", r.CustomerID, r.EventDays, want.EventDays)
 				}
 				if r.LastRating != nil || r.LastNPS != nil {
 					answered++

@@ -71,8 +71,9 @@ type CustomerScores struct {
 type daysItem struct {
 	PK  string `dynamodbav:"pk"`
 	Agg struct {
-		Days     map[string]customers.Amounts `dynamodbav:"days"`
-		Feedback *customers.Feedback          `dynamodbav:"feedback"`
+		Days      map[string]customers.Amounts `dynamodbav:"days"`
+		EventDays map[string]int64             `dynamodbav:"evdays"`
+		Feedback  *customers.Feedback          `dynamodbav:"feedback"`
 	} `dynamodbav:"agg"`
 }
 
@@ -87,7 +88,7 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 	op := fmt.Sprintf("scan customers segment %d/%d", seg, total)
 	expr, err := expression.NewBuilder().
 		WithFilter(expression.Name(ddb.AttrPK).BeginsWith(schema.PfxCustomer)).
-		WithProjection(expression.NamesList(expression.Name(ddb.AttrPK), expression.Name("agg.days"),
+		WithProjection(expression.NamesList(expression.Name(ddb.AttrPK), expression.Name("agg.days"), expression.Name("agg.evdays"),
 			expression.Name("agg.feedback.rating"), expression.Name("agg.feedback.nps"))).Build()
 	if err != nil {
 		return fmt.Errorf("%s: build expression: %w", op, err)
@@ -107,7 +108,7 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 			if err := attributevalue.UnmarshalMap(it, &d); err != nil {
 				return fmt.Errorf("%s: decode: %w", op, err)
 			}
-			cd := segments.CustomerDays{CustomerID: strings.TrimPrefix(d.PK, schema.PfxCustomer), Days: d.Agg.Days}
+			cd := segments.CustomerDays{CustomerID: strings.TrimPrefix(d.PK, schema.PfxCustomer), Days: d.Agg.Days, EventDays: d.Agg.EventDays}
 			if f := d.Agg.Feedback; f != nil {
 				cd.LastRating, cd.LastNPS = f.LastRating, f.LastNPS
 			}
@@ -522,6 +523,9 @@ func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []segments.Cus
 	for _, r := range recs {
 		agg := customers.NewAggregates()
 		agg.PurchaseDays = r.Days
+		if r.EventDays != nil {
+			agg.EventDays = r.EventDays
+		}
 		if r.LastRating != nil || r.LastNPS != nil {
 			agg.Feedback = &customers.Feedback{ByTopic: map[events.Topic]int64{}, LastRating: r.LastRating, LastNPS: r.LastNPS}
 		}

@@ -28,6 +28,7 @@ const defaultPageSize = 100
 
 type record struct {
 	days        map[string]customers.Amounts
+	eventDays   map[string]int64
 	rating, nps *customers.Answer
 	scores      *customers.Scores
 }
@@ -81,7 +82,7 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 	for _, id := range slices.Sorted(maps.Keys(s.recs)) {
 		if scanSegmentOf(id, total) == seg {
 			r := s.recs[id]
-			page = append(page, segments.CustomerDays{CustomerID: id, Days: copyDays(r.days),
+			page = append(page, segments.CustomerDays{CustomerID: id, Days: copyDays(r.days), EventDays: maps.Clone(r.eventDays),
 				LastRating: copyAnswer(r.rating), LastNPS: copyAnswer(r.nps)})
 		}
 	}
@@ -173,7 +174,7 @@ func (s *CustomerScores) SeedAggregates(ctx context.Context, recs []segments.Cus
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		s.recs[r.CustomerID] = &record{days: copyDays(r.Days), rating: copyAnswer(r.LastRating), nps: copyAnswer(r.LastNPS)}
+		s.recs[r.CustomerID] = &record{days: copyDays(r.Days), eventDays: maps.Clone(r.EventDays), rating: copyAnswer(r.LastRating), nps: copyAnswer(r.LastNPS)}
 	}
 	return nil
 }

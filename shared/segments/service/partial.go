@@ -320,7 +320,7 @@ func Summarise(records []segments.CustomerDays, plan Plan) (*Summary, map[string
 		if s.Activity == nil {
 			s.Activity = &segments.Activity{}
 		}
-		s.Activity.AddCustomer(r.Days, plan.AsOf)
+		s.Activity.AddCustomer(r.Days, r.EventDays, plan.AsOf)
 		if len(all) == 0 {
 			s.NoPurchase++
 			continue

@@ -52,6 +52,10 @@ func runServe(ctx context.Context, args []string) error {
 		"directory for each function's log lines (<LogicalId>.log) and the server's own (serve.log)")
 	eventsFile := fs.String("events-file", envOr("TAILOR_EVENTS_FILE", ".local/events.jsonl"),
 		"file that receives every event the functions put on EventBridge, one JSON object per line, emptied at start (\"\" keeps none)")
+	schedules := fs.Bool("schedules", false,
+		"fire the template's enabled schedules on their cron and rate expressions, as EventBridge does (tailor invoke-schedule fires one at once either way)")
+	queueVisibility := fs.Duration("queue-visibility-timeout", 0,
+		"replace every queue's VisibilityTimeout, e.g. 5s to see failed messages come back and reach the dead-letter queue quickly (0 keeps the template's)")
 	verbose := fs.Bool("verbose", os.Getenv("LOG") == "stdout",
 		"write every function's log lines and the server's records to standard error, interleaved (also LOG=stdout)")
 	params := paramFlags{}
@@ -86,6 +90,9 @@ func runServe(ctx context.Context, args []string) error {
 		Addr:           *addr,
 		Prewarm:        true,
 		EventsFile:     *eventsFile,
+
+		QueueVisibilityTimeout: *queueVisibility,
+		Schedules:              *schedules,
 	})
 	if err != nil {
 		return err
@@ -120,6 +127,7 @@ func runServe(ctx context.Context, args []string) error {
 		events = "appended to " + *eventsFile
 	}
 	fmt.Printf("  %-40s -> EventBridge PutEvents, %s\n", "POST / (X-Amz-Target: AWSEvents.*)", events)
+	printQueuesAndSchedules(os.Stdout, srv, *schedules)
 	if !*verbose {
 		fmt.Printf("Function logs: %s/<LogicalId>.log, e.g. %s; the server's own: %s\n",
 			*logDir, filepath.Join(*logDir, "IngestFunction.log"), filepath.Join(*logDir, serveLogName))

@@ -2,10 +2,13 @@
 // without Docker: it hosts the Lambda Runtime API for each function's
 // bootstrap process and puts an emulation of API Gateway's HTTP API in
 // front of them, with routes, Lambda authorizers and payload format 2.0 read
-// from template.yaml. It also answers the Lambda Invoke API so scheduled
-// functions can be run with a JSON event, and EventBridge's PutEvents API so
+// from template.yaml. It also answers the Lambda Invoke API so any function
+// can be run with a JSON event, and EventBridge's PutEvents API so
 // functions that publish events can run: each accepted event is appended
-// to a file (Config.EventsFile) instead of being routed to rules.
+// to a file (Config.EventsFile) instead of being routed to rules. It serves
+// the template's SQS queues and runs their functions' event source
+// mappings (sqs.go, sqsmapping.go), and fires the template's schedules
+// (schedule.go).
 //
 // It is a development and test tool: it must not be imported by functions
 // or domain packages, and it never talks to AWS itself.
@@ -29,6 +32,7 @@ import (
 	"time"
 
 	"tailor/shared/local/samtemplate"
+	"tailor/shared/local/sqsemu"
 )
 
 // Config says what to run and how.
@@ -80,6 +84,14 @@ type Config struct {
 	// and keeps nothing. Runtimes started once the server listens get
 	// AWS_ENDPOINT_URL_EVENTS pointing at it, unless Env sets that.
 	EventsFile string
+	// QueueVisibilityTimeout, when set, replaces the VisibilityTimeout of
+	// every queue of the template, so that a test sees a failed message
+	// come back, and reach its dead-letter queue, in seconds.
+	QueueVisibilityTimeout time.Duration
+	// Schedules makes Start fire the template's enabled schedules on their
+	// cron and rate expressions. Without it a schedule runs only when
+	// asked (InvokeSchedule).
+	Schedules bool
 }
 
 // Server is a running local API: the gateway, the invoke API and the
@@ -91,6 +103,11 @@ type Server struct {
 	functions map[string]*function
 	gateway   *gateway
 	events    *eventsAPI
+	queues    *sqsemu.Service
+	queueDefs []samtemplate.Queue
+	queueURLs map[string]string // a queue's URL as the template resolves it -> its name
+	mappings  []*mapping
+	schedules []*scheduled
 	host      *host
 	handler   http.Handler
 	log       *slog.Logger
@@ -102,8 +119,11 @@ type Server struct {
 	url      atomic.Pointer[string] // the base URL once listening, for runtimes
 	httpSrv  *http.Server
 	closed   bool
-	bg       sync.WaitGroup // asynchronous invocations
+	bg       sync.WaitGroup // asynchronous invocations, queue pollers, schedules
 	closing  chan struct{}  // closed by Close to stop asynchronous invocations
+
+	schedMu  sync.Mutex
+	nextFire map[string]time.Time // schedule name -> next firing, while armed
 }
 
 // DefaultMaxConcurrency is the per-function process limit when
@@ -154,6 +174,8 @@ func New(cfg Config) (*Server, error) {
 			Region:      cfg.Region,
 		},
 		functions: map[string]*function{},
+		queueURLs: map[string]string{},
+		nextFire:  map[string]time.Time{},
 		log:       cfg.Logger,
 		host: &host{
 			log:         cfg.Logger,
@@ -182,25 +204,32 @@ func New(cfg Config) (*Server, error) {
 	if s.events, err = newEventsAPI(s, cfg.EventsFile); err != nil {
 		return nil, fmt.Errorf("start local API: %w", err)
 	}
-	if _, set := cfg.Env[EventsEndpointVar]; !set {
-		s.host.runtimeEnv = func() []string {
-			if u := s.url.Load(); u != nil {
-				return []string{EventsEndpointVar + "=" + *u}
-			}
-			return nil
-		}
+	if err := s.newQueues(); err != nil {
+		_ = s.events.close()
+		return nil, fmt.Errorf("start local API: %w", err)
 	}
+	if err := s.newSchedules(); err != nil {
+		_ = s.events.close()
+		return nil, fmt.Errorf("start local API: %w", err)
+	}
+	s.host.runtimeEnv = s.runtimeEnv
 	if s.host.logs, err = newLogSink(cfg.Logs, cfg.LogDir, ids); err != nil {
 		_ = s.events.close()
 		return nil, fmt.Errorf("start local API: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /2015-03-31/functions/{name}/invocations", http.HandlerFunc(s.serveInvoke))
-	// The SDK posts every EventBridge call to the root with an
+	mux.Handle("GET "+schedulesPath, http.HandlerFunc(s.serveListSchedules))
+	mux.Handle("POST "+schedulesPath+"/{name}", http.HandlerFunc(s.serveInvokeSchedule))
+	// The SDK posts every EventBridge and SQS call to the root with an
 	// X-Amz-Target header, which no API route can claim.
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isEventsRequest(r) {
 			s.events.ServeHTTP(w, r)
+			return
+		}
+		if sqsemu.IsRequest(r) {
+			s.serveSQS(w, r)
 			return
 		}
 		s.gateway.ServeHTTP(w, r)
@@ -212,6 +241,23 @@ func New(cfg Config) (*Server, error) {
 // EventsEndpointVar is the variable that points a runtime's EventBridge
 // client at the server (the SDK reads it with no code branch).
 const EventsEndpointVar = "AWS_ENDPOINT_URL_EVENTS"
+
+// runtimeEnv gives a runtime the variables known only once the server
+// listens: the EventBridge and SQS endpoints (unless Config.Env sets
+// them) and its queues' local URLs.
+func (s *Server) runtimeEnv(fn *function) []string {
+	u := s.url.Load()
+	if u == nil {
+		return nil
+	}
+	var out []string
+	for _, k := range []string{EventsEndpointVar, SQSEndpointVar} {
+		if _, set := s.cfg.Env[k]; !set {
+			out = append(out, k+"="+*u)
+		}
+	}
+	return append(out, s.queueEnv(fn, *u)...)
+}
 
 func (s *Server) newFunction(def samtemplate.Function) (*function, error) {
 	bin, err := samtemplate.BinaryPath(s.cfg.BinDir, def.LogicalID)
@@ -346,8 +392,29 @@ func (s *Server) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	s.startBackground(ctx)
 	s.log.Info("local API ready", "url", s.URL(), "functions", len(s.functions))
 	return nil
+}
+
+// startBackground starts the queue pollers and, with Config.Schedules, the
+// schedules. They run until Close, which cancels their context.
+func (s *Server) startBackground(ctx context.Context) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		cancel()
+		return
+	}
+	go func() {
+		<-s.closing
+		cancel()
+	}()
+	s.startMappings(ctx)
+	if s.cfg.Schedules {
+		s.startSchedules(ctx)
+	}
 }
 
 // Prewarm starts one runtime per function and waits until each has asked

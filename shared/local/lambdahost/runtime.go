@@ -156,9 +156,10 @@ type host struct {
 	log         *slog.Logger
 	initTimeout time.Duration
 	wg          sync.WaitGroup // one per live sandbox monitor
-	// runtimeEnv, when set, gives variables known only once the server
-	// listens (the endpoints it answers); a runtime gets them last.
-	runtimeEnv func() []string
+	// runtimeEnv, when set, gives a runtime of fn the variables known only
+	// once the server listens (the endpoints it answers); a runtime gets
+	// them last.
+	runtimeEnv func(fn *function) []string
 }
 
 // logAttr names the function's log file for a warning about it, so the
@@ -502,7 +503,7 @@ func (p *pool) spawn() (*sandbox, error) {
 	if p.host.runtimeEnv != nil {
 		// Last, so it wins over a variable of the same name passed through
 		// from the parent (exec keeps the last value of a duplicate).
-		cmd.Env = append(cmd.Env, p.host.runtimeEnv()...)
+		cmd.Env = append(cmd.Env, p.host.runtimeEnv(fn)...)
 	}
 	sb.stdout = p.host.logs.writer(fn.def.LogicalID)
 	sb.stderr = p.host.logs.writer(fn.def.LogicalID)

@@ -100,9 +100,14 @@ type ScheduleEvent struct {
 	// Input is the constant JSON passed to the function, "" when unset.
 	Input string
 	// Enabled is false when the schedule is declared but switched off.
+	// A State written as an intrinsic (!If ...) leaves it true; State
+	// keeps it for Resolver.Schedules to evaluate.
 	Enabled bool
+	State   Value
 	// Name is the rule or schedule name, "" when SAM generates it.
 	Name string
+	// Description is the schedule's description.
+	Description string
 }
 
 // SQSEvent is an SQS event source mapping.
@@ -278,35 +283,11 @@ func readEvent(name string, r rawEvent, defaults map[string]string) (Event, erro
 		}
 		e.HTTPAPI = h
 	case "Schedule", "ScheduleV2":
-		var p struct {
-			Schedule                   Value  `json:"Schedule"`
-			ScheduleExpression         Value  `json:"ScheduleExpression"`
-			ScheduleExpressionTimezone string `json:"ScheduleExpressionTimezone"`
-			Input                      string `json:"Input"`
-			Enabled                    *bool  `json:"Enabled"`
-			State                      string `json:"State"`
-			Name                       string `json:"Name"`
+		sch, err := readScheduleEvent(r.Type, props)
+		if err != nil {
+			return Event{}, err
 		}
-		if err := json.Unmarshal(props, &p); err != nil {
-			return Event{}, fmt.Errorf("read %s properties: %w", r.Type, err)
-		}
-		s := &ScheduleEvent{
-			Expression: p.Schedule,
-			Timezone:   p.ScheduleExpressionTimezone,
-			Input:      p.Input,
-			Name:       p.Name,
-			Enabled:    true,
-		}
-		if r.Type == "ScheduleV2" {
-			s.Expression = p.ScheduleExpression
-		}
-		if p.Enabled != nil {
-			s.Enabled = *p.Enabled
-		}
-		if strings.EqualFold(p.State, "DISABLED") {
-			s.Enabled = false
-		}
-		e.Schedule = s
+		e.Schedule = sch
 	case "SQS":
 		var p struct {
 			Queue                          Value    `json:"Queue"`

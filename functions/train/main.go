@@ -29,7 +29,8 @@ func main() {
 	// rest is the runtime, the request and the next snapshot while it
 	// loads.
 	maxModel := int64(d.Env.Int("RECOMMEND_MEMORY_MB", 1024)) << 20 / 2
+	evalDays := d.Env.Int("EVALUATION_HOLDOUT_DAYS", 28)
 	d.Ready()
-	job := &training.Job{Store: s, Log: d.Log, Now: time.Now, Metrics: os.Stdout, MaxModelBytes: maxModel}
+	job := &training.Job{Store: s, Log: d.Log, Now: time.Now, Metrics: os.Stdout, MaxModelBytes: maxModel, EvaluationDays: evalDays}
 	lambda.Start(job.Handle)
 }

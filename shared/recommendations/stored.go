@@ -46,6 +46,9 @@ type Run struct {
 	Lambda     float64     `json:"lambda"`
 	Snapshot   SnapshotRef `json:"snapshot"`
 	ModelBytes int64       `json:"model_bytes"`
+	// Evaluation is the run's offline check on a holdout of its last days
+	// (nil when the job is set not to run one, or nobody qualified).
+	Evaluation *Evaluation `json:"evaluation,omitempty"`
 }
 
 // CatalogItem turns a catalogue item into the attributes the recommender

@@ -145,6 +145,7 @@ async function visit(page, seen, hash, name, wantCharts, file) {
     const item = await page.$eval('main table a[href*="item="]', (a) => a.getAttribute('href'));
     const similar = await visit(page, seen, item.replace('window=7d', 'window=30d'), 'similar items', ['reco-popular'], 'recommendations.png');
     if (/No similar items/.test(similar)) results.pages['similar items'].empty = true;
+    if (!/Offline evaluation of the latest run/.test(similar)) fail('recommendations: no offline evaluation table');
     await visit(page, seen, '#/models', 'models', ['models-reliability', 'models-deciles'], 'models.png');
     await visit(page, seen, '#/campaigns', 'campaigns', [], 'campaigns.png');
 

@@ -398,11 +398,15 @@
           (t.model_bytes / 1048576).toFixed(1), fmtInt(t.duration_ms)]))];
       const ev = r.runs[0].evaluation;
       if (ev && ev.models) {
-        parts.push(h('h2', {}, 'Offline evaluation of the latest run (holdout ' + ev.holdout_days + ' days, ' + fmtInt(ev.customers) + ' customers)'));
-        parts.push(table(['Model', ['Precision@10', 1], ['Recall@10', 1], ['NDCG@10', 1], ['Hit rate@10', 1], ['Coverage', 1]],
-          ev.models.map((m) => [m.model, fmtNum(m.precision, 4), fmtNum(m.recall, 4), fmtNum(m.ndcg, 4), fmtNum(m.hit_rate, 4), fmtPct(m.coverage)])));
+        parts.push(h('h2', {}, 'Offline evaluation of the latest run'));
+        parts.push(h('p', { class: 'muted' }, 'A model trained as of ' + fmtTime(ev.cutoff).slice(0, 10) + ' (' + ev.holdout_days +
+          ' days before the run) ranked ' + ev.k + ' items for each of the ' + fmtInt(ev.customers) +
+          ' customers who bought before and after that day; relevant are the items they bought since.'));
+        parts.push(table(['Model', ['Precision@10', 1], ['Recall@10', 1], ['NDCG@10', 1], ['MAP@10', 1], ['Hit rate@10', 1], ['Coverage', 1]],
+          ev.models.map((m) => [m.model, fmtNum(m['precision@10'], 4), fmtNum(m['recall@10'], 4), fmtNum(m['ndcg@10'], 4),
+            fmtNum(m['map@10'], 4), fmtNum(m['hit_rate@10'], 4), fmtPct(m.coverage)])));
       } else {
-        parts.push(h('div', { class: 'empty' }, 'The latest training run stored no offline evaluation.'));
+        parts.push(h('div', { class: 'empty' }, 'The latest training run stored no offline evaluation (none ran, or no customer bought both before and during its holdout).'));
       }
       return parts;
     }));

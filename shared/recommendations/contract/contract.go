@@ -432,8 +432,12 @@ func testCatalogChanges(t *testing.T, s Stores) {
 func testRuns(t *testing.T, s Stores) {
 	ctx := context.Background()
 	snap := recommendations.SnapshotRef{AsOf: t0, Bytes: 1234, Chunks: 1, SHA256: "abcd"}
+	eval := &recommendations.Evaluation{HoldoutDays: 28, Cutoff: t0.AddDate(0, 0, -28), Customers: 3, K: 10,
+		Models: []recommendations.EvaluationModel{
+			{Model: "tailor", Metrics: recommendations.Metrics{Precision: 0.1, Recall: 0.5, NDCG: 0.25, MAP: 0.2, HitRate: 2.0 / 3, Coverage: 0.75, Users: 3}},
+			{Model: "popularity", Metrics: recommendations.Metrics{HitRate: 1.0 / 3, Users: 3}}}}
 	first := recommendations.Run{AsOf: t0, StartedAt: t0.Add(time.Hour), Duration: 1500 * time.Millisecond, Customers: 7, Interactions: 10,
-		Catalog: 5, Items: 4, Head: 3, Lambda: 500, Pairs: 6, PopularLists: 3, Snapshot: snap, ModelBytes: 1500}
+		Catalog: 5, Items: 4, Head: 3, Lambda: 500, Pairs: 6, PopularLists: 3, Snapshot: snap, ModelBytes: 1500, Evaluation: eval}
 	must(t, s.Training.PutRun(ctx, first))
 	must(t, s.Training.PutRun(ctx, recommendations.Run{AsOf: t0.Add(24 * time.Hour), StartedAt: t0.Add(25 * time.Hour), Items: 2}))
 	rerun := first
@@ -459,6 +463,13 @@ func testRuns(t *testing.T, s Stores) {
 		r.Customers != 7 || r.Catalog != 5 || r.Head != 3 || r.Lambda != 500 || r.Pairs != 6 || r.PopularLists != 3 ||
 		r.Snapshot != snap || r.ModelBytes != 1500 {
 		t.Fatalf("run = %+v", r)
+	}
+	if r.Evaluation == nil || !r.Evaluation.Cutoff.Equal(eval.Cutoff) || r.Evaluation.HoldoutDays != 28 || r.Evaluation.K != 10 ||
+		fmt.Sprint(r.Evaluation.Models) != fmt.Sprint(eval.Models) {
+		t.Fatalf("evaluation = %+v, want %+v", r.Evaluation, eval)
+	}
+	if runs[1].Evaluation != nil {
+		t.Fatalf("a run without an evaluation read back %+v", runs[1].Evaluation)
 	}
 	if !runs[1].AsOf.Equal(t0.Add(24*time.Hour)) || runs[1].Items != 2 || runs[1].DurationMS != 0 {
 		t.Fatalf("second run = %+v", runs[1])

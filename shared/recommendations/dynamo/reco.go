@@ -49,12 +49,13 @@ type runItem struct {
 	PopularLists int                         `dynamodbav:"popular_lists"`
 	Snapshot     recommendations.SnapshotRef `dynamodbav:"snapshot"`
 	ModelBytes   int64                       `dynamodbav:"model_bytes"`
+	Evaluation   *recommendations.Evaluation `dynamodbav:"evaluation,omitempty"`
 }
 
 func (r runItem) run() recommendations.Run {
 	return recommendations.Run{AsOf: r.AsOf.UTC(), StartedAt: r.StartedAt.UTC(), DurationMS: r.DurationMS, Customers: r.Customers,
 		Interactions: r.Interactions, Catalog: r.Catalog, Items: r.Items, Head: r.Head, Lambda: r.Lambda, Pairs: r.Pairs,
-		PopularLists: r.PopularLists, Snapshot: r.Snapshot, ModelBytes: r.ModelBytes}
+		PopularLists: r.PopularLists, Snapshot: r.Snapshot, ModelBytes: r.ModelBytes, Evaluation: r.Evaluation}
 }
 
 // Training is the storage side of the nightly training job: it scans the
@@ -115,7 +116,7 @@ func (s *Training) PutRun(ctx context.Context, r recommendations.Run) error {
 	av, err := attributevalue.MarshalMap(runItem{PK: pkTrainRuns, SK: r.AsOf.UTC().Format(time.RFC3339), AsOf: r.AsOf,
 		StartedAt: r.StartedAt, DurationMS: r.Duration.Milliseconds(), Customers: r.Customers, Interactions: r.Interactions,
 		Catalog: r.Catalog, Items: r.Items, Head: r.Head, Lambda: r.Lambda, Pairs: r.Pairs, PopularLists: r.PopularLists,
-		Snapshot: r.Snapshot, ModelBytes: r.ModelBytes})
+		Snapshot: r.Snapshot, ModelBytes: r.ModelBytes, Evaluation: r.Evaluation})
 	if err != nil {
 		return fmt.Errorf("encode run: %w", err)
 	}

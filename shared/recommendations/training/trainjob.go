@@ -61,7 +61,15 @@ type Job struct {
 	// Config returns the training settings for as_of;
 	// recommendations.DefaultTrainConfig when nil.
 	Config func(asOf time.Time) recommendations.TrainConfig
+	// EvaluationDays is the holdout of the run's offline evaluation
+	// (recommendations.EvaluateHoldout): a second model, trained as of
+	// that many days before, is scored on what customers bought since.
+	// 0 runs none.
+	EvaluationDays int
 }
+
+// EvaluationK is the list length the nightly evaluation scores.
+const EvaluationK = 10
 
 // Request is a direct invocation: {"as_of": "2011-12-10T00:00:00Z"}; an
 // empty object trains as of now.
@@ -166,6 +174,19 @@ func (j *Job) Run(ctx context.Context, asOf time.Time) (recommendations.Run, err
 		run.Pairs += len(m.Neighbours)
 	}
 
+	if j.EvaluationDays > 0 {
+		ev, err := recommendations.EvaluateHoldout(histories, attrs, cfg, recommendations.DefaultScorer(), asOf, j.EvaluationDays, EvaluationK)
+		switch {
+		case err == nil:
+			run.Evaluation = &ev
+		case errors.Is(err, recommendations.ErrNoData):
+			j.Log.InfoContext(ctx, "no offline evaluation: no customer bought both before and during the holdout", "holdoutDays", j.EvaluationDays)
+		default:
+			return run, fmt.Errorf("offline evaluation: %w", err)
+		}
+	}
+	evaluated := j.Now()
+
 	snap := recommendations.NewSnapshot(model, cfg.EASE.Lambda, items, catalogAt)
 	mem := snap.MemoryBytes()
 	run.ModelBytes = mem
@@ -190,7 +211,8 @@ func (j *Job) Run(ctx context.Context, asOf time.Time) (recommendations.Run, err
 	j.Log.InfoContext(ctx, "training finished", "asOf", asOf, "customers", run.Customers, "interactions", run.Interactions,
 		"catalogItems", run.Catalog, "items", run.Items, "head", run.Head, "pairs", run.Pairs, "popularLists", run.PopularLists,
 		"snapshotBytes", run.Snapshot.Bytes, "modelBytes", run.ModelBytes,
-		"loadMs", loaded.Sub(start).Milliseconds(), "trainMs", trained.Sub(loaded).Milliseconds(), "durationMs", run.DurationMS)
+		"loadMs", loaded.Sub(start).Milliseconds(), "trainMs", trained.Sub(loaded).Milliseconds(),
+		"evaluateMs", evaluated.Sub(trained).Milliseconds(), "durationMs", run.DurationMS)
 	if j.Metrics != nil {
 		_ = obs.EmitMetrics(j.Metrics, j.Now(), map[string]string{"Function": "train"},
 			obs.Metric{Name: "TrainedItems", Unit: "Count", Value: float64(run.Items)},

@@ -135,6 +135,9 @@ func testTrainStoresSnapshotAndRun(t *testing.T, b backend) {
 	if !b.hasRun(t, asOf) {
 		t.Fatal("no run record")
 	}
+	if run.Evaluation != nil {
+		t.Fatalf("an evaluation ran with EvaluationDays 0: %+v", run.Evaluation)
+	}
 	// The recommend side serves it.
 	svc := &service.Service{Store: b.serving, Scorer: recommendations.DefaultScorer(), Now: func() time.Time { return clock },
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
@@ -224,5 +227,26 @@ func TestTrainRefusesAModelTooLargeToServe(t *testing.T) {
 	}
 	if after, _, _ := shop.Store.LatestSnapshot(context.Background()); after != before {
 		t.Fatalf("a refused model replaced the snapshot: %+v", after)
+	}
+}
+
+// With EvaluationDays set, the run record carries the offline evaluation
+// of a model trained that many days earlier, for Tailor and popularity.
+func TestTrainEvaluatesOnAHoldout(t *testing.T) {
+	shop := servicetest.NewMemory(t)
+	clock := servicetest.Now.Add(13 * time.Hour)
+	job := newJob(shop.Store, &clock)
+	job.EvaluationDays = 7
+	run, err := job.Handle(context.Background(), sample(t, "as_of.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := run.Evaluation
+	if ev == nil || ev.HoldoutDays != 7 || !ev.Cutoff.Equal(run.AsOf.AddDate(0, 0, -7)) || ev.Customers == 0 || len(ev.Models) != 2 {
+		t.Fatalf("evaluation %+v", ev)
+	}
+	runs, err := shop.Store.TrainingRuns(context.Background(), 1)
+	if err != nil || len(runs) != 1 || runs[0].Evaluation == nil || runs[0].Evaluation.Customers != ev.Customers {
+		t.Fatalf("stored run %+v %v", runs, err)
 	}
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -48,7 +50,7 @@ func backtestMain(ctx context.Context, args []string, stdout io.Writer) error {
 	calEnd := fs.String("calibration-end", "", "last day of the calibration period, YYYY-MM-DD (its purchases count)")
 	holdEnd := fs.String("holdout-end", "", "last day of the holdout period, YYYY-MM-DD")
 	unit := fs.String("unit", "week", "time unit of the purchase models: day or week")
-	model := fs.String("model", "auto", "purchase model: auto (chosen as the nightly job chooses), all, "+strings.Join(clv.ModelNames(), ", "))
+	model := fs.String("model", "auto", "churn and purchase model: auto (chosen by the nightly job's rule), all, "+strings.Join(churnModels(), ", "))
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -137,9 +139,9 @@ func backtestMain(ctx context.Context, args []string, stdout io.Writer) error {
 	return printBacktest(stdout, out, len(customers))
 }
 
-// churnModels are the models a selection weighs: the three purchase models
-// and the churn logit.
-func churnModels() []string { return append(clv.ModelNames(), clv.ModelLogit) }
+// churnModels are the models a selection weighs: the three purchase models,
+// the churn logit and the boosted churn model.
+func churnModels() []string { return append(clv.ModelNames(), clv.ModelLogit, clv.ModelBoost) }
 
 // modelNames is the models --model names.
 func modelNames(model string) ([]string, error) {
@@ -162,13 +164,32 @@ const fitBudget = 60 * time.Second
 // learns from (fewer when the data does not reach back that far).
 var logitWindows dataset.Date = 3
 
+// boostStep is the spacing of the boosted churn model's training windows,
+// and boostMinHistory how much history the earliest one has after the
+// data's first day. A window of fewer than boostMinCustomers customers is
+// left out: BG/NBD fitted on so few can run to degenerate parameters,
+// which make its expected purchases slow and meaningless.
+const (
+	boostStep         dataset.Date = 7
+	boostMinHistory   dataset.Date = 28
+	boostMinCustomers              = 200
+)
+
 // fitterAt fits models on the transactions up to end (inclusive) for a
 // horizon of h days. A purchase model is fitted on the histories as of
 // end. The churn logit is trained on the histories as of end − h with
 // what each customer did in (end − h, end] as the outcome, and takes its
-// expected purchases from BG/NBD fitted as of end.
+// expected purchases from BG/NBD fitted as of end. The boosted churn model
+// is trained on the histories as of end − h, end − h − 7 days, … back to
+// four weeks after the first day, each with the outcome of the h days
+// after it and BG/NBD fitted as of it as the prior; it predicts with
+// BG/NBD fitted as of end as the prior and takes its expected purchases
+// from it.
 func fitterAt(txs []dataset.Transaction, end, h dataset.Date, u segments.TimeUnit) holdout.Fitter {
 	return func(name string) (holdout.Model, error) {
+		if name == clv.ModelBoost {
+			return fitBoost(txs, end, h, u)
+		}
 		if name != clv.ModelLogit {
 			return fitPurchaseModel(name, txs, end, u)
 		}
@@ -189,6 +210,39 @@ func fitterAt(txs []dataset.Transaction, end, h dataset.Date, u segments.TimeUni
 		}
 		return holdout.Hybrid{Label: clv.ModelLogit, Churn: logit, Counts: counts}, nil
 	}
+}
+
+// fitBoost fits the boosted churn model as fitterAt describes.
+func fitBoost(txs []dataset.Transaction, end, h dataset.Date, u segments.TimeUnit) (holdout.Model, error) {
+	var ws []clv.ChurnWindow
+	for cut := end - h; cut >= firstDate(txs)+boostMinHistory; cut -= boostStep {
+		cs := backtestCustomers(txs, cut, cut+h, u)
+		if len(cs) < boostMinCustomers {
+			break // earlier windows are smaller still
+		}
+		prior, err := fitPurchaseModel(clv.ModelBGNBD, txs, cut, u)
+		if err != nil {
+			return nil, fmt.Errorf("prior as of %s: %w", cut, err)
+		}
+		w := clv.ChurnWindow{Prior: prior.(clv.PurchaseModel)}
+		for _, c := range cs {
+			w.Customers, w.None = append(w.Customers, c.Features), append(w.None, c.HoldoutPurchases == 0)
+		}
+		ws = append(ws, w)
+	}
+	if len(ws) == 0 {
+		return nil, fmt.Errorf("%w: no training window of %d or more customers whose outcome is known by %s", clv.ErrNoData, boostMinCustomers, end)
+	}
+	m, err := clv.FitChurnBoost(ws, float64(h)/u.Days(), clv.DefaultBoostConfig)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := fitPurchaseModel(clv.ModelBGNBD, txs, end, u)
+	if err != nil {
+		return nil, err
+	}
+	m.Prior = counts.(clv.PurchaseModel)
+	return holdout.Hybrid{Label: clv.ModelBoost, Churn: m, Counts: counts}, nil
 }
 
 // fitPurchaseModel fits the named purchase model on the histories as of end.
@@ -253,15 +307,38 @@ func backtestCustomers(txs []dataset.Transaction, d, e dataset.Date, u segments.
 		days[k.id]++
 		spent[k.id] += v
 	}
+	history := purchaseDays(txs, d, u)
 	sums := dataset.Summarize(txs, d)
 	out := make([]holdout.Customer, len(sums))
 	for i, s := range sums {
 		cal := clv.Customer{X: s.Repeat, TX: float64(s.RecencyDays) / u.Days(), T: float64(s.AgeDays) / u.Days()}
 		out[i] = holdout.Customer{ID: s.CustomerID, Cal: cal,
 			Features: clv.ChurnFeatures{Customer: cal, Recent: recent[s.CustomerID], Earlier: earlier[s.CustomerID],
-				MeanSpend: float64(s.TotalSpend) / float64(s.PurchaseDays) / 100},
+				MeanSpend: float64(s.TotalSpend) / float64(s.PurchaseDays) / 100, Days: history[s.CustomerID]},
 			MeanRepeatSpend:  s.MeanRepeatSpend() / 100,
 			HoldoutPurchases: days[s.CustomerID], HoldoutSpend: float64(spent[s.CustomerID]) / 100}
+	}
+	return out
+}
+
+// purchaseDays is each customer's purchase days up to d (inclusive),
+// oldest first, with their spend in currency units: the days Summarize
+// counts (lines of non-negative amount, merged by day).
+func purchaseDays(txs []dataset.Transaction, d dataset.Date, u segments.TimeUnit) map[string][]clv.PurchaseDay {
+	type day struct {
+		id string
+		d  dataset.Date
+	}
+	spend := map[day]int64{}
+	for _, t := range txs {
+		if t.Date <= d && t.Amount >= 0 {
+			spend[day{t.CustomerID, t.Date}] += t.Amount
+		}
+	}
+	keys := slices.SortedFunc(maps.Keys(spend), func(a, b day) int { return cmp.Compare(a.d, b.d) })
+	out := map[string][]clv.PurchaseDay{}
+	for _, k := range keys {
+		out[k.id] = append(out[k.id], clv.PurchaseDay{Ago: float64(d-k.d) / u.Days(), Spend: float64(spend[k]) / 100})
 	}
 	return out
 }

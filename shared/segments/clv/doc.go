@@ -8,7 +8,10 @@
 // (Fader & Hardie, note 025) for how much they spend per purchase, and a
 // discounted 12-month lifetime value built from BG/NBD and Gamma-Gamma.
 // ConditionalExpectationTable backtests a purchase model against a holdout
-// period.
+// period. Two discriminative churn models answer only whether a customer
+// buys in a given horizon, trained on past windows whose outcome is known:
+// a logistic regression (ChurnLogit) and gradient-boosted trees blended
+// with a purchase model (ChurnBoost, on the trees of FitBoosted).
 //
 // The package does no I/O. Fitting works on sufficient statistics
 // (Summary, SpendSummary) that are sums over customers, so workers can each

@@ -28,8 +28,10 @@ type ChurnLogit struct {
 // ModelLogit is the name of the churn logit among the models.
 const ModelLogit = "logit"
 
-// ChurnFeatures is what the churn logit sees of a customer: the history
-// the purchase models see, the trend of their purchases, and their spend.
+// ChurnFeatures is what the discriminative churn models see of a
+// customer: the history the purchase models see, the trend of their
+// purchases and their spend (the churn logit), and their purchase days
+// (the boosted model).
 type ChurnFeatures struct {
 	Customer
 	// Recent and Earlier count purchase days in the last horizon before
@@ -37,6 +39,9 @@ type ChurnFeatures struct {
 	Recent, Earlier int
 	// MeanSpend is the mean spend per purchase day, in currency units.
 	MeanSpend float64
+	// Days are the purchase days up to the calibration end, oldest
+	// first; only ChurnBoost reads them.
+	Days []PurchaseDay
 }
 
 // logitFeatures are the model's inputs: log frequency, log recency (time

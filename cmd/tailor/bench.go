@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -11,8 +10,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	customersdb "tailor/shared/customers/dynamo"
 	"time"
+
+	customersdb "tailor/shared/customers/dynamo"
+	"tailor/shared/local/apiclient"
 )
 
 func init() {
@@ -33,14 +34,14 @@ func runBench(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: 30 * time.Second}
+	api, err := apiclient.NewClient(*url, apiclient.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}), apiclient.WithKey(*key))
+	if err != nil {
+		return err
+	}
 	if len(paths) == 0 {
-		target := "/v1/customers/bench-customer"
-		body := []byte(`{"profile":{"country":"GB"},"tags":["bench"]}`)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPut, *url+target, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+*key)
-		resp, err := client.Do(req)
+		country, tags := "GB", []apiclient.Tag{"bench"}
+		resp, err := api.PutCustomer(ctx, "bench-customer", nil,
+			apiclient.CustomerReplacement{Profile: &apiclient.ProfileInput{Country: &country}, Tags: &tags})
 		if err != nil {
 			return fmt.Errorf("create the bench customer: %w", err)
 		}
@@ -48,7 +49,7 @@ func runBench(ctx context.Context, args []string) error {
 		if resp.StatusCode >= 300 {
 			return fmt.Errorf("create the bench customer: status %d", resp.StatusCode)
 		}
-		paths = pathList{target}
+		paths = pathList{"/v1/customers/bench-customer"}
 	}
 	db, err := dynamoClient(ctx)
 	if err != nil {
@@ -69,9 +70,7 @@ func runBench(ctx context.Context, args []string) error {
 	calls := make([]func() error, 0, len(paths)+1)
 	for _, target := range paths {
 		calls = append(calls, func() error {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, *url+target, nil)
-			req.Header.Set("Authorization", "Bearer "+*key)
-			resp, err := client.Do(req)
+			resp, err := api.GetPath(ctx, target)
 			if err != nil {
 				return err
 			}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,8 +16,11 @@ import (
 	"testing"
 	"time"
 
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
 	"tailor/shared/campaigns"
 	"tailor/shared/campaigns/stats"
+	"tailor/shared/local/apiclient"
 	"tailor/shared/local/dataset"
 	"tailor/shared/local/lambdahost"
 	"tailor/shared/local/replay"
@@ -28,32 +30,28 @@ import (
 
 // members lists an arm of a campaign through the API, every page, as
 // "<customer id>" or "<customer id> <email>" when a contact came back.
-func (s *stack) members(campaignID, arm string) []string {
+func (s *stack) members(campaignID string, arm apiclient.Arm) []string {
 	s.t.Helper()
+	api := s.api()
 	var out []string
-	cursor := ""
+	var cursor *string
 	for range 100 {
-		q := url.Values{"arm": {arm}, "limit": {"2"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
+		page, err := api.GetCampaignAudienceWithResponse(context.Background(), campaignID,
+			&apiclient.GetCampaignAudienceParams{Arm: &arm, Limit: ptr(2), Cursor: cursor})
+		if err != nil || page.JSON200 == nil {
+			s.t.Fatalf("audience %s: %v %s", arm, err, answered(page))
 		}
-		code, _, body := s.call("GET", "/v1/campaigns/"+campaignID+"/audience?"+q.Encode(), nil)
-		if code != http.StatusOK {
-			s.t.Fatalf("audience %s: %d %v", arm, code, body)
-		}
-		for _, m := range body["members"].([]any) {
-			mm := m.(map[string]any)
-			if mm["arm"] != arm {
-				s.t.Fatalf("a %s member in the %s arm: %v", mm["arm"], arm, mm)
+		for _, m := range page.JSON200.Members {
+			if m.Arm != arm {
+				s.t.Fatalf("a %s member in the %s arm: %+v", m.Arm, arm, m)
 			}
-			line := mm["customer_id"].(string)
-			if ct, ok := mm["contact"].(map[string]any); ok {
-				line += " " + fmt.Sprint(ct["email"])
+			line := m.CustomerId
+			if m.Contact != nil {
+				line += " " + deref(m.Contact.Email)
 			}
 			out = append(out, line)
 		}
-		next, _ := body["next_cursor"].(string)
-		if cursor = next; cursor == "" {
+		if cursor = page.JSON200.NextCursor; cursor == nil {
 			return out
 		}
 	}
@@ -61,21 +59,22 @@ func (s *stack) members(campaignID, arm string) []string {
 	return nil
 }
 
-// problem checks a problem JSON answer.
-func problem(t *testing.T, what string, code int, body map[string]any, wantCode int, field string) {
+// problem checks a problem JSON answer: its status and, unless field is
+// "", that its errors name field.
+func problem(t *testing.T, what string, r interface{ StatusCode() int }, p *apiclient.Problem, wantCode int, field string) {
 	t.Helper()
-	if code != wantCode || !strings.HasPrefix(fmt.Sprint(body["type"]), "/problems/") {
-		t.Fatalf("%s: %d %v, want %d problem JSON", what, code, body, wantCode)
+	if p == nil || r.StatusCode() != wantCode || !strings.HasPrefix(p.Type, "/problems/") {
+		t.Fatalf("%s: %s, want %d problem JSON", what, answered(r), wantCode)
 	}
 	if field == "" {
 		return
 	}
-	for _, e := range body["errors"].([]any) {
-		if e.(map[string]any)["field"] == field {
+	for _, e := range deref(p.Errors) {
+		if e.Field == field {
 			return
 		}
 	}
-	t.Fatalf("%s: %v does not name %s", what, body, field)
+	t.Fatalf("%s: %s does not name %s", what, answered(r), field)
 }
 
 // TestCampaignEndToEnd: through tailor serve and the real bootstraps, a
@@ -86,16 +85,17 @@ func problem(t *testing.T, what string, code int, body map[string]any, wantCode 
 // purchases; bad input gets problem JSON and changes nothing.
 func TestCampaignEndToEnd(t *testing.T) {
 	s := startStack(t)
+	api, ctx := s.api(), t.Context()
 	asOf := time.Now().UTC().AddDate(0, 0, -3).Truncate(24 * time.Hour)
 	day := asOf.Format(time.DateOnly)
 
 	people := []string{"c-1", "c-2", "c-3", "c-4", "c-5", "c-6", "c-7", "c-8", "c-noconsent", "c-erased"}
 	for _, id := range people {
-		profile := map[string]any{"email": id + "@example.com", "country": "GB"}
-		consent := map[string]bool{"email": id != "c-noconsent"}
-		code, _, body := s.call("PUT", "/v1/customers/"+id, map[string]any{"profile": profile, "consent": consent})
-		if code != http.StatusCreated {
-			t.Fatalf("put %s: %d %v", id, code, body)
+		put, err := api.PutCustomerWithResponse(ctx, id, nil, apiclient.CustomerReplacement{
+			Profile: &apiclient.ProfileInput{Email: ptr(id + "@example.com"), Country: ptr("GB")},
+			Consent: &apiclient.ConsentInput{Email: ptr(id != "c-noconsent")}})
+		if err != nil || put.JSON201 == nil {
+			t.Fatalf("put %s: %v %s", id, err, answered(put))
 		}
 	}
 	// Purchases 30 days before the launch: the pre-period.
@@ -104,45 +104,50 @@ func TestCampaignEndToEnd(t *testing.T) {
 		evs = append(evs, purchase(fmt.Sprintf("pre-%d", i), id, "10.00", asOf.AddDate(0, 0, -30)))
 	}
 	s.sendEvents(evs)
-	if code, _, body := s.call("DELETE", "/v1/customers/c-erased", nil); code != http.StatusOK {
-		t.Fatalf("erase: %d %v", code, body)
+	if erased, err := api.EraseCustomerWithResponse(ctx, "c-erased"); err != nil || erased.JSON200 == nil {
+		t.Fatalf("erase: %v %s", err, answered(erased))
 	}
 
-	create := func(changes map[string]any) (int, map[string]any) {
-		in := map[string]any{"name": "Autumn newsletter", "channel": "email",
-			"audience": map[string]any{"countries": []string{"GB"}}, "holdout": 0.5, "currency": "GBP", "cost": "5.00"}
-		for k, v := range changes {
-			in[k] = v
+	create := func(change func(*apiclient.CampaignInput)) *apiclient.CreateCampaignResponse {
+		t.Helper()
+		in := apiclient.CampaignInput{Name: "Autumn newsletter", Channel: apiclient.Email,
+			Audience: apiclient.Audience{Countries: &[]string{"GB"}}, Holdout: ptr(0.5), Currency: "GBP", Cost: ptr("5.00")}
+		if change != nil {
+			change(&in)
 		}
-		code, _, body := s.call("POST", "/v1/campaigns", in)
-		return code, body
+		got, err := api.CreateCampaignWithResponse(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
 	}
-	code, body := create(map[string]any{"audience": map[string]any{"segments": []string{"whales"}}})
-	problem(t, "unknown segment", code, body, 400, "audience.segments[0]")
-	code, body = create(map[string]any{"holdout": 0.9})
-	problem(t, "holdout 0.9", code, body, 400, "holdout")
-	code, body = create(map[string]any{"attribution_days": 400})
-	problem(t, "window of 400 days", code, body, 400, "attribution_days")
-	if code, _, body := s.call("GET", "/v1/campaigns", nil); code != 200 || len(body["campaigns"].([]any)) != 0 {
-		t.Fatalf("refused creates stored something: %d %v", code, body)
+	got := create(func(in *apiclient.CampaignInput) {
+		in.Audience = apiclient.Audience{Segments: &[]apiclient.SegmentSlug{"whales"}}
+	})
+	problem(t, "unknown segment", got, got.ApplicationproblemJSON400, 400, "audience.segments[0]")
+	got = create(func(in *apiclient.CampaignInput) { in.Holdout = ptr(0.9) })
+	problem(t, "holdout 0.9", got, got.ApplicationproblemJSON400, 400, "holdout")
+	got = create(func(in *apiclient.CampaignInput) { in.AttributionDays = ptr(400) })
+	problem(t, "window of 400 days", got, got.ApplicationproblemJSON400, 400, "attribution_days")
+	if list, err := api.ListCampaignsWithResponse(ctx, nil); err != nil || list.JSON200 == nil || len(list.JSON200.Campaigns) != 0 {
+		t.Fatalf("refused creates stored something: %v %s", err, answered(list))
 	}
 
-	code, body = create(nil)
-	if code != http.StatusCreated || body["status"] != "draft" {
-		t.Fatalf("create: %d %v", code, body)
+	got = create(nil)
+	if got.JSON201 == nil || got.JSON201.Status != apiclient.CampaignStatusDraft || got.HTTPResponse.Header.Get("Location") != "/v1/campaigns/"+got.JSON201.CampaignId {
+		t.Fatalf("create: %s", answered(got))
 	}
-	id := body["campaign_id"].(string)
-	code, _, body = s.call("POST", "/v1/campaigns/"+id+"/launch", map[string]any{"as_of": day})
-	if code != http.StatusOK || body["status"] != "running" {
-		t.Fatalf("launch: %d %v", code, body)
+	id := got.JSON201.CampaignId
+	launched, err := api.LaunchCampaignWithResponse(ctx, id, apiclient.LaunchRequest{AsOf: &openapi_types.Date{Time: asOf}})
+	if err != nil || launched.JSON200 == nil || launched.JSON200.Status != apiclient.CampaignStatusRunning {
+		t.Fatalf("launch: %v %s", err, answered(launched))
 	}
-	launch := body["launch"].(map[string]any)
-	if launch["members"] != float64(8) || launch["as_of"] != day {
-		t.Fatalf("launch: %v; want the 8 customers with email consent who were not erased", launch)
+	if l := launched.JSON200.Launch; l == nil || l.Members != 8 || l.AsOf.String() != day {
+		t.Fatalf("launch: %s; want the 8 customers with email consent who were not erased", launched.Body)
 	}
-	version := body["version"]
+	version := launched.JSON200.Version
 
-	treatment, holdout := s.members(id, "treatment"), s.members(id, "holdout")
+	treatment, holdout := s.members(id, apiclient.Treatment), s.members(id, apiclient.Holdout)
 	all := slices.Sorted(slices.Values(slices.Concat(treatment, holdout)))
 	want := []string{"c-1 c-1@example.com", "c-2 c-2@example.com", "c-3 c-3@example.com", "c-4 c-4@example.com",
 		"c-5 c-5@example.com", "c-6 c-6@example.com", "c-7 c-7@example.com", "c-8 c-8@example.com"}
@@ -150,54 +155,57 @@ func TestCampaignEndToEnd(t *testing.T) {
 		t.Fatalf("audience (admin key) %v, want %v", all, want)
 	}
 
-	// A second launch answers the launched campaign: same assignment, no
-	// new announcement.
-	code, _, body = s.call("POST", "/v1/campaigns/"+id+"/launch", nil)
-	if code != http.StatusOK || body["version"] != version {
-		t.Fatalf("launch again: %d %v", code, body)
+	// A second launch, with no body, answers the launched campaign: same
+	// assignment, no new announcement.
+	again, err := api.LaunchCampaignWithBodyWithResponse(ctx, id, "application/json", nil)
+	if err != nil || again.JSON200 == nil || again.JSON200.Version != version {
+		t.Fatalf("launch again: %v %s", err, answered(again))
 	}
-	if !slices.Equal(s.members(id, "treatment"), treatment) || !slices.Equal(s.members(id, "holdout"), holdout) {
+	if !slices.Equal(s.members(id, apiclient.Treatment), treatment) || !slices.Equal(s.members(id, apiclient.Holdout), holdout) {
 		t.Fatal("the second launch changed the assignment")
 	}
 	events, err := lambdahost.ReadEvents(s.Events)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var launched []lambdahost.Event
+	var announced []lambdahost.Event
 	for _, e := range events {
 		if e.DetailType == "campaign.launched" {
-			launched = append(launched, e)
+			announced = append(announced, e)
 		}
 	}
-	if len(launched) != 1 || launched[0].Source != "tailor.campaigns" {
-		t.Fatalf("campaign.launched %d times: %v", len(launched), events)
+	if len(announced) != 1 || announced[0].Source != "tailor.campaigns" {
+		t.Fatalf("campaign.launched %d times: %v", len(announced), events)
 	}
 	var detail map[string]any
-	_ = json.Unmarshal(launched[0].Detail, &detail)
-	if detail["event_id"] != "campaign.launched:"+id || strings.Contains(string(launched[0].Detail), "@example.com") {
-		t.Fatalf("launched detail: %s", launched[0].Detail)
+	_ = json.Unmarshal(announced[0].Detail, &detail)
+	if detail["event_id"] != "campaign.launched:"+id || strings.Contains(string(announced[0].Detail), "@example.com") {
+		t.Fatalf("launched detail: %s", announced[0].Detail)
 	}
 
 	// PATCH after launch: 409, nothing changes.
-	code, _, body = s.call("PATCH", "/v1/campaigns/"+id, map[string]any{"name": "Late"})
-	problem(t, "patch after launch", code, body, 409, "")
-	if code, _, body = s.call("GET", "/v1/campaigns/"+id, nil); body["name"] != "Autumn newsletter" || body["version"] != version {
-		t.Fatalf("after the refused patch: %d %v", code, body)
+	late, err := api.PatchCampaignWithResponse(ctx, id, apiclient.CampaignPatch{Name: ptr("Late")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	problem(t, "patch after launch", late, late.ApplicationproblemJSON409, 409, "")
+	if c, err := api.GetCampaignWithResponse(ctx, id); err != nil || c.JSON200 == nil || c.JSON200.Name != "Autumn newsletter" || c.JSON200.Version != version {
+		t.Fatalf("after the refused patch: %v %s", err, answered(c))
 	}
 
 	// campaigns:read sees ids only; with pii:read the emails, audited.
 	reader := s.as(s.newKey("analyst", auth.CampaignsRead))
-	ids := slices.Concat(reader.members(id, "treatment"), reader.members(id, "holdout"))
+	ids := slices.Concat(reader.members(id, apiclient.Treatment), reader.members(id, apiclient.Holdout))
 	if len(ids) != 8 || slices.ContainsFunc(ids, func(l string) bool { return strings.Contains(l, "@") }) {
 		t.Fatalf("campaigns:read sees %v", ids)
 	}
 	crm := s.as(s.newKey("crm", auth.CampaignsRead, auth.PIIRead))
-	if got := crm.members(id, "treatment"); !slices.Equal(got, treatment) {
+	if got := crm.members(id, apiclient.Treatment); !slices.Equal(got, treatment) {
 		t.Fatalf("pii:read sees %v", got)
 	}
-	code, _, body = s.call("GET", "/v1/audit?customer="+strings.Fields(treatment[0])[0], nil)
-	if code != 200 || !strings.Contains(fmt.Sprint(body["entries"]), "pii.read") {
-		t.Fatalf("audit of an answered member: %d %v", code, body)
+	trail, err := api.ListAuditWithResponse(ctx, &apiclient.ListAuditParams{Customer: ptr(strings.Fields(treatment[0])[0])})
+	if err != nil || trail.JSON200 == nil || !slices.ContainsFunc(trail.JSON200.Entries, func(e apiclient.AuditEntry) bool { return e.Action == apiclient.PiiRead }) {
+		t.Fatalf("audit of an answered member: %v %s", err, answered(trail))
 	}
 
 	// Purchases in the window by the first member of each arm.
@@ -218,32 +226,27 @@ func TestCampaignEndToEnd(t *testing.T) {
 		map[string]any{"event_id": "survey-1", "type": "feedback", "customer_id": opener, "campaign_id": id,
 			"rating": 4, "nps": 9, "timestamp": asOf.Add(3 * time.Hour).Format(time.RFC3339)})
 	s.sendEvents(evs)
-	code, _, body = s.call("POST", "/v1/campaigns/"+id+"/report", nil)
-	if code != http.StatusOK || body["provisional"] != true {
-		t.Fatalf("report: %d %v", code, body)
+	computed, err := api.ComputeCampaignReportWithResponse(ctx, id)
+	if err != nil || computed.JSON200 == nil || !computed.JSON200.Provisional {
+		t.Fatalf("report: %v %s", err, answered(computed))
 	}
-	conv := body["stats"].(map[string]any)["conversion"].(map[string]any)
-	tr, ho := conv["treatment"].(map[string]any), conv["holdout"].(map[string]any)
-	if tr["members"] != float64(len(treatment)) || ho["members"] != float64(len(holdout)) || tr["conversions"] != float64(1) ||
-		ho["conversions"] != float64(min(1, len(holdout))) {
-		t.Fatalf("conversion: %v", conv)
+	rep := computed.JSON200
+	tr, ho := rep.Stats.Conversion.Treatment, rep.Stats.Conversion.Holdout
+	if tr.Members != len(treatment) || ho.Members != len(holdout) || tr.Conversions != 1 || ho.Conversions != min(1, len(holdout)) {
+		t.Fatalf("conversion: %+v", rep.Stats.Conversion)
 	}
-	funnel := body["funnel"].(map[string]any)
-	opened := funnel["opened"].(map[string]any)
-	if funnel["members"] != float64(len(treatment)) || opened["count"] != float64(1) || opened["rate"] != 1/float64(len(treatment)) ||
-		funnel["delivered"].(map[string]any)["count"] != float64(0) {
-		t.Fatalf("funnel: %v", funnel)
+	if f := rep.Funnel; f.Members != len(treatment) || f.Opened.Count != 1 || deref(f.Opened.Rate) != 1/float64(len(treatment)) || f.Delivered.Count != 0 {
+		t.Fatalf("funnel: %+v", f)
 	}
-	if integrity := body["integrity"].(map[string]any); integrity["holdout_engaged"] != float64(0) || integrity["warning"] != nil {
-		t.Fatalf("integrity: %v", integrity)
+	if rep.Integrity.HoldoutEngaged != 0 || rep.Integrity.Warning != nil {
+		t.Fatalf("integrity: %+v", rep.Integrity)
 	}
-	sat := body["satisfaction"].(map[string]any)
-	if st := sat["treatment"].(map[string]any); st["respondents"] != float64(1) || st["mean_rating"] != float64(4) || st["nps"] != float64(100) ||
-		sat["holdout"].(map[string]any)["mean_rating"] != nil || sat["overall"].(map[string]any)["respondents"] != float64(1) {
-		t.Fatalf("satisfaction: %v", sat)
+	if sat := rep.Satisfaction; sat.Treatment.Respondents != 1 || deref(sat.Treatment.MeanRating) != 4 || deref(sat.Treatment.Nps) != 100 ||
+		sat.Holdout.MeanRating != nil || sat.Overall.Respondents != 1 {
+		t.Fatalf("satisfaction: %+v", sat)
 	}
-	if code, _, got := reader.call("GET", "/v1/campaigns/"+id+"/report", nil); code != 200 || got["as_of"] != body["as_of"] {
-		t.Fatalf("GET report: %d %v", code, got)
+	if stored, err := reader.api().GetCampaignReportWithResponse(ctx, id); err != nil || stored.JSON200 == nil || !stored.JSON200.AsOf.Equal(rep.AsOf) {
+		t.Fatalf("GET report: %v %s", err, answered(stored))
 	}
 
 	// The hourly schedule, invoked as EventBridge would, recomputes it.
@@ -262,6 +265,27 @@ func TestCampaignEndToEnd(t *testing.T) {
 		resp.Header.Get("X-Amz-Function-Error") != "" || refreshed["reports_computed"] != float64(1) {
 		t.Fatalf("scheduled refresh: %d %v %v", resp.StatusCode, refreshed, err)
 	}
+
+	// A second draft is changed (its cost removed) and deleted; the
+	// launched campaign stops, and stopping it again changes nothing.
+	draft := create(nil).JSON201
+	changed, err := api.PatchCampaignWithResponse(ctx, draft.CampaignId, apiclient.CampaignPatch{Name: ptr("Renamed"), Cost: ptr("")})
+	if err != nil || changed.JSON200 == nil || changed.JSON200.Name != "Renamed" || changed.JSON200.Cost != nil ||
+		changed.JSON200.Version != draft.Version+1 {
+		t.Fatalf("patch a draft: %v %s", err, answered(changed))
+	}
+	if del, err := api.DeleteCampaignWithResponse(ctx, draft.CampaignId); err != nil || del.StatusCode() != http.StatusNoContent {
+		t.Fatalf("delete a draft: %v %s", err, answered(del))
+	}
+	if gone, err := api.GetCampaignWithResponse(ctx, draft.CampaignId); err != nil || gone.ApplicationproblemJSON404 == nil {
+		t.Fatalf("a deleted draft: %v %s", err, answered(gone))
+	}
+	for range 2 {
+		stopped, err := api.StopCampaignWithResponse(ctx, id)
+		if err != nil || stopped.JSON200 == nil || stopped.JSON200.Status != apiclient.CampaignStatusStopped || stopped.JSON200.StoppedAt == nil {
+			t.Fatalf("stop: %v %s", err, answered(stopped))
+		}
+	}
 }
 
 func purchase(eventID, customerID, price string, at time.Time) map[string]any {
@@ -272,9 +296,13 @@ func purchase(eventID, customerID, price string, at time.Time) map[string]any {
 // sendEvents posts events and checks every one was accepted.
 func (s *stack) sendEvents(evs []map[string]any) {
 	s.t.Helper()
-	code, _, body := s.call("POST", "/v1/events", map[string]any{"events": evs})
-	if code != http.StatusOK || body["accepted"] != float64(len(evs)) {
-		s.t.Fatalf("events: %d %v", code, body)
+	b, err := json.Marshal(map[string]any{"events": evs})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	got, err := s.api().IngestEventsWithBodyWithResponse(context.Background(), "application/json", bytes.NewReader(b))
+	if err != nil || got.JSON200 == nil || got.JSON200.Accepted != len(evs) {
+		s.t.Fatalf("events: %v %s", err, answered(got))
 	}
 }
 
@@ -288,7 +316,7 @@ func TestCampaignDemoOnRetailSubset(t *testing.T) {
 	ctx := context.Background()
 	root, _ := ddbtest.ModuleRoot()
 	file := filepath.Join(root, demoFile)
-	api := &replay.HTTP{Base: s.URL, Key: s.AdminKey}
+	api := &replay.HTTP{Base: s.URL, Key: s.AdminKey, Client: s.HTTP}
 	l := &replay.Loader{Send: api, Batch: 500, Senders: 4}
 	if _, err := l.Retail(ctx, func() (io.ReadCloser, error) { return os.Open(file) }); err != nil {
 		t.Fatal(err)

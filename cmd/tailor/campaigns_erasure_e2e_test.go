@@ -3,12 +3,14 @@
 package main
 
 import (
-	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"tailor/shared/local/apiclient"
 )
 
 // TestCampaignMembershipsExportedAndErased: through tailor serve, a
@@ -18,26 +20,28 @@ import (
 // report computed afterwards and the export no longer show them.
 func TestCampaignMembershipsExportedAndErased(t *testing.T) {
 	s := startStack(t)
+	api, ctx := s.api(), t.Context()
 	asOf := time.Now().UTC().AddDate(0, 0, -2).Truncate(24 * time.Hour)
 	people := []string{"m-gone", "m-2", "m-3", "m-4"}
 	for _, id := range people {
-		code, _, body := s.call("PUT", "/v1/customers/"+id, map[string]any{
-			"profile": map[string]any{"email": id + "@example.com", "country": "GB"}, "consent": map[string]bool{"email": true}})
-		if code != http.StatusCreated {
-			t.Fatalf("put %s: %d %v", id, code, body)
+		put, err := api.PutCustomerWithResponse(ctx, id, nil, apiclient.CustomerReplacement{
+			Profile: &apiclient.ProfileInput{Email: ptr(id + "@example.com"), Country: ptr("GB")},
+			Consent: &apiclient.ConsentInput{Email: ptr(true)}})
+		if err != nil || put.JSON201 == nil {
+			t.Fatalf("put %s: %v %s", id, err, answered(put))
 		}
 	}
-	code, _, body := s.call("POST", "/v1/campaigns", map[string]any{"name": "Membership check", "channel": "email",
-		"audience": map[string]any{"countries": []string{"GB"}}, "holdout": 0.5, "currency": "GBP"})
-	if code != http.StatusCreated {
-		t.Fatalf("create: %d %v", code, body)
+	created, err := api.CreateCampaignWithResponse(ctx, apiclient.CampaignInput{Name: "Membership check", Channel: apiclient.Email,
+		Audience: apiclient.Audience{Countries: &[]string{"GB"}}, Holdout: ptr(0.5), Currency: "GBP"})
+	if err != nil || created.JSON201 == nil {
+		t.Fatalf("create: %v %s", err, answered(created))
 	}
-	id := body["campaign_id"].(string)
-	if code, _, body = s.call("POST", "/v1/campaigns/"+id+"/launch", map[string]any{"as_of": asOf.Format(time.DateOnly)}); code != http.StatusOK {
-		t.Fatalf("launch: %d %v", code, body)
+	id := created.JSON201.CampaignId
+	if launched, err := api.LaunchCampaignWithResponse(ctx, id, apiclient.LaunchRequest{AsOf: &openapi_types.Date{Time: asOf}}); err != nil || launched.JSON200 == nil {
+		t.Fatalf("launch: %v %s", err, answered(launched))
 	}
-	arms := map[string]string{}
-	for _, arm := range []string{"treatment", "holdout"} {
+	arms := map[string]apiclient.Arm{}
+	for _, arm := range []apiclient.Arm{apiclient.Treatment, apiclient.Holdout} {
 		for _, line := range s.members(id, arm) {
 			arms[strings.Fields(line)[0]] = arm
 		}
@@ -49,30 +53,29 @@ func TestCampaignMembershipsExportedAndErased(t *testing.T) {
 		"rating": 5, "timestamp": asOf.Add(time.Hour).Format(time.RFC3339)}})
 
 	// The export lists the membership and the feedback.
-	code, _, body = s.call("GET", "/v1/customers/m-gone/export", nil)
-	if code != http.StatusOK {
-		t.Fatalf("export: %d %v", code, body)
+	export, err := api.ExportCustomerWithResponse(ctx, "m-gone")
+	if err != nil || export.JSON200 == nil {
+		t.Fatalf("export: %v %s", err, answered(export))
 	}
-	ms, _ := body["campaign_memberships"].([]any)
+	ms := export.JSON200.CampaignMemberships
 	if len(ms) != 1 {
-		t.Fatalf("export memberships %v", body["campaign_memberships"])
+		t.Fatalf("export memberships %+v", ms)
 	}
-	m := ms[0].(map[string]any)
-	if m["campaign_id"] != id || m["name"] != "Membership check" || m["channel"] != "email" || m["arm"] != arms["m-gone"] ||
-		m["assigned_at"] == nil {
-		t.Fatalf("export membership %v, want campaign %s arm %s", m, id, arms["m-gone"])
+	if m := ms[0]; m.CampaignId != id || deref(m.Name) != "Membership check" || deref(m.Channel) != apiclient.Email ||
+		m.Arm != arms["m-gone"] || m.AssignedAt == nil {
+		t.Fatalf("export membership %+v, want campaign %s arm %s", m, id, arms["m-gone"])
 	}
-	if !strings.Contains(fmt.Sprint(body["events"]), "feedback") {
-		t.Fatalf("export events lack the feedback: %v", body["events"])
+	if !slices.ContainsFunc(export.JSON200.Events, func(e apiclient.EventRecord) bool { return e.Type == apiclient.EventTypeFeedback }) {
+		t.Fatalf("export events lack the feedback: %+v", export.JSON200.Events)
 	}
 
 	// Erasure deletes the member items and counts them.
-	code, _, body = s.call("DELETE", "/v1/customers/m-gone", nil)
-	if erased, _ := body["erased"].(map[string]any); code != http.StatusOK || erased["campaign_memberships"] != float64(1) {
-		t.Fatalf("erase: %d %v, want erased.campaign_memberships 1", code, body)
+	erased, err := api.EraseCustomerWithResponse(ctx, "m-gone")
+	if err != nil || erased.JSON200 == nil || erased.JSON200.Erased.CampaignMemberships != 1 {
+		t.Fatalf("erase: %v %s, want erased.campaign_memberships 1", err, answered(erased))
 	}
 	var left []string
-	for _, arm := range []string{"treatment", "holdout"} {
+	for _, arm := range []apiclient.Arm{apiclient.Treatment, apiclient.Holdout} {
 		left = append(left, s.members(id, arm)...)
 	}
 	if len(left) != len(people)-1 || slices.ContainsFunc(left, func(l string) bool { return strings.HasPrefix(l, "m-gone ") }) {
@@ -83,18 +86,16 @@ func TestCampaignMembershipsExportedAndErased(t *testing.T) {
 			t.Fatalf("CampaignsTable still names the erased customer: %s", it)
 		}
 	}
-	if code, _, body = s.call("GET", "/v1/customers/m-gone/export", nil); code == http.StatusOK || body["campaign_memberships"] != nil {
-		t.Fatalf("export after erasure: %d %v", code, body)
+	if export, err = api.ExportCustomerWithResponse(ctx, "m-gone"); err != nil || export.JSON200 != nil {
+		t.Fatalf("export after erasure: %v %s", err, answered(export))
 	}
 
 	// A report computed now counts only the remaining members.
-	code, _, body = s.call("POST", "/v1/campaigns/"+id+"/report", nil)
-	if code != http.StatusOK {
-		t.Fatalf("report: %d %v", code, body)
+	rep, err := api.ComputeCampaignReportWithResponse(ctx, id)
+	if err != nil || rep.JSON200 == nil {
+		t.Fatalf("report: %v %s", err, answered(rep))
 	}
-	conv := body["stats"].(map[string]any)["conversion"].(map[string]any)
-	tr, ho := conv["treatment"].(map[string]any), conv["holdout"].(map[string]any)
-	if tr["members"].(float64)+ho["members"].(float64) != float64(len(people)-1) {
-		t.Fatalf("report after erasure counts %v + %v members, want %d", tr["members"], ho["members"], len(people)-1)
+	if conv := rep.JSON200.Stats.Conversion; conv.Treatment.Members+conv.Holdout.Members != len(people)-1 {
+		t.Fatalf("report after erasure counts %d + %d members, want %d", conv.Treatment.Members, conv.Holdout.Members, len(people)-1)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"tailor/shared/local/apiclient"
 	"tailor/shared/platform/ddb/ddbtest"
 )
 
@@ -16,63 +17,70 @@ import (
 // and the real bootstraps.
 func TestFoundationEndToEnd(t *testing.T) {
 	s := startStack(t)
+	api, ctx := s.api(), t.Context()
 
-	status, hdr, body := s.call("PUT", "/v1/customers/c-123", map[string]any{
-		"profile": map[string]any{"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
-		"consent": map[string]any{"email": true, "sms": false}, "tags": []string{"newsletter"}})
-	if status != 201 || hdr.Get("ETag") != `"1"` || hdr.Get("Content-Type") != "application/json" {
-		t.Fatalf("PUT customer: %d %v %v", status, hdr, body)
+	put, err := api.PutCustomerWithResponse(ctx, "c-123", nil, apiclient.CustomerReplacement{
+		Profile: &apiclient.ProfileInput{Name: ptr("Ada Lovelace"), Email: ptr("ada@example.com"), Country: ptr("GB")},
+		Consent: &apiclient.ConsentInput{Email: ptr(true), Sms: ptr(false)}, Tags: &[]apiclient.Tag{"newsletter"}})
+	if err != nil || put.StatusCode() != 201 || put.HTTPResponse.Header.Get("ETag") != `"1"` ||
+		put.HTTPResponse.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("PUT customer: %v %s", err, answered(put))
 	}
-	status, _, body = s.call("GET", "/v1/customers/c-123", nil)
-	if status != 200 || body["profile"].(map[string]any)["email"] != "ada@example.com" {
-		t.Fatalf("GET customer: %d %v", status, body)
+	get, err := api.GetCustomerWithResponse(ctx, "c-123")
+	if err != nil || get.JSON200 == nil || deref(get.JSON200.Profile.Email) != "ada@example.com" {
+		t.Fatalf("GET customer: %v %s", err, answered(get))
 	}
-	status, hdr, body = s.call("PATCH", "/v1/customers/c-123",
-		`{"profile":{"city":"London"},"tags":{"add":["vip"],"remove":["newsletter"]}}`, "If-Match", `"1"`)
-	if status != 200 || hdr.Get("ETag") != `"2"` || fmt.Sprint(body["tags"]) != "[vip]" {
-		t.Fatalf("PATCH customer: %d %v", status, body)
+	patch, err := api.PatchCustomerWithResponse(ctx, "c-123", &apiclient.PatchCustomerParams{IfMatch: ptr(`"1"`)},
+		apiclient.CustomerPatch{Profile: &apiclient.ProfilePatch{City: ptr("London")},
+			Tags: &apiclient.TagsPatch{Add: &[]apiclient.Tag{"vip"}, Remove: &[]apiclient.Tag{"newsletter"}}})
+	if err != nil || patch.JSON200 == nil || patch.HTTPResponse.Header.Get("ETag") != `"2"` || fmt.Sprint(patch.JSON200.Tags) != "[vip]" {
+		t.Fatalf("PATCH customer: %v %s", err, answered(patch))
 	}
-	status, _, _ = s.call("PATCH", "/v1/customers/c-123", `{"profile":{"city":"Leeds"}}`, "If-Match", `"1"`)
-	if status != 412 {
-		t.Fatalf("stale If-Match: %d", status)
+	stale, err := api.PatchCustomerWithResponse(ctx, "c-123", &apiclient.PatchCustomerParams{IfMatch: ptr(`"1"`)},
+		apiclient.CustomerPatch{Profile: &apiclient.ProfilePatch{City: ptr("Leeds")}})
+	if err != nil || stale.ApplicationproblemJSON412 == nil {
+		t.Fatalf("stale If-Match: %v %s", err, answered(stale))
 	}
-	status, hdr, body = s.call("PATCH", "/v1/customers/c-123", `{"profile":{"email":"not-an-address"}}`)
-	if status != 400 || hdr.Get("Content-Type") != "application/problem+json" || body["type"] != "/problems/invalid-request" {
-		t.Fatalf("bad PATCH: %d %v", status, body)
+	bad, err := api.PatchCustomerWithResponse(ctx, "c-123", nil, apiclient.CustomerPatch{Profile: &apiclient.ProfilePatch{Email: ptr("not-an-address")}})
+	if err != nil || bad.ApplicationproblemJSON400 == nil || bad.HTTPResponse.Header.Get("Content-Type") != "application/problem+json" ||
+		bad.ApplicationproblemJSON400.Type != "/problems/invalid-request" {
+		t.Fatalf("bad PATCH: %v %s", err, answered(bad))
 	}
-	if errs := body["errors"].([]any); errs[0].(map[string]any)["field"] != "profile.email" {
-		t.Fatalf("bad PATCH errors: %v", body)
+	if errs := deref(bad.ApplicationproblemJSON400.Errors); len(errs) == 0 || errs[0].Field != "profile.email" {
+		t.Fatalf("bad PATCH errors: %s", answered(bad))
 	}
-	status, _, body = s.call("GET", "/v1/customers/c-123", nil)
-	if body["profile"].(map[string]any)["email"] != "ada@example.com" || body["version"] != float64(2) {
-		t.Fatalf("a rejected PATCH changed the record: %v", body)
+	get, err = api.GetCustomerWithResponse(ctx, "c-123")
+	if err != nil || get.JSON200 == nil || deref(get.JSON200.Profile.Email) != "ada@example.com" || get.JSON200.Version != 2 {
+		t.Fatalf("a rejected PATCH changed the record: %v %s", err, answered(get))
 	}
-	if status, _, body = s.call("GET", "/v1/customers/nobody", nil); status != 404 || body["status"] != float64(404) {
-		t.Fatalf("unknown customer: %d %v", status, body)
+	if get, err = api.GetCustomerWithResponse(ctx, "nobody"); err != nil || get.ApplicationproblemJSON404 == nil ||
+		get.ApplicationproblemJSON404.Status != 404 {
+		t.Fatalf("unknown customer: %v %s", err, answered(get))
 	}
-	if status, _, _ = s.call("PUT", "/v1/customers/c-1", `{"profile":{}}`, "Content-Type", "text/plain"); status != 415 {
+	// Requests the client would not send.
+	if status, _, _ := s.call("PUT", "/v1/customers/c-1", `{"profile":{}}`, "Content-Type", "text/plain"); status != 415 {
 		t.Fatalf("text/plain body: %d", status)
 	}
-	if status, _, body = s.call("GET", "/v1/nothing-here", nil); status != 404 {
+	if status, _, body := s.call("GET", "/v1/nothing-here", nil); status != 404 {
 		t.Fatalf("unknown route: %d %v", status, body)
 	}
 
-	status, _, body = s.call("PUT", "/v1/items/sku-42", map[string]any{"title": "Enamel mug, blue",
-		"category": []string{"Home", "Kitchen"}, "brand": "Acme", "price": "12.50", "currency": "GBP"})
-	if status != 201 || body["price"] != "12.50" {
-		t.Fatalf("PUT item: %d %v", status, body)
+	item, err := api.PutItemWithResponse(ctx, "sku-42", apiclient.ItemInput{Title: "Enamel mug, blue",
+		Category: []string{"Home", "Kitchen"}, Brand: ptr("Acme"), Price: "12.50", Currency: "GBP"})
+	if err != nil || item.JSON201 == nil || item.JSON201.Price != "12.50" {
+		t.Fatalf("PUT item: %v %s", err, answered(item))
 	}
-	status, _, body = s.call("POST", "/v1/items:batch", `{"items":[
-		{"item_id":"sku-43","title":"Tea towel","category":["Home"],"price":"4.99","currency":"GBP","in_stock":false},
-		{"item_id":"sku 44","title":"","category":[],"price":"1.999","currency":"GBP"}]}`)
-	if status != 200 || body["created"] != float64(1) || body["rejected"] != float64(1) {
-		t.Fatalf("batch: %d %v", status, body)
+	batch, err := api.BatchPutItemsWithResponse(ctx, apiclient.ItemBatch{Items: []apiclient.BatchItemInput{
+		{ItemId: "sku-43", Title: "Tea towel", Category: []string{"Home"}, Price: "4.99", Currency: "GBP", InStock: ptr(false)},
+		{ItemId: "sku 44", Title: "", Category: []string{}, Price: "1.999", Currency: "GBP"}}})
+	if err != nil || batch.JSON200 == nil || batch.JSON200.Created != 1 || batch.JSON200.Rejected != 1 {
+		t.Fatalf("batch: %v %s", err, answered(batch))
 	}
-	if status, _, body = s.call("GET", "/v1/items/sku-43", nil); status != 200 || body["in_stock"] != false {
-		t.Fatalf("GET batch item: %d %v", status, body)
+	if got, err := api.GetItemWithResponse(ctx, "sku-43"); err != nil || got.JSON200 == nil || got.JSON200.InStock {
+		t.Fatalf("GET batch item: %v %s", err, answered(got))
 	}
-	if status, _, _ = s.call("DELETE", "/v1/items/sku-42", nil); status != 204 {
-		t.Fatalf("DELETE item: %d", status)
+	if del, err := api.DeleteItemWithResponse(ctx, "sku-42"); err != nil || del.StatusCode() != 204 {
+		t.Fatalf("DELETE item: %v %s", err, answered(del))
 	}
 
 	// Direct invoke with a sample event, as sam local invoke -e would.
@@ -81,9 +89,9 @@ func TestFoundationEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, _, body = s.call("POST", "/2015-03-31/functions/CustomersFunction/invocations", string(sample))
-	if status != 200 || body["statusCode"] != float64(200) {
-		t.Fatalf("direct invoke: %d %v", status, body)
+	status, _, out := s.call("POST", "/2015-03-31/functions/CustomersFunction/invocations", string(sample))
+	if status != 200 || out["statusCode"] != float64(200) {
+		t.Fatalf("direct invoke: %d %v", status, out)
 	}
 
 	// Overlapping requests are served by more runtime processes, none lost.
@@ -93,8 +101,12 @@ func TestFoundationEndToEnd(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code, _, _ := s.call("GET", "/v1/customers/c-123", nil)
-			codes <- code
+			got, err := api.GetCustomerWithResponse(ctx, "c-123")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			codes <- got.StatusCode()
 		}()
 	}
 	wg.Wait()

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"tailor/shared/local/apiclient"
 	"tailor/shared/recommendations/service/servicetest"
 )
 
@@ -19,10 +21,15 @@ import (
 // through the real bootstraps.
 func TestRecommendationsEndToEnd(t *testing.T) {
 	s := startStack(t)
+	api, ctx := s.api(), t.Context()
 
-	status, _, body := s.call("POST", "/v1/items:batch", map[string]any{"items": servicetest.Items()})
-	if status != 200 || body["created"] != float64(len(servicetest.Items())) {
-		t.Fatalf("load catalogue: %d %v", status, body)
+	items, err := json.Marshal(map[string]any{"items": servicetest.Items()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := api.BatchPutItemsWithBodyWithResponse(ctx, "application/json", bytes.NewReader(items))
+	if err != nil || batch.JSON200 == nil || batch.JSON200.Created != len(servicetest.Items()) {
+		t.Fatalf("load catalogue: %v %s", err, answered(batch))
 	}
 	evs := servicetest.Events()
 	// Window shoppers who look at the hose and the bath mat, so the history
@@ -35,16 +42,18 @@ func TestRecommendationsEndToEnd(t *testing.T) {
 		}
 	}
 	for chunk := range slices.Chunk(evs, 500) {
-		status, _, body := s.call("POST", "/v1/events", map[string]any{"events": chunk})
-		if status != 200 || body["accepted"] != float64(len(chunk)) {
-			t.Fatalf("load events: %d %v", status, body)
-		}
+		s.sendEvents(chunk)
 	}
 
-	// Before any training the popularity lists are empty.
-	status, _, body = s.call("GET", "/v1/popular", nil)
-	if status != 200 || len(body["items"].([]any)) != 0 {
-		t.Fatalf("popular before training: %d %v", status, body)
+	// Before any training the popularity lists are empty, and no run is
+	// listed or served.
+	popular, err := api.GetPopularWithResponse(ctx, nil)
+	if err != nil || popular.JSON200 == nil || len(popular.JSON200.Items) != 0 || popular.JSON200.AsOf != nil {
+		t.Fatalf("popular before training: %v %s", err, answered(popular))
+	}
+	runs, err := api.ListTrainingRunsWithResponse(ctx, nil)
+	if err != nil || runs.JSON200 == nil || len(runs.JSON200.Runs) != 0 || runs.JSON200.Serving != nil {
+		t.Fatalf("training runs before training: %v %s", err, answered(runs))
 	}
 
 	run := invokeJSON(t, s, "TrainFunction", fmt.Sprintf(`{"as_of": %q}`, servicetest.Now.Format(time.RFC3339)))
@@ -54,96 +63,108 @@ func TestRecommendationsEndToEnd(t *testing.T) {
 	if run["items"] != float64(14) || run["customers"] != float64(117) || run["pairs"].(float64) <= 0 || snap["bytes"].(float64) <= 0 {
 		t.Fatalf("training run: %v", run)
 	}
-
-	recs := func(query string) []map[string]any {
-		t.Helper()
-		status, _, body := s.call("GET", "/v1/customers/"+servicetest.Customer+"/recommendations"+query, nil)
-		if status != 200 {
-			t.Fatalf("recommendations%s: %d %v", query, status, body)
-		}
-		var out []map[string]any
-		for _, it := range body["items"].([]any) {
-			m := it.(map[string]any)
-			if m["item_id"] == servicetest.Spoon {
-				t.Fatalf("recommendations%s holds the out-of-stock spoon: %v", query, body)
-			}
-			out = append(out, m)
-		}
-		return out
+	runs, err = api.ListTrainingRunsWithResponse(ctx, &apiclient.ListTrainingRunsParams{Limit: ptr(5)})
+	if err != nil || runs.JSON200 == nil || len(runs.JSON200.Runs) != 1 || runs.JSON200.Runs[0].Customers != 117 ||
+		runs.JSON200.Serving == nil || runs.JSON200.Serving.Sha256 != runs.JSON200.Runs[0].Snapshot.Sha256 {
+		t.Fatalf("training runs after training: %v %s", err, answered(runs))
 	}
-	ids := func(items []map[string]any) []string {
+
+	recs := func(p apiclient.GetRecommendationsParams) []apiclient.RecommendedItem {
+		t.Helper()
+		got, err := api.GetRecommendationsWithResponse(ctx, servicetest.Customer, &p)
+		if err != nil || got.JSON200 == nil {
+			t.Fatalf("recommendations %+v: %v %s", p, err, answered(got))
+		}
+		for _, it := range got.JSON200.Items {
+			if it.ItemId == servicetest.Spoon {
+				t.Fatalf("recommendations %+v hold the out-of-stock spoon: %s", p, got.Body)
+			}
+		}
+		return got.JSON200.Items
+	}
+	ids := func(items []apiclient.RecommendedItem) []string {
 		var out []string
 		for _, it := range items {
-			out = append(out, it["item_id"].(string))
+			out = append(out, it.ItemId)
 		}
 		return out
 	}
-
-	for _, q := range []string{"?mode=discover&limit=10", "?exclude=purchased&limit=13", "?mode=mixed&exclude=purchased,in_cart&limit=5&explain=true"} {
-		if got := ids(recs(q)); slices.Contains(got, servicetest.Mug) {
-			t.Fatalf("recommendations%s holds the purchased mug: %v", q, got)
-		}
-	}
-	mixed := recs("?limit=5&explain=true")
-	if len(mixed) != 5 || !slices.Contains(ids(mixed), servicetest.Mug) {
-		t.Fatalf("mixed = %v; want five items with the mug to buy again", ids(mixed))
-	}
-	for _, it := range mixed {
-		if it["reason"] == nil {
-			t.Fatalf("explain=true item without a reason: %v", it)
-		}
+	discover, mixed := ptr(apiclient.Discover), ptr(apiclient.Mixed)
+	exclude := func(x ...apiclient.GetRecommendationsParamsExclude) *[]apiclient.GetRecommendationsParamsExclude {
+		return &x
 	}
 
-	before := ids(recs("?mode=discover&limit=5"))
-	status, _, body = s.call("POST", "/v1/events", map[string]any{"events": []map[string]any{{"event_id": "e2e-cart-1",
-		"type": "add_to_cart", "customer_id": servicetest.Customer, "item_id": "sku-71", "timestamp": time.Now().UTC().Format(time.RFC3339)}}})
-	if status != 200 || body["accepted"] != float64(1) {
-		t.Fatalf("add to cart: %d %v", status, body)
+	for _, p := range []apiclient.GetRecommendationsParams{
+		{Mode: discover, Limit: ptr(10)},
+		{Exclude: exclude(apiclient.Purchased), Limit: ptr(13)},
+		{Mode: mixed, Exclude: exclude(apiclient.Purchased, apiclient.InCart), Limit: ptr(5), Explain: ptr(true)},
+	} {
+		if got := ids(recs(p)); slices.Contains(got, servicetest.Mug) {
+			t.Fatalf("recommendations %+v hold the purchased mug: %v", p, got)
+		}
 	}
-	after := ids(recs("?mode=discover&limit=5"))
+	mixedList := recs(apiclient.GetRecommendationsParams{Limit: ptr(5), Explain: ptr(true)})
+	if len(mixedList) != 5 || !slices.Contains(ids(mixedList), servicetest.Mug) {
+		t.Fatalf("mixed = %v; want five items with the mug to buy again", ids(mixedList))
+	}
+	for _, it := range mixedList {
+		if it.Reason == nil {
+			t.Fatalf("explain=true item without a reason: %+v", it)
+		}
+	}
+
+	before := ids(recs(apiclient.GetRecommendationsParams{Mode: discover, Limit: ptr(5)}))
+	s.sendEvents([]map[string]any{{"event_id": "e2e-cart-1", "type": "add_to_cart", "customer_id": servicetest.Customer,
+		"item_id": "sku-71", "timestamp": time.Now().UTC().Format(time.RFC3339)}})
+	after := ids(recs(apiclient.GetRecommendationsParams{Mode: discover, Limit: ptr(5)}))
 	if slices.Equal(before, after) || !slices.Contains(after, "sku-72") {
 		t.Fatalf("after an add_to_cart of the kite: %v, before %v; want the list changed, with the puzzle", after, before)
 	}
 
-	status, _, body = s.call("GET", "/v1/items/"+servicetest.Mug+"/similar?limit=3", nil)
-	if status != 200 {
-		t.Fatalf("similar: %d %v", status, body)
+	similar, err := api.GetSimilarItemsWithResponse(ctx, servicetest.Mug, &apiclient.GetSimilarItemsParams{Limit: ptr(3)})
+	if err != nil || similar.JSON200 == nil {
+		t.Fatalf("similar: %v %s", err, answered(similar))
 	}
-	sim := body["items"].([]any)
-	if len(sim) != 3 || sim[0].(map[string]any)["item_id"] != servicetest.Teapot {
-		t.Fatalf("similar to the mug: %v; want the teapot (bought with it by six) first", sim)
+	sim := similar.JSON200.Items
+	if len(sim) != 3 || sim[0].ItemId != servicetest.Teapot {
+		t.Fatalf("similar to the mug: %s; want the teapot (bought with it by six) first", similar.Body)
 	}
 	for _, it := range sim {
-		if it.(map[string]any)["backfill"] != false {
-			t.Fatalf("similar to the mug holds an item not bought with it: %v", sim)
+		if it.Backfill {
+			t.Fatalf("similar to the mug holds an item not bought with it: %s", similar.Body)
 		}
 	}
 
 	// 101 people looked at the hose and the bath mat; ten bought the mug.
-	status, _, body = s.call("GET", "/v1/popular?window=30d&limit=3", nil)
-	if status != 200 || len(body["items"].([]any)) != 3 || body["items"].([]any)[2].(map[string]any)["item_id"] != servicetest.Mug {
-		t.Fatalf("popular after training: %d %v", status, body)
+	month := &apiclient.GetPopularParams{Window: ptr(apiclient.N30d), Limit: ptr(3)}
+	popular, err = api.GetPopularWithResponse(ctx, month)
+	if err != nil || popular.JSON200 == nil || len(popular.JSON200.Items) != 3 || popular.JSON200.Items[2].ItemId != servicetest.Mug {
+		t.Fatalf("popular after training: %v %s", err, answered(popular))
 	}
 
 	// The hose sells out through the catalogue API: gone from the next
 	// refresh of the catalogue held in memory (every request here).
-	status, _, body = s.call("GET", "/v1/items/sku-62", nil)
-	if status != 200 {
-		t.Fatalf("get the hose: %d %v", status, body)
+	hose, err := api.GetItemWithResponse(ctx, "sku-62")
+	if err != nil || hose.JSON200 == nil {
+		t.Fatalf("get the hose: %v %s", err, answered(hose))
 	}
-	hose := map[string]any{"title": body["title"], "category": body["category"], "brand": body["brand"], "price": body["price"],
-		"currency": body["currency"], "in_stock": false}
-	if status, _, body = s.call("PUT", "/v1/items/sku-62", hose); status != 200 {
-		t.Fatalf("sell out the hose: %d %v", status, body)
+	h := hose.JSON200
+	soldOut, err := api.PutItemWithResponse(ctx, "sku-62", apiclient.ItemInput{Title: h.Title, Category: h.Category,
+		Brand: h.Brand, Price: h.Price, Currency: h.Currency, InStock: ptr(false)})
+	if err != nil || soldOut.JSON200 == nil {
+		t.Fatalf("sell out the hose: %v %s", err, answered(soldOut))
 	}
-	status, _, body = s.call("GET", "/v1/popular?window=30d&limit=3", nil)
-	for _, it := range body["items"].([]any) {
-		if it.(map[string]any)["item_id"] == "sku-62" {
-			t.Fatalf("popular after the hose sold out: %v", body)
+	popular, err = api.GetPopularWithResponse(ctx, month)
+	if err != nil || popular.JSON200 == nil {
+		t.Fatalf("popular after the hose sold out: %v %s", err, answered(popular))
+	}
+	for _, it := range popular.JSON200.Items {
+		if it.ItemId == "sku-62" {
+			t.Fatalf("popular after the hose sold out: %s", popular.Body)
 		}
 	}
-	if status, _, _ = s.as(s.newKey("catalog only", "catalog:read")).call("GET", "/v1/popular", nil); status != 403 {
-		t.Fatalf("popular with a catalog:read key: %d", status)
+	if got, err := s.as(s.newKey("catalog only", "catalog:read")).api().GetPopularWithResponse(ctx, nil); err != nil || got.ApplicationproblemJSON403 == nil {
+		t.Fatalf("popular with a catalog:read key: %v %s", err, answered(got))
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	customersdb "tailor/shared/customers/dynamo"
+	"tailor/shared/local/apiclient"
 	"tailor/shared/platform/auth"
 	"tailor/shared/platform/ddb/ddbtest"
 	"tailor/shared/segments"
@@ -83,17 +83,28 @@ func TestSegmentEndToEnd(t *testing.T) {
 			rec.Currency, rec.CurrencyChoice, rec.CurrencyCustomers, perCurrency, rec.Customers, rec.SkippedOtherCurrency)
 	}
 
-	analyst := s.as(s.newKey("analyst", auth.SegmentsRead))
-	code, _, body := analyst.call("GET", "/v1/segments", nil)
-	if code != http.StatusOK || body["run_id"] != "2011-12-10" {
-		t.Fatalf("GET /v1/segments: %d %v", code, body)
+	analyst := s.as(s.newKey("analyst", auth.SegmentsRead)).api()
+	overview, err := analyst.GetSegmentsWithResponse(ctx)
+	if err != nil || overview.JSON200 == nil || overview.JSON200.RunId != "2011-12-10" {
+		t.Fatalf("GET /v1/segments: %v %s", err, answered(overview))
 	}
-	biggest, size := "", 0.0
-	for _, sg := range body["segments"].([]any) {
-		m := sg.(map[string]any)
-		if n := m["customers"].(float64); n > size {
-			biggest, size = m["segment"].(string), n
+	var biggest apiclient.SegmentSlug
+	var size int64
+	for _, sg := range overview.JSON200.Segments {
+		if sg.Customers > size {
+			biggest, size = sg.Segment, sg.Customers
 		}
+	}
+	run, err := analyst.GetSegmentRunWithResponse(ctx, first.RunID)
+	if err != nil || run.JSON200 == nil || run.JSON200.RunId != first.RunID || run.JSON200.Customers != first.Record.Customers ||
+		run.JSON200.Currency != "GBP" || deref(run.JSON200.CurrencyChoice) != apiclient.Dominant {
+		t.Fatalf("GET /v1/segments/runs/%s: %v %s", first.RunID, err, answered(run))
+	}
+	if none, err := analyst.GetSegmentRunWithResponse(ctx, "2011-12-11"); err != nil || none.ApplicationproblemJSON404 == nil {
+		t.Fatalf("a run that never ran: %v %s", err, answered(none))
+	}
+	if none, err := analyst.GetSegmentBacktestWithResponse(ctx); err != nil || none.ApplicationproblemJSON404 == nil {
+		t.Fatalf("the backtest before any: %v %s", err, answered(none))
 	}
 
 	people := &customersdb.Customers{DB: s.Env.DB, Table: s.Env.Table("CustomersTable")}
@@ -103,36 +114,30 @@ func TestSegmentEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Scores != nil && c.Scores.Segment == biggest {
+		if c.Scores != nil && c.Scores.Segment == string(biggest) {
 			want = append(want, r.CustomerID)
 		}
 	}
 	slices.Sort(want)
 	var got []string
-	cursor := ""
+	p := apiclient.ListSegmentMembersParams{Limit: ptr(13)}
 	for pages := 0; ; pages++ {
-		q := url.Values{"limit": {"13"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
+		page, err := analyst.ListSegmentMembersWithResponse(ctx, biggest, &p)
+		if err != nil || page.JSON200 == nil {
+			t.Fatalf("page %d: %v %s", pages, err, answered(page))
 		}
-		code, _, page := analyst.call("GET", "/v1/segments/"+biggest+"/customers?"+q.Encode(), nil)
-		if code != http.StatusOK {
-			t.Fatalf("page %d: %d %v", pages, code, page)
+		for _, m := range page.JSON200.Customers {
+			got = append(got, m.CustomerId)
 		}
-		for _, m := range page["customers"].([]any) {
-			got = append(got, m.(map[string]any)["customer_id"].(string))
-		}
-		next, _ := page["next_cursor"].(string)
-		if next == "" {
+		if p.Cursor = page.JSON200.NextCursor; p.Cursor == nil {
 			break
 		}
-		cursor = next
 	}
 	if int(size) != len(want) || !slices.Equal(got, want) {
 		t.Fatalf("listed %d members of %s, records say %d (summary %v)", len(got), biggest, len(want), size)
 	}
-	if code, _, _ := analyst.call("GET", "/v1/customers/"+want[0], nil); code != http.StatusForbidden {
-		t.Errorf("analyst key read a customer record: %d", code)
+	if got, err := analyst.GetCustomerWithResponse(ctx, want[0]); err != nil || got.StatusCode() != http.StatusForbidden {
+		t.Errorf("analyst key read a customer record: %v %s", err, answered(got))
 	}
 
 	again := s.invokeFunction("ScoreFunction", payload)

@@ -10,15 +10,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"tailor/shared/local/apiclient"
 	"tailor/shared/local/lambdahost"
 	"tailor/shared/platform/auth"
 	keysdb "tailor/shared/platform/auth/dynamo"
@@ -87,6 +90,9 @@ type stack struct {
 	// Events is the file the server appends accepted EventBridge events
 	// to, as tailor serve does with .local/events.jsonl.
 	Events string
+	// HTTP sends every request of the test; its transport checks each
+	// answer of the API against docs/openapi.yaml (contract_e2e_test.go).
+	HTTP *http.Client
 }
 
 // as returns the stack calling with another key ("" for none).
@@ -154,13 +160,30 @@ func startStack(t testing.TB) *stack {
 			t.Logf("function logs:\n%s", logs.String())
 		}
 	})
-	s := &stack{t: t, URL: srv.URL(), Srv: srv, Env: env, logs: logs, Events: events}
+	s := &stack{t: t, URL: srv.URL(), Srv: srv, Env: env, logs: logs, Events: events,
+		HTTP: &http.Client{Transport: checked(t, http.DefaultTransport),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	s.AdminKey = s.newKey("e2e admin", auth.Admin)
 	s.key = s.AdminKey
 	return s
 }
 
-// call sends one request and decodes a JSON answer.
+// api returns the generated client of the API calling as s does: with its
+// key, through its HTTP client, so every answer is checked against the
+// document too.
+func (s *stack) api() *apiclient.ClientWithResponses {
+	s.t.Helper()
+	c, err := apiclient.NewClientWithResponses(s.URL, apiclient.WithHTTPClient(s.HTTP), apiclient.WithKey(s.key))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}
+
+// call sends one request and decodes a JSON answer (nil for other media
+// types; redirects are answers, not followed): for requests the
+// client cannot make (malformed on purpose, routes taken from the
+// template) and for looking at raw bodies.
 func (s *stack) call(method, path string, body any, headers ...string) (int, http.Header, map[string]any) {
 	s.t.Helper()
 	var rd io.Reader
@@ -185,17 +208,38 @@ func (s *stack) call(method, path string, body any, headers ...string) (int, htt
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.HTTP.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var out map[string]any
-	if len(raw) > 0 {
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); len(raw) > 0 && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 		if err := json.Unmarshal(raw, &out); err != nil {
 			s.t.Fatalf("%s %s: body is not a JSON object: %q", method, path, raw)
 		}
 	}
 	return resp.StatusCode, resp.Header, out
+}
+
+// answered describes an answer of the generated client for a failure
+// message: its status and raw body, or "no answer" when the request
+// failed.
+func answered(r interface{ StatusCode() int }) string {
+	v := reflect.ValueOf(r)
+	if r == nil || (v.Kind() == reflect.Pointer && v.IsNil()) {
+		return "no answer"
+	}
+	return fmt.Sprintf("%d %s", r.StatusCode(), reflect.Indirect(v).FieldByName("Body").Bytes())
+}
+
+// deref is *p, or the zero value for nil: the client's optional fields
+// are pointers.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }

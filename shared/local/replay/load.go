@@ -16,6 +16,7 @@ import (
 
 	"tailor/shared/catalog"
 	"tailor/shared/events"
+	"tailor/shared/local/apiclient"
 	"tailor/shared/local/dataset"
 )
 
@@ -26,33 +27,60 @@ type Sender interface {
 	Post(ctx context.Context, path string, body []byte) (int, []byte, error)
 }
 
-// HTTP sends to a base URL such as http://127.0.0.1:3000.
+// HTTP sends to a base URL such as http://127.0.0.1:3000 through the API's
+// generated client (package apiclient).
 type HTTP struct {
 	Base   string
-	Key    string // API key, sent as Authorization: Bearer; "" for none
-	Client *http.Client
+	Key    string       // API key, sent as Authorization: Bearer; "" for none
+	Client *http.Client // nil for one with a two-minute timeout
+
+	once   sync.Once
+	api    *apiclient.Client
+	apiErr error
 }
 
-// Post implements Sender.
+// maxAnswer bounds how much of an answer Post reads.
+const maxAnswer = 16 << 20
+
+// Post implements Sender for the POST operations a load uses: events, the
+// item batch, and creating, launching and reporting campaigns. Any other
+// path is an error before anything is sent.
 func (h *HTTP) Post(ctx context.Context, path string, body []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(h.Base, "/")+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
+	h.once.Do(func() {
+		c := h.Client
+		if c == nil {
+			c = &http.Client{Timeout: 2 * time.Minute}
+		}
+		h.api, h.apiErr = apiclient.NewClient(strings.TrimRight(h.Base, "/"), apiclient.WithHTTPClient(c), apiclient.WithKey(h.Key))
+	})
+	if h.apiErr != nil {
+		return 0, nil, h.apiErr
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if h.Key != "" {
-		req.Header.Set("Authorization", "Bearer "+h.Key)
+	const ct = "application/json"
+	var (
+		resp *http.Response
+		err  error
+	)
+	campaign, action, _ := strings.Cut(strings.TrimPrefix(path, "/v1/campaigns/"), "/")
+	switch {
+	case path == "/v1/events":
+		resp, err = h.api.IngestEventsWithBody(ctx, ct, bytes.NewReader(body))
+	case path == "/v1/items:batch":
+		resp, err = h.api.BatchPutItemsWithBody(ctx, ct, bytes.NewReader(body))
+	case path == "/v1/campaigns":
+		resp, err = h.api.CreateCampaignWithBody(ctx, ct, bytes.NewReader(body))
+	case strings.HasPrefix(path, "/v1/campaigns/") && action == "launch":
+		resp, err = h.api.LaunchCampaignWithBody(ctx, campaign, ct, bytes.NewReader(body))
+	case strings.HasPrefix(path, "/v1/campaigns/") && action == "report" && len(body) == 0:
+		resp, err = h.api.ComputeCampaignReport(ctx, campaign)
+	default:
+		return 0, nil, fmt.Errorf("replay: no API operation for POST %s with this body", path)
 	}
-	c := h.Client
-	if c == nil {
-		c = &http.Client{Timeout: 2 * time.Minute}
-	}
-	resp, err := c.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	return resp.StatusCode, b, err
 }
 

@@ -23,7 +23,10 @@ func main() {
 	s := &eventsdb.Events{DB: d.DB, Events: d.Env.Required("EVENTS_TABLE"), Customers: d.Env.Required("CUSTOMERS_TABLE"),
 		Items: d.Env.Required("ITEMS_TABLE"), Retention: time.Duration(d.Env.Int("EVENT_RETENTION_DAYS", 400)) * 24 * time.Hour,
 		PII: keys.Sealer}
-	svc := &service.Service{Store: s, Now: time.Now, Log: d.Log}
+	// Customers' cart events also keep their pending carts, which the
+	// carts function announces when abandoned.
+	carts := &service.CartWatch{Store: s, Carts: &eventsdb.Carts{DB: d.DB, Table: s.Customers}, Log: d.Log}
+	svc := &service.Service{Store: carts, Now: time.Now, Log: d.Log}
 	api := &edge.API{Service: svc, Log: d.Log, Metrics: os.Stdout}
 	inv := &edge.Invoker{HTTP: d.HTTP(func(r *apigw.Router) { api.Register(r) }), SQS: api.SQS}
 	lambda.Start(inv.Invoke)

@@ -1,18 +1,22 @@
 // Command score is the nightly score job: it scores the whole customer
 // base (RFM segments, behavioural clusters, churn and CLV) in one currency,
 // SEGMENT_CURRENCY, or with "auto" (the default) in the currency most
-// customers bought in. Invoked by the schedule (as of yesterday) or
+// customers bought in, and publishes each customer's segment and churn-band
+// changes on EVENT_BUS_NAME. Invoked by the schedule (as of yesterday) or
 // directly ({"as_of": "2011-12-09"}: purchases up to the end of that day)
 // it runs the whole job; invoked by ScoreStateMachine with a phase it runs
 // one step.
 package main
 
 import (
+	"context"
+	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"tailor/shared/platform/boot"
+	"tailor/shared/platform/bus/eventbridge"
 	"tailor/shared/segments"
 	segmentsdb "tailor/shared/segments/dynamo"
 	"tailor/shared/segments/service"
@@ -29,6 +33,13 @@ func main() {
 		Log:       d.Log,
 		Now:       time.Now,
 	}
+	busName := d.Env.Required("EVENT_BUS_NAME")
 	d.Ready()
+	publisher, err := eventbridge.New(context.Background(), busName)
+	if err != nil {
+		d.Log.Error("cold start failed", "error", err.Error())
+		os.Exit(1)
+	}
+	job.Bus = publisher
 	lambda.Start(job.Handle)
 }

@@ -16,6 +16,9 @@ type CustomerDays struct {
 	EventDays  map[string]int64
 	LastRating *customers.Answer
 	LastNPS    *customers.Answer
+	// Previous is the scores the record holds from an earlier run, nil
+	// when it holds none: what the run's change events compare against.
+	Previous *customers.Scores
 }
 
 // CustomerScores is one customer's scores, ready to write back.

@@ -28,6 +28,7 @@ import (
 //	aliases of those anonymous ids                              Customers pk=A#<anonymous_id> sk=ALIAS
 //	history, and history not yet moved from an anonymous id     Events    pk=H#C#<id>, pk=H#N#<anonymous_id>
 //	event records of that history (de-duplication)              Events    pk=E#<event_id> sk=EVENT
+//	the pending cart (items not bought yet)                     Customers pk=CART#<shard> sk=<id>
 //
 // Popularity counters, neighbour lists and popularity lists count items,
 // never customers; audit entries name the customer id only and stay
@@ -148,8 +149,9 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 		return n, fmt.Errorf("%s: %w", op, err)
 	}
 	// Link records last: until they are gone a re-run can still find the
-	// aliases.
-	var links []map[string]types.AttributeValue
+	// aliases. The pending cart goes with them: no abandoned-cart event
+	// may name the customer once it is erased.
+	links := []map[string]types.AttributeValue{schema.CartKey(customerID)}
 	for _, a := range anons {
 		links = append(links, ddb.Key(schema.PfxLink+customerID, a))
 	}

@@ -23,12 +23,14 @@ func TestRealTemplateSchedules(t *testing.T) {
 	}{
 		{"function", []row{
 			{"CampaignsFunctionRefresh", "rate(1 hour)", true, "CampaignsFunction"},
+			{"CartsFunctionAbandoned", "rate(15 minutes)", true, "CartsFunction"},
 			{"ScoreNightlyRule", "cron(30 2 * * ? *)", true, "ScoreFunction"},
 			{"ScoreStateMachineNightly", "cron(30 2 * * ? *)", false, "ScoreStateMachine"},
 			{"TrainFunctionNightly", "cron(30 2 * * ? *)", true, "TrainFunction"},
 		}},
 		{"statemachine", []row{
 			{"CampaignsFunctionRefresh", "rate(1 hour)", true, "CampaignsFunction"},
+			{"CartsFunctionAbandoned", "rate(15 minutes)", true, "CartsFunction"},
 			{"ScoreStateMachineNightly", "cron(30 2 * * ? *)", true, "ScoreStateMachine"},
 			{"TrainFunctionNightly", "cron(30 2 * * ? *)", true, "TrainFunction"},
 		}},

@@ -126,6 +126,22 @@ func scanAll(t *testing.T, c Customers, total int) map[string]map[string]custome
 	return got
 }
 
+// scanPrevious reads the previous scores of every record in one segment.
+func scanPrevious(t *testing.T, c Customers) map[string]*customers.Scores {
+	t.Helper()
+	got := map[string]*customers.Scores{}
+	err := c.ScanSegment(context.Background(), 0, 1, func(page []segments.CustomerDays) error {
+		for _, r := range page {
+			got[r.CustomerID] = r.Previous
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 func sameDays(a, b map[string]customers.Amounts) bool {
 	if len(a) == 0 && len(b) == 0 {
 		return true
@@ -295,6 +311,15 @@ func testWriteScores(t *testing.T, s Stores) {
 	redo := scoresOf("2011-12-17", "2011-12-17", "lost", 6)
 	if w, u, err := s.Customers.WriteScores(ctx, []segments.CustomerScores{{CustomerID: a, Scores: redo}}); err != nil || w != 1 || u != 0 {
 		t.Fatalf("re-run with other scores: written %d, unchanged %d, %v", w, u, err)
+	}
+	// The scan hands the job each record's scores as they stand, so the
+	// next run can tell who changed segment.
+	prev := scanPrevious(t, s.Customers)
+	if got := prev[a]; got == nil || *got != redo {
+		t.Fatalf("scan's previous scores of a: %v, want %v", got, redo)
+	}
+	if got := prev[recs[0].CustomerID]; got != nil {
+		t.Fatalf("scan's previous scores of an unscored customer: %v, want none", got)
 	}
 
 	// An erased customer stays erased.

@@ -5,9 +5,9 @@
 // Access patterns and keys:
 //
 //	customers' purchase days, all     Customers  Scan by parallel segments, pk begins_with C#,
-//	                                             projecting pk, agg.days and the latest feedback
+//	                                             projecting pk, agg.days, the latest feedback
 //	                                             answers agg.feedback.rating, agg.feedback.nps
-//	                                             (the score job only)
+//	                                             and the previous scores (the score job only)
 //	a customer's scores               Customers  pk=C#<id> sk=PROFILE: scores (map), seg_pk, seg_sk
 //	members of a segment of a run     Customers  index segment-index: seg_pk=<run_id>#<segment slug>,
 //	                                             seg_sk=<customer_id>; projects the scores map only
@@ -69,8 +69,9 @@ type CustomerScores struct {
 }
 
 type daysItem struct {
-	PK  string `dynamodbav:"pk"`
-	Agg struct {
+	PK     string            `dynamodbav:"pk"`
+	Scores *customers.Scores `dynamodbav:"scores"`
+	Agg    struct {
 		Days      map[string]customers.Amounts `dynamodbav:"days"`
 		EventDays map[string]int64             `dynamodbav:"evdays"`
 		Feedback  *customers.Feedback          `dynamodbav:"feedback"`
@@ -78,8 +79,9 @@ type daysItem struct {
 }
 
 // ScanSegment reads one parallel-scan segment of customer records,
-// projecting only the id, the purchase days and the latest feedback
-// answers.
+// projecting only the id, the purchase days, the latest feedback answers
+// and the scores of the previous run. A Scan is charged for whole items
+// whatever it projects, so the scores cost nothing more to read.
 func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn func([]segments.CustomerDays) error) error {
 	sc, ok := s.DB.(ddb.Scanner)
 	if !ok {
@@ -89,7 +91,7 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 	expr, err := expression.NewBuilder().
 		WithFilter(expression.Name(ddb.AttrPK).BeginsWith(schema.PfxCustomer)).
 		WithProjection(expression.NamesList(expression.Name(ddb.AttrPK), expression.Name("agg.days"), expression.Name("agg.evdays"),
-			expression.Name("agg.feedback.rating"), expression.Name("agg.feedback.nps"))).Build()
+			expression.Name("agg.feedback.rating"), expression.Name("agg.feedback.nps"), expression.Name(attrScores))).Build()
 	if err != nil {
 		return fmt.Errorf("%s: build expression: %w", op, err)
 	}
@@ -108,7 +110,8 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 			if err := attributevalue.UnmarshalMap(it, &d); err != nil {
 				return fmt.Errorf("%s: decode: %w", op, err)
 			}
-			cd := segments.CustomerDays{CustomerID: strings.TrimPrefix(d.PK, schema.PfxCustomer), Days: d.Agg.Days, EventDays: d.Agg.EventDays}
+			cd := segments.CustomerDays{CustomerID: strings.TrimPrefix(d.PK, schema.PfxCustomer), Days: d.Agg.Days, EventDays: d.Agg.EventDays,
+				Previous: d.Scores}
 			if f := d.Agg.Feedback; f != nil {
 				cd.LastRating, cd.LastNPS = f.LastRating, f.LastNPS
 			}

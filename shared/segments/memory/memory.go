@@ -42,6 +42,15 @@ func copyAnswer(a *customers.Answer) *customers.Answer {
 	return &c
 }
 
+// copyScores returns a copy of s, so callers never share the stored one.
+func copyScores(s *customers.Scores) *customers.Scores {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	return &c
+}
+
 // CustomerScores is the customer records as the score job and the
 // segments API see them: purchase days in, scores out, members by segment.
 type CustomerScores struct {
@@ -83,7 +92,7 @@ func (s *CustomerScores) ScanSegment(ctx context.Context, seg, total int, fn fun
 		if scanSegmentOf(id, total) == seg {
 			r := s.recs[id]
 			page = append(page, segments.CustomerDays{CustomerID: id, Days: copyDays(r.days), EventDays: maps.Clone(r.eventDays),
-				LastRating: copyAnswer(r.rating), LastNPS: copyAnswer(r.nps)})
+				LastRating: copyAnswer(r.rating), LastNPS: copyAnswer(r.nps), Previous: copyScores(r.scores)})
 		}
 	}
 	s.mu.Unlock()

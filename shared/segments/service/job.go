@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"tailor/shared/customers"
+	"tailor/shared/platform/bus"
 	"tailor/shared/platform/errs"
 	"tailor/shared/platform/money"
 	"tailor/shared/segments"
@@ -20,8 +22,9 @@ import (
 // be safe for concurrent use.
 type Customers interface {
 	// ScanSegment reads scan segment seg of total, calling fn with each
-	// page of customer records (never the profile). Every customer record
-	// is in exactly one of the total segments.
+	// page of customer records (never the profile), each with the scores
+	// it holds. Every customer record is in exactly one of the total
+	// segments.
 	ScanSegment(ctx context.Context, seg, total int, fn func([]segments.CustomerDays) error) error
 	// WriteScores writes each customer's scores and its segment key,
 	// touching no other attribute. A record that already holds exactly
@@ -55,8 +58,11 @@ type Job struct {
 	Customers Customers
 	Runs      Runs
 	Config    segments.Config
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Bus receives the customers' segment and churn-band changes
+	// (Changes); nil publishes none.
+	Bus bus.Publisher
+	Log *slog.Logger
+	Now func() time.Time
 }
 
 // worker is one scan segment's customers, kept in memory by the local
@@ -67,14 +73,22 @@ type worker struct {
 	// those of the run's currency once it is chosen.
 	inputs    map[string][]segments.Customer
 	customers []segments.Customer
+	// previous holds the scores the records held before the run, by
+	// customer id, for the change events of the write-back.
+	previous map[string]customers.Scores
 }
 
 // scan reads a scan segment and summarises it. With a plan of a chosen
 // currency (every step after summarise) the worker's customers are that
 // currency's.
 func (j *Job) scan(ctx context.Context, plan Plan, seg int) (*worker, error) {
-	w := &worker{summary: &Summary{}, inputs: map[string][]segments.Customer{}}
+	w := &worker{summary: &Summary{}, inputs: map[string][]segments.Customer{}, previous: map[string]customers.Scores{}}
 	err := j.Customers.ScanSegment(ctx, seg, plan.Config.Segments, func(page []segments.CustomerDays) error {
+		for _, cd := range page {
+			if cd.Previous != nil {
+				w.previous[cd.CustomerID] = *cd.Previous
+			}
+		}
 		s, kept, err := Summarise(page, plan)
 		if err != nil {
 			return err
@@ -245,7 +259,7 @@ func (j *Job) Run(ctx context.Context, asOf time.Time) (segments.Report, error) 
 	tallies := make([]*Tally, n)
 	if err := parallel(n, func(i int) error {
 		var err error
-		tallies[i], err = j.scoreAndWrite(ctx, workers[i].customers, m)
+		tallies[i], err = j.scoreAndWrite(ctx, workers[i], m)
 		return err
 	}); err != nil {
 		return fail(err)
@@ -257,17 +271,16 @@ func (j *Job) Run(ctx context.Context, asOf time.Time) (segments.Report, error) 
 	return j.finish(ctx, m, counts, tally, choice, rec.Mode, start)
 }
 
-// scoreAndWrite is the scoring worker with its write-back.
-func (j *Job) scoreAndWrite(ctx context.Context, customers []segments.Customer, m *Model) (*Tally, error) {
-	scores, t, err := Score(customers, m)
+// scoreAndWrite is the scoring worker with its write-back and the change
+// events it publishes.
+func (j *Job) scoreAndWrite(ctx context.Context, w *worker, m *Model) (*Tally, error) {
+	scores, t, err := Score(w.customers, m)
 	if err != nil {
 		return nil, err
 	}
-	w, u, err := j.Customers.WriteScores(ctx, scores)
-	if err != nil {
-		return nil, fmt.Errorf("write back scores: %w", err)
+	if err := j.writeBack(ctx, scores, w.previous, t); err != nil {
+		return nil, err
 	}
-	t.Written, t.Unchanged = w, u
 	return t, nil
 }
 
@@ -296,7 +309,7 @@ func (j *Job) finish(ctx context.Context, m *Model, counts *Partial, t *Tally, c
 	}
 	j.log().InfoContext(ctx, "segment run complete", "runId", rec.RunID, "mode", mode, "currency", rec.Currency,
 		"currencyChoice", choice, "customers", rec.Customers,
-		"written", rec.Written, "unchanged", rec.Unchanged, "durationMs", rec.DurationMS)
+		"written", rec.Written, "unchanged", rec.Unchanged, "published", t.Published, "durationMs", rec.DurationMS)
 	return rec, nil
 }
 

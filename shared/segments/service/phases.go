@@ -167,7 +167,7 @@ func (j *Job) Handle(ctx context.Context, r Request) (Response, error) {
 		if err != nil {
 			return Response{}, err
 		}
-		t, err := j.scoreAndWrite(ctx, w.customers, st.Model)
+		t, err := j.scoreAndWrite(ctx, w, st.Model)
 		if err != nil {
 			return Response{}, err
 		}

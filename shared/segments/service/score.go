@@ -41,6 +41,8 @@ type Tally struct {
 	// were erased meanwhile.
 	Written   int64 `json:"written"`
 	Unchanged int64 `json:"unchanged"`
+	// Published counts the change events published, per detail type.
+	Published map[string]int64 `json:"published,omitempty"`
 }
 
 func (t *Tally) init() {
@@ -81,6 +83,12 @@ func (t *Tally) Merge(o *Tally) {
 	}
 	t.Written += o.Written
 	t.Unchanged += o.Unchanged
+	for k, v := range o.Published {
+		if t.Published == nil {
+			t.Published = map[string]int64{}
+		}
+		t.Published[k] += v
+	}
 }
 
 // Score is the scoring worker: each customer's RFM cell and segment,

@@ -144,6 +144,7 @@ tables: tailor
 ## The terminal shows one line per request and warnings; each function's own log
 ## lines go to $(LOCAL)/logs/<LogicalId>.log. LOG=stdout shows them all here instead.
 ## Events the functions put on EventBridge go to $(LOCAL)/events.jsonl (docs/events.md).
+## The template's SQS queues are served and polled, and its schedules fire (docs/local-runner.md).
 run: db-up tables build-local tailor
 	@trap '$(MAKE) --no-print-directory db-down DDB_PORT=$(DDB_PORT)' EXIT; \
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor keys create \
@@ -152,7 +153,7 @@ run: db-up tables build-local tailor
 	rm -f $(LOCAL)/logs/serve.log; \
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) $(BUILD)/tailor serve \
 	  --template template.yaml --bin $(abspath $(BUILD)/local) --addr $(ADDR) --table-prefix $(TABLE_PREFIX) \
-	  --log-dir $(LOCAL)/logs --events-file $(LOCAL)/events.jsonl $(if $(filter stdout,$(LOG)),--verbose) & serve=$$!; \
+	  --log-dir $(LOCAL)/logs --events-file $(LOCAL)/events.jsonl --schedules $(if $(filter stdout,$(LOG)),--verbose) & serve=$$!; \
 	trap 'kill -TERM $$serve 2>/dev/null; wait $$serve' INT TERM; \
 	dashboard="dashboard: http://$(ADDR)/dashboard/ (sign in with the API key in $(LOCAL)/admin.key)"; \
 	if [ -n "$(DEMO)" ]; then $(BUILD)/tailor load --demo --url http://$(ADDR) --key-file $(LOCAL)/admin.key --wait 60s \
@@ -161,7 +162,7 @@ run: db-up tables build-local tailor
 	    grep -qs '"local API ready"' $(LOCAL)/logs/serve.log && break; \
 	    [ "$(LOG)" = stdout ] && (exec 3<>/dev/tcp/$(subst :,/,$(ADDR))) 2>/dev/null && break; \
 	    kill -0 $$serve 2>/dev/null || break; sleep 0.2; \
-	  done; echo "$$dashboard"; fi; \
+	  done; if kill -0 $$serve 2>/dev/null; then echo "$$dashboard"; fi; fi; \
 	wait $$serve
 
 ## key: a new API key in the running local stack, e.g. make key SCOPES=events:write,recommendations:read

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -102,6 +103,29 @@ func demoSummary(campaignID string, r campaigns.Report) string {
 	fmt.Fprintf(&b, "  revenue per member (minor units, CUPED) difference %s [%s, %s], variance reduction %s",
 		num(rv.Difference.Value), num(rv.Difference.Low), num(rv.Difference.High), num(rv.VarianceReduction))
 	return b.String()
+}
+
+// demoBatch is the events per request of a demo load unless --batch says
+// otherwise: on a busy laptop a request of 500 events can outlast the
+// ingest function's 30 s timeout and be sent again, while 100 stay well
+// inside it.
+const demoBatch = 100
+
+// flagGiven reports whether the command line set the flag called name.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+// dashboardNote is the last line of a demo load: where the dashboard is
+// and which key signs in to it.
+func dashboardNote(base, keyFile string) string {
+	key := "an API key"
+	if keyFile != "" {
+		key = "the API key in " + keyFile
+	}
+	return fmt.Sprintf("dashboard: %s/dashboard/ (sign in with %s)", strings.TrimRight(base, "/"), key)
 }
 
 func num(p *float64) string {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"tailor/shared/local/apiclient"
 	"tailor/shared/local/replay"
 )
 
@@ -36,7 +37,7 @@ func runLoad(ctx context.Context, args []string) error {
 	demo := fs.Bool("demo", false, "load the small demo subset shipped in "+demoFile)
 	key := fs.String("key", os.Getenv("TAILOR_API_KEY"), "API key with events:write and catalog:write (or TAILOR_API_KEY)")
 	keyFile := fs.String("key-file", "", "read the API key from this file (make run writes .local/admin.key)")
-	batch := fs.Int("batch", 500, "events per request (at most 500)")
+	batch := fs.Int("batch", 500, fmt.Sprintf("events per request (at most 500; %d with --demo)", demoBatch))
 	senders := fs.Int("senders", 4, "concurrent requests")
 	wait := fs.Duration("wait", 0, "wait up to this long for the API to answer before loading")
 	quiet := fs.Bool("quiet", false, "no progress bar")
@@ -52,6 +53,9 @@ func runLoad(ctx context.Context, args []string) error {
 		*file = demoFile
 		*nightly = true
 		*campaignDemoFlag = true
+		if !flagGiven(fs, "batch") {
+			*batch = demoBatch
+		}
 	}
 	if *keyFile != "" {
 		b, err := os.ReadFile(*keyFile)
@@ -86,8 +90,12 @@ func runLoad(ctx context.Context, args []string) error {
 		}
 	}
 	if *campaignDemoFlag {
-		_, err := campaignDemo(ctx, api, demoCampaigns, os.Stdout)
-		return err
+		if _, err := campaignDemo(ctx, api, demoCampaigns, os.Stdout); err != nil {
+			return err
+		}
+	}
+	if *demo {
+		fmt.Println(dashboardNote(*url, *keyFile))
 	}
 	return nil
 }
@@ -109,6 +117,35 @@ func runNightly(ctx context.Context, url string, last time.Time) error {
 		}
 		fmt.Printf("%s as of %s: %s\n", r.fn, r.asOf, summary(out))
 	}
+	// Then how the purchase model, calibrated 90 days earlier, predicted
+	// those 90 days (the dashboard's Models page shows it).
+	cal := day.AddDate(0, 0, -90).Format(time.DateOnly)
+	out, err := invoke(ctx, url, "ScoreFunction", fmt.Sprintf(`{"phase":"backtest","calibration_end":%q,"holdout_end":%q}`, cal, day.Format(time.DateOnly)))
+	if err != nil {
+		return err
+	}
+	var bt struct {
+		Backtest struct {
+			Report struct {
+				Model     string `json:"model"`
+				Customers int    `json:"customers"`
+				Churn     struct {
+					AUC   float64 `json:"auc"`
+					Skill float64 `json:"skill"`
+				} `json:"churn"`
+				Purchases struct {
+					Predicted float64 `json:"predicted_total"`
+					Actual    float64 `json:"actual_total"`
+				} `json:"purchases"`
+			} `json:"report"`
+		} `json:"backtest"`
+	}
+	if err := json.Unmarshal(out, &bt); err != nil {
+		return fmt.Errorf("backtest answer: %w: %s", err, out)
+	}
+	r := bt.Backtest.Report
+	fmt.Printf("ScoreFunction backtest %s to %s: model=%s customers=%d churn AUC=%.4f Brier %.1f%% below the base rate; purchases predicted %.0f, actual %.0f\n",
+		cal, day.Format(time.DateOnly), r.Model, r.Customers, r.Churn.AUC, 100*r.Churn.Skill, r.Purchases.Predicted, r.Purchases.Actual)
 	return nil
 }
 
@@ -154,16 +191,16 @@ func summary(b []byte) string {
 	return strings.Join(parts, " ")
 }
 
-// waitFor polls base until any HTTP answer comes back.
+// waitFor polls base until any HTTP answer comes back (to GET /v1/popular
+// without a key: a 401 is an answer).
 func waitFor(ctx context.Context, base string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
-	c := &http.Client{Timeout: 2 * time.Second}
+	api, err := apiclient.NewClient(strings.TrimRight(base, "/"), apiclient.WithHTTPClient(&http.Client{Timeout: 2 * time.Second}))
+	if err != nil {
+		return err
+	}
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/v1/popular", nil)
-		if err != nil {
-			return err
-		}
-		if resp, err := c.Do(req); err == nil {
+		if resp, err := api.GetPopular(ctx, nil); err == nil {
 			resp.Body.Close()
 			return nil
 		}

@@ -13,8 +13,9 @@ import (
 )
 
 // TestNightlyRunsAsOfTheLastDay: after a replay whose last event is on
-// 2011-12-09, training runs as of the end of that day (a time) and
-// segmentation as of that day (a date whose purchases count).
+// 2011-12-09, training runs as of the end of that day (a time),
+// segmentation as of that day (a date whose purchases count), and a
+// backtest of the 90 days up to it.
 func TestNightlyRunsAsOfTheLastDay(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
@@ -34,6 +35,7 @@ func TestNightlyRunsAsOfTheLastDay(t *testing.T) {
 	want := []string{
 		`TrainFunction {"as_of":"2011-12-10T00:00:00Z"}`,
 		`ScoreFunction {"as_of":"2011-12-09"}`,
+		`ScoreFunction {"phase":"backtest","calibration_end":"2011-09-10","holdout_end":"2011-12-09"}`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("invocations %q, want %q", got, want)

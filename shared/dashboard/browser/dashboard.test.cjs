@@ -29,6 +29,8 @@ async function signIn(page, key) {
   await page.fill('#key', key);
   await page.click('#signin-form button[type=submit]');
   await page.waitForSelector('#nav:not([hidden])');
+  // The first page's requests finish before anything navigates away.
+  await settle(page, 'after sign-in');
 }
 
 // watch records console errors and failed requests of a page; expected

@@ -81,7 +81,12 @@ type Aggregates struct {
 	Events int64 `json:"events" dynamodbav:"events"`
 	// Orders is the number of distinct order ids of purchases.
 	Orders int64 `json:"orders" dynamodbav:"orders"`
-	// OrderIDs holds the distinct order ids (a String Set when stored).
+	// OrderIDs holds distinct order ids, sorted: Apply counts an order id
+	// in Orders only when it is not already here. Folded in memory it
+	// holds every order id; a store that keeps a customer's order ids
+	// apart from the record (they are unbounded) loads only those it needs
+	// before folding (see Orders), so on a stored record it may hold a
+	// subset (a String Set when stored).
 	OrderIDs []string `json:"-" dynamodbav:"order_ids,stringset,omitempty"`
 	// Units is the number of units purchased; RefundedUnits of units refunded.
 	Units         int64 `json:"units" dynamodbav:"units"`
@@ -223,8 +228,8 @@ func (a *Aggregates) Apply(e events.Event) {
 		a.Revenue[e.Currency] += e.Amount()
 		if i, found := slices.BinarySearch(a.OrderIDs, e.OrderID); !found {
 			a.OrderIDs = slices.Insert(a.OrderIDs, i, e.OrderID)
+			a.Orders++
 		}
-		a.Orders = int64(len(a.OrderIDs))
 		a.addPurchased(e.ItemID, ItemPurchases{Count: 1, Last: e.Time})
 		a.addDay(e.Time.UTC().Format(time.DateOnly), Amounts{e.Currency: e.Amount()})
 	case events.Refund:
@@ -269,8 +274,16 @@ func (a *Aggregates) Merge(b *Aggregates) {
 	if b.LastPurchaseAt.After(a.LastPurchaseAt) {
 		a.LastPurchaseAt = b.LastPurchaseAt
 	}
+	// b's orders are counted unless a holds their ids already: exact when
+	// b.OrderIDs holds all of b's orders and a.OrderIDs all of a's among
+	// them.
+	a.Orders += b.Orders
+	for _, id := range b.OrderIDs {
+		if _, found := slices.BinarySearch(a.OrderIDs, id); found {
+			a.Orders--
+		}
+	}
 	a.OrderIDs = slices.Compact(slices.Sorted(slices.Values(slices.Concat(a.OrderIDs, b.OrderIDs))))
-	a.Orders = int64(len(a.OrderIDs))
 	a.Units += b.Units
 	a.RefundedUnits += b.RefundedUnits
 	for cur, v := range b.Revenue {
@@ -358,6 +371,18 @@ func (a *Aggregates) trim() {
 			}
 		}
 	}
+}
+
+// NewOrders returns the order ids of a that are not in before (both
+// sorted): what folding events into aggregates holding before added.
+func (a *Aggregates) NewOrders(before []string) []string {
+	var out []string
+	for _, id := range a.OrderIDs {
+		if _, found := slices.BinarySearch(before, id); !found {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Fold returns the aggregates of events, the reference the incremental

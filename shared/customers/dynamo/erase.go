@@ -18,6 +18,10 @@ import (
 	"tailor/shared/platform/schema"
 )
 
+// pfxOrder keys the order ids ingestion records per customer (the
+// events adapter's PfxOrder): pk=O#<customer_id> sk=<order_id>.
+const pfxOrder = "O#"
+
 // Privacy erases customers and lists what links to them. Everything
 // stored about a customer lives under keys derived from the customer id,
 // so erasure is a set of Queries and deletes, never a Scan:
@@ -29,6 +33,7 @@ import (
 //	history, and history not yet moved from an anonymous id     Events    pk=H#C#<id>, pk=H#N#<anonymous_id>
 //	event records of that history (de-duplication)              Events    pk=E#<event_id> sk=EVENT
 //	the pending cart (items not bought yet)                     Customers pk=CART#<shard> sk=<id>
+//	the customer's order ids                                    Customers pk=O#<id> sk=<order_id>
 //
 // Popularity counters, neighbour lists and popularity lists count items,
 // never customers; audit entries name the customer id only and stay
@@ -146,6 +151,17 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 		}
 	}
 	if err := p.deleteAll(ctx, p.Events, keys); err != nil {
+		return n, fmt.Errorf("%s: %w", op, err)
+	}
+	orders, err := p.queryKeys(ctx, p.Customers, pfxOrder+customerID)
+	if err != nil {
+		return n, fmt.Errorf("%s: %w", op, err)
+	}
+	orderKeys := make([]map[string]types.AttributeValue, 0, len(orders))
+	for _, o := range orders {
+		orderKeys = append(orderKeys, ddb.Key(o.pk, o.sk))
+	}
+	if err := p.deleteAll(ctx, p.Customers, orderKeys); err != nil {
 		return n, fmt.Errorf("%s: %w", op, err)
 	}
 	// Link records last: until they are gone a re-run can still find the

@@ -98,11 +98,17 @@ func TestErasureResumesAfterACrash(t *testing.T) {
 		anonEvs = append(anonEvs, events.Event{ID: fmt.Sprintf("ea%03d", i), Type: events.View, AnonymousID: "a-erase",
 			ItemID: "sku-1", Time: t0.Add(time.Duration(i) * time.Minute)})
 	}
+	// Orders: one the visitor brings at login, and the customer's own
+	// (order items, which erasure deletes too).
+	anonEvs[0].Type, anonEvs[0].Quantity, anonEvs[0].PriceMinor, anonEvs[0].Currency, anonEvs[0].OrderID = events.Purchase, 1, 100, "GBP", "ord-a"
 	for i := range 90 {
 		e := events.Event{ID: fmt.Sprintf("ec%03d", i), Type: events.Search, CustomerID: "c-erase",
 			Query: "somerville", Time: t0.Add(time.Duration(100+i) * time.Minute)}
 		if i%10 == 0 { // feedback: its comment is sealed, its campaign and answers go with the history
 			e.Type, e.Query, e.Rating, e.Topic, e.Comment, e.CampaignID = events.Feedback, "", 2, events.Complaint, "ask for Mary Somerville", "camp-erase"
+		}
+		if i%10 == 5 {
+			e.Type, e.Query, e.ItemID, e.Quantity, e.PriceMinor, e.Currency, e.OrderID = events.Purchase, "", "sku-2", 1, 250, "GBP", fmt.Sprintf("ord-%d", i/20)
 		}
 		custEvs = append(custEvs, e)
 	}
@@ -114,6 +120,9 @@ func TestErasureResumesAfterACrash(t *testing.T) {
 	}
 	if _, err := es.Append(ctx, events.Owner{CustomerID: "c-erase"}, custEvs); err != nil {
 		t.Fatal(err)
+	}
+	if ids, err := es.OrderIDs(ctx, "c-erase"); err != nil || len(ids) != 6 {
+		t.Fatalf("order ids before erasure: %v %v", ids, err)
 	}
 	if got := scanFor(t, env, "somerville", "Somerville", "mary@"); len(got) > 0 {
 		t.Fatalf("plaintext stored: %v", got[0])

@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"AppendIsExactlyOnce", testAppendIsExactlyOnce},
 		{"RacingCopiesCountOnce", testRacingCopiesCountOnce},
 		{"LinkMergesOnceAndMovesHistory", testLinkMergesOnce},
+		{"OrdersCountOnceAcrossLogin", testOrdersCountOnceAcrossLogin},
 		{"ErasedCustomerIsRefused", testErasedCustomerIsRefused},
 		{"Categories", testCategories},
 		{"DayCountsSumTheShards", testDayCountsSumTheShards},
@@ -287,6 +288,41 @@ func testLinkMergesOnce(t *testing.T, s Stores) {
 	}
 	if st, err := s.Events.Append(ctx, events.Owner{CustomerID: "c-1"}, []events.Event{late}); err != nil || st[0] != events.Accepted {
 		t.Fatalf("the visitor's event under its customer: %v %v", st, err)
+	}
+}
+
+// testOrdersCountOnceAcrossLogin: an order's lines count it once,
+// whether they come from the customer, from the visitor before the login
+// merges it, or afterwards; the aggregates equal the fold of all events.
+func testOrdersCountOnceAcrossLogin(t *testing.T, s Stores) {
+	ctx := context.Background()
+	cust, visitor := events.Owner{CustomerID: "c-5"}, events.Owner{AnonymousID: "a-5"}
+	before := []events.Event{purchase("p1", "c-5", "o-1", 1, 1, 100)}
+	anon := []events.Event{purchase("p2", "", "o-1", 2, 1, 100), purchase("p3", "", "o-2", 3, 2, 100)}
+	for i := range anon {
+		anon[i].AnonymousID = "a-5"
+	}
+	after := []events.Event{purchase("p4", "c-5", "o-2", 4, 1, 100), purchase("p5", "c-5", "o-3", 5, 1, 100),
+		purchase("p6", "c-5", "o-3", 6, 1, 100)}
+	if _, err := s.Events.Append(ctx, cust, before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Events.Append(ctx, visitor, anon); err != nil {
+		t.Fatal(err)
+	}
+	if a := s.Aggregates(t, visitor); a == nil || a.Orders != 2 {
+		t.Fatalf("visitor's aggregates %+v", a)
+	}
+	if _, err := s.Events.Link(ctx, "a-5", "c-5"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Events.Append(ctx, cust, after); err != nil {
+		t.Fatal(err)
+	}
+	want := customers.Fold(slices.Concat(before, anon, after))
+	got := s.Aggregates(t, cust)
+	if got == nil || got.Orders != 3 || aggJSON(t, got) != aggJSON(t, want) {
+		t.Fatalf("aggregates\n got  %s\n want %s", aggJSON(t, got), aggJSON(t, want))
 	}
 }
 

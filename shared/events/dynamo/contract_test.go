@@ -81,14 +81,15 @@ func open(t *testing.T) contract.Stores {
 				schema.AttrErasedAt: contract.Now})
 		},
 		Aggregates: func(t *testing.T, o events.Owner) *customers.Aggregates {
-			return aggregatesOf(t, env, o)
+			return aggregatesOf(t, env, s, o)
 		},
 	}
 }
 
 // aggregatesOf reads an owner's aggregates from its record on the
-// customers table; nil when there are none.
-func aggregatesOf(t *testing.T, env *ddbtest.Env, o events.Owner) *customers.Aggregates {
+// customers table, with a customer's order ids read from its order items
+// as a fold in memory holds them; nil when there are none.
+func aggregatesOf(t *testing.T, env *ddbtest.Env, s *eventsdb.Events, o events.Owner) *customers.Aggregates {
 	t.Helper()
 	pk := schema.PfxCustomer + o.CustomerID
 	if o.Anonymous() {
@@ -108,7 +109,13 @@ func aggregatesOf(t *testing.T, env *ddbtest.Env, o events.Owner) *customers.Agg
 	if v.Agg == nil {
 		return nil
 	}
-	return v.Agg.Clone()
+	a := v.Agg.Clone()
+	if !o.Anonymous() {
+		if a.OrderIDs, err = s.OrderIDs(context.Background(), o.CustomerID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a
 }
 
 func TestContract(t *testing.T) { contract.Run(t, open) }

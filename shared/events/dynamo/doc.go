@@ -12,6 +12,7 @@
 //	                                                      Events     pk=H#<owner> sk=<time>#<event_id>
 //	                                                      Events     pk=P#<day>#<shard> sk=<item_id> (ADD)
 //	fold an owner's aggregates under a version            Customers  pk=C#<customer_id> | N#<anonymous_id> sk=PROFILE
+//	count a customer's order once                         Customers  pk=O#<customer_id> sk=<order_id> (conditional Put, BatchGetItem, Query)
 //	link a visitor to a customer once                     Customers  pk=A#<anonymous_id> sk=ALIAS, pk=L#<customer_id> sk=<anonymous_id>
 //	look up items' categories                             Items      pk=I#<item_id> sk=ITEM (BatchGetItem)
 //	list a customer's history, newest first               Events     Query pk=H#C#<customer_id>, descending

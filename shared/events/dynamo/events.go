@@ -58,6 +58,10 @@ const Shards = 8
 // Key prefixes of ingestion's items.
 const (
 	pfxPopular = "P#"
+	// PfxOrder keys a customer's order ids (customers table,
+	// pk=O#<customer_id> sk=<order_id>), one small item per order, so
+	// that the number of orders has no ceiling.
+	PfxOrder = "O#"
 )
 
 // ownerKey is the partition key of an owner's aggregates record. Anonymous
@@ -256,31 +260,130 @@ func counters(chunk []events.Event) (map[counterKey]*events.ItemCounts, []counte
 	return out, order
 }
 
-// cost is how many transaction items adding e to a chunk needs.
-func cost(e events.Event, seen map[counterKey]bool) int {
-	n := 2
-	if events.Counted(e) && !seen[counterKey{events.Day(e.Time), e.ItemID}] {
-		n++
-	}
-	return n
-}
-
 // nextChunk splits off the longest prefix of evs that fits one
-// transaction next to the fixed items.
+// transaction next to the fixed items: two items per event, one per
+// counter and one per order id (an order that turns out to be known
+// already takes none, so this may leave room unused).
 func nextChunk(evs []events.Event, fixed int) []events.Event {
-	seen := map[counterKey]bool{}
+	counted := map[counterKey]bool{}
+	orders := map[string]bool{}
 	n := fixed
 	for i, e := range evs {
-		c := cost(e, seen)
+		c := 2
+		k := counterKey{events.Day(e.Time), e.ItemID}
+		newCounter := events.Counted(e) && !counted[k]
+		newOrder := e.Type == events.Purchase && !orders[e.OrderID]
+		if newCounter {
+			c++
+		}
+		if newOrder {
+			c++
+		}
 		if n+c > ddb.MaxTxItems {
 			return evs[:i]
 		}
 		n += c
-		if c == 3 {
-			seen[counterKey{events.Day(e.Time), e.ItemID}] = true
+		if newCounter {
+			counted[k] = true
+		}
+		if newOrder {
+			orders[e.OrderID] = true
 		}
 	}
 	return evs
+}
+
+// orderIDs returns the distinct order ids of chunk's purchases, sorted.
+func orderIDs(chunk []events.Event) []string {
+	var ids []string
+	for _, e := range chunk {
+		if e.Type == events.Purchase {
+			ids = append(ids, e.OrderID)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// knownOrders returns, sorted, the order ids the customer's aggregates
+// already count among ids: those on the record (legacy, stored there
+// before order items existed) and those with an order item. Read with
+// strong consistency, as it feeds a conditional write.
+func (s *Events) knownOrders(ctx context.Context, customerID string, legacy, ids []string) ([]string, error) {
+	var keys []map[string]types.AttributeValue
+	for _, id := range ids {
+		if _, found := slices.BinarySearch(legacy, id); !found {
+			keys = append(keys, ddb.Key(PfxOrder+customerID, id))
+		}
+	}
+	known := slices.Clone(legacy)
+	if len(keys) == 0 {
+		return known, nil
+	}
+	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name(ddb.AttrSK))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build projection: %w", err)
+	}
+	items, err := s.retry().BatchGet(ctx, s.DB, ddb.Get{Table: s.Customers, Keys: keys, Consistent: true, Projection: &proj})
+	if err != nil {
+		return nil, fmt.Errorf("read orders of customer %s: %w", customerID, err)
+	}
+	for _, it := range items {
+		if sk, ok := it[ddb.AttrSK].(*types.AttributeValueMemberS); ok {
+			known = append(known, sk.Value)
+		}
+	}
+	slices.Sort(known)
+	return slices.Compact(known), nil
+}
+
+// orderPuts returns the transaction items that record new order ids of a
+// customer, each only if no other write recorded it first (the
+// transaction then fails and is tried again with it known).
+func (s *Events) orderPuts(customerID string, ids []string) ([]types.TransactWriteItem, error) {
+	notExists, err := expression.NewBuilder().WithCondition(expression.Name(ddb.AttrPK).AttributeNotExists()).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build condition: %w", err)
+	}
+	out := make([]types.TransactWriteItem, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: &s.Customers, Item: ddb.Key(PfxOrder+customerID, id),
+			ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}})
+	}
+	return out, nil
+}
+
+// OrderIDs returns every order id counted in the customer's aggregates,
+// sorted: the order items and any ids kept on the record from before
+// order items existed.
+func (s *Events) OrderIDs(ctx context.Context, customerID string) ([]string, error) {
+	op := "list orders of customer " + customerID
+	cur, err := s.readAggregates(ctx, schema.PfxCustomer+customerID)
+	if err != nil {
+		return nil, err
+	}
+	ids := slices.Clone(cur.agg.OrderIDs)
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(ddb.AttrPK).Equal(expression.Value(PfxOrder + customerID))).
+		WithProjection(expression.NamesList(expression.Name(ddb.AttrSK))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("%s: build query: %w", op, err)
+	}
+	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{TableName: &s.Customers, KeyConditionExpression: expr.KeyCondition(),
+		ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, ddb.Classify(op, err)
+		}
+		for _, it := range page.Items {
+			if sk, ok := it[ddb.AttrSK].(*types.AttributeValueMemberS); ok {
+				ids = append(ids, sk.Value)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 // Append stores evs, all belonging to owner, exactly once and folds the new
@@ -345,8 +448,26 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 		return nil, erasedError(pk)
 	}
 	next := cur.agg.Clone()
-	for _, e := range chunk {
-		next.Apply(e)
+	// A customer's order ids live in order items, not on the record: the
+	// fold sees those of the chunk's orders already known and counts only
+	// the others, which the transaction then records.
+	var newOrders []string
+	if !owner.Anonymous() {
+		legacy := cur.agg.OrderIDs
+		known, err := s.knownOrders(ctx, owner.CustomerID, legacy, orderIDs(chunk))
+		if err != nil {
+			return nil, err
+		}
+		next.OrderIDs = known
+		for _, e := range chunk {
+			next.Apply(e)
+		}
+		newOrders = next.NewOrders(known)
+		next.OrderIDs = legacy
+	} else {
+		for _, e := range chunk {
+			next.Apply(e)
+		}
 	}
 	now := s.now()
 	items := make([]types.TransactWriteItem, 0, ddb.MaxTxItems)
@@ -401,6 +522,11 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 		}
 		items = append(items, types.TransactWriteItem{Update: u})
 	}
+	puts, err := s.orderPuts(owner.CustomerID, newOrders)
+	if err != nil {
+		return nil, err
+	}
+	items = append(items, puts...)
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		done := make(map[string]events.Status, len(chunk))

@@ -92,7 +92,7 @@ func TestLinkMergesOnceAndFinishesAnInterruptedMove(t *testing.T) {
 		t.Fatalf("link to another customer: %s %v", got, err)
 	}
 
-	c := aggregatesOf(t, env, events.Owner{CustomerID: "c-1"})
+	c := aggregatesOf(t, env, s, events.Owner{CustomerID: "c-1"})
 	want := customers.Fold(append(slices.Clone(anon), mine...))
 	if c == nil || c.Events != 4 || c.Orders != 4 || c.Revenue["GBP"] != want.Revenue["GBP"] ||
 		!c.FirstSeen.Equal(want.FirstSeen) || len(c.Recent) != 4 {

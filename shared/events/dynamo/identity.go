@@ -16,6 +16,7 @@ import (
 
 	"tailor/shared/events"
 	"tailor/shared/platform/ddb"
+	"tailor/shared/platform/errs"
 )
 
 // alias is the stored link from an anonymous id to a customer
@@ -140,6 +141,11 @@ func (s *Events) Link(ctx context.Context, anonID, customerID string) (string, e
 	}
 }
 
+// maxMergedOrders bounds the order ids a visitor brings to a customer at
+// login: they are recorded in the login's transaction, next to the alias,
+// the link, the customer's aggregates and the visitor's record.
+const maxMergedOrders = ddb.MaxTxItems - 4
+
 func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 	anonPK, custPK := schema.PfxAnon+anonID, schema.PfxCustomer+customerID
 	anon, err := s.readAggregates(ctx, anonPK)
@@ -153,8 +159,27 @@ func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 	if cust.erased {
 		return erasedError(custPK)
 	}
+	// The visitor's order ids (on its record) count for the customer only
+	// where the customer does not count them already; the new ones become
+	// the customer's order items in the same transaction.
+	legacy := cust.agg.OrderIDs
+	known, err := s.knownOrders(ctx, customerID, legacy, anon.agg.OrderIDs)
+	if err != nil {
+		return err
+	}
 	merged := cust.agg.Clone()
+	merged.OrderIDs = known
 	merged.Merge(anon.agg)
+	newOrders := merged.NewOrders(known)
+	merged.OrderIDs = legacy
+	if len(newOrders) > maxMergedOrders {
+		return &errs.Error{Op: "link anonymous id to customer " + customerID, Kind: errs.Invalid,
+			Detail: fmt.Sprintf("the visitor brings %d orders new to the customer; at most %d merge at login", len(newOrders), maxMergedOrders)}
+	}
+	orders, err := s.orderPuts(customerID, newOrders)
+	if err != nil {
+		return err
+	}
 	upd, err := s.aggUpdate(events.Owner{CustomerID: customerID}, custPK, cust, merged)
 	if err != nil {
 		return err
@@ -179,6 +204,7 @@ func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 		{Update: upd},
 		{Put: &types.Put{TableName: &s.Customers, Item: link}},
 	}
+	items = append(items, orders...)
 	anonVersion, err := expression.NewBuilder().WithCondition(versionCondition(anon.version)).Build()
 	if err != nil {
 		return fmt.Errorf("build condition: %w", err)

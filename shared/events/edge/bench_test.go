@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,6 +68,86 @@ func BenchmarkIngest(b *testing.B) {
 			b.ReportMetric(rcu/n, "RCU/event")
 		})
 	}
+}
+
+// BenchmarkIngestStorefront measures what a storefront's stream costs:
+// batches of 1 to 20 events (60% views, 20% carts, 10% purchases, 10%
+// searches) from 2,000 active customers, each of whom already has a
+// history of 10 events (stored first, not metered), so records are the
+// size they are in steady state. It reports the write capacity DynamoDB
+// would bill per event (billedWCU) and the read capacity DynamoDB Local
+// reports per event, strongly consistent reads included (RCU).
+//
+//	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8011 go test -tags dynamodb ./shared/events/edge -run '^$' -bench Storefront -benchtime 400x
+func BenchmarkIngestStorefront(b *testing.B) {
+	const customers, history = 2000, 10
+	meter := &ddbtest.Meter{}
+	h := newBenchHarness(b, meter)
+	var sample apigw.Event
+	loadEvent(b, "ingest", "post.json", &sample)
+	post := func(evs []json.RawMessage) {
+		body, _ := json.Marshal(edge.Request{Events: evs})
+		out, err := h.Serve(context.Background(), postEvents(sample, string(body)))
+		if err != nil || out.StatusCode != 200 {
+			b.Fatalf("status %d: %v %s", out.StatusCode, err, out.Body)
+		}
+		var resp edge.Response
+		if err := json.Unmarshal([]byte(out.Body), &resp); err != nil || resp.Accepted != len(evs) {
+			b.Fatalf("accepted %d of %d: %v", resp.Accepted, len(evs), err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	seq := 0
+	var warm []json.RawMessage
+	for range history {
+		for c := range customers {
+			warm = append(warm, storefrontEvent(rng, seq, c))
+			seq++
+		}
+	}
+	for chunk := range slices.Chunk(warm, 500) {
+		post(chunk)
+	}
+	batches := make([][]json.RawMessage, b.N)
+	for i := range batches {
+		for range 1 + rng.IntN(20) {
+			batches[i] = append(batches[i], storefrontEvent(rng, seq, rng.IntN(customers)))
+			seq++
+		}
+	}
+	meter.Reset()
+	b.ResetTimer()
+	start := time.Now()
+	n := 0
+	for _, evs := range batches {
+		post(evs)
+		n += len(evs)
+	}
+	took := time.Since(start)
+	b.StopTimer()
+	rcu, _ := meter.Capacity()
+	b.ReportMetric(float64(n)/took.Seconds(), "events/s")
+	b.ReportMetric(meter.Modelled()/float64(n), "billedWCU/event")
+	b.ReportMetric(rcu/float64(n), "RCU/event")
+}
+
+// storefrontEvent is event seq of customer c: a view, cart, purchase or
+// search in the storefront mix, at most 30 days old.
+func storefrontEvent(rng *rand.Rand, seq, c int) json.RawMessage {
+	item := rng.IntN(1000)
+	ts := now.Add(-time.Duration(rng.IntN(30*24*60)) * time.Minute).Format(time.RFC3339)
+	var s string
+	switch r := rng.IntN(100); {
+	case r < 60:
+		s = fmt.Sprintf(`{"event_id":"s-%d","type":"view","customer_id":"c-%d","item_id":"sku-%d","timestamp":%q,"channel":"web"}`, seq, c, item, ts)
+	case r < 80:
+		s = fmt.Sprintf(`{"event_id":"s-%d","type":"add_to_cart","customer_id":"c-%d","item_id":"sku-%d","quantity":1,"timestamp":%q,"channel":"web"}`, seq, c, item, ts)
+	case r < 90:
+		s = fmt.Sprintf(`{"event_id":"s-%d","type":"purchase","customer_id":"c-%d","item_id":"sku-%d","quantity":2,"price":"12.50","currency":"GBP","order_id":"o-%d","timestamp":%q,"channel":"web"}`, seq, c, item, seq, ts)
+	default:
+		s = fmt.Sprintf(`{"event_id":"s-%d","type":"search","customer_id":"c-%d","query":"blue mug","timestamp":%q,"channel":"app"}`, seq, c, ts)
+	}
+	return json.RawMessage(s)
 }
 
 func benchEvent(rng *rand.Rand, seq int) json.RawMessage {

@@ -20,6 +20,7 @@ import (
 
 	"tailor/shared/customers"
 	"tailor/shared/events"
+	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/events/edge"
 	"tailor/shared/platform/apigw"
 	"tailor/shared/platform/ddb"
@@ -296,7 +297,20 @@ func aggString(a *customers.Aggregates) string {
 func takeSnapshot(t *testing.T, h *harness) snapshot {
 	t.Helper()
 	s := snapshot{map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}}
-	for _, it := range scan(t, h.env.DB, h.env.Table("CustomersTable")) {
+	customerRows := scan(t, h.env.DB, h.env.Table("CustomersTable"))
+	// A customer's order ids are order items, pk=O#<customer_id>; the
+	// fold in memory keeps them in the aggregates.
+	orders := map[string][]string{}
+	for _, it := range customerRows {
+		var v struct{ PK, SK string }
+		if err := attributevalue.UnmarshalMap(it, &v); err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := strings.CutPrefix(v.PK, eventsdb.PfxOrder); ok {
+			orders["C#"+c] = append(orders["C#"+c], v.SK)
+		}
+	}
+	for _, it := range customerRows {
 		var v struct {
 			PK, SK     string
 			Agg        *customers.Aggregates `dynamodbav:"agg"`
@@ -310,7 +324,9 @@ func takeSnapshot(t *testing.T, h *harness) snapshot {
 		case strings.HasPrefix(v.PK, "A#"):
 			s.aliases[v.PK] = fmt.Sprintf("%s moved=%v", v.CustomerID, v.Moved)
 		case v.Agg != nil:
-			s.aggregates[v.PK] = aggString(v.Agg.Clone())
+			a := v.Agg.Clone()
+			a.OrderIDs = slices.Compact(slices.Sorted(slices.Values(append(a.OrderIDs, orders[v.PK]...))))
+			s.aggregates[v.PK] = aggString(a)
 		}
 	}
 	type sums struct {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"tailor/shared/local/replay"
 	"tailor/shared/platform/apigw"
 	"tailor/shared/platform/ddb/ddbtest"
+	"tailor/shared/platform/schema"
 )
 
 // inProcess sends requests straight to the handlers, as the local gateway
@@ -135,7 +137,11 @@ func customerRecords(t *testing.T, s *setup) map[string]map[string]types.Attribu
 			t.Fatal(err)
 		}
 		for _, it := range page.Items {
-			out[it["pk"].(*types.AttributeValueMemberS).Value] = it
+			// Customer records only: the table also holds each
+			// customer's order items (pk=O#...).
+			if pk := it["pk"].(*types.AttributeValueMemberS).Value; strings.HasPrefix(pk, schema.PfxCustomer) {
+				out[pk] = it
+			}
 		}
 	}
 	return out

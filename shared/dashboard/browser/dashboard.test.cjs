@@ -168,8 +168,11 @@ async function visit(page, seen, hash, name, wantCharts, file) {
     const compute = await page.$('main button:has-text("Compute report now")');
     if (!compute) fail('campaign: no "Compute report now" button');
     else {
+      // The page draws anew after the click: wait for the new chart, not
+      // the one already on the page.
+      await page.evaluate(() => document.querySelectorAll('main .chart').forEach((c) => { c.dataset.stale = '1'; }));
       await compute.click();
-      await page.waitForSelector('#campaign-conversion[data-drawn="1"]', { timeout: 30000 }).catch((e) => fail('campaign: report chart: ' + e.message.split('\n')[0]));
+      await page.waitForSelector('#campaign-conversion[data-drawn="1"]:not([data-stale])', { timeout: 30000 }).catch((e) => fail('campaign: report chart: ' + e.message.split('\n')[0]));
       await settle(page, 'campaign report');
       await chartsDrawn(page, 'campaign report', ['campaign-conversion', 'campaign-funnel']);
     }

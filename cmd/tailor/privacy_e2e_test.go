@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/local/apiclient"
 	"tailor/shared/platform/auth"
 )
@@ -44,11 +44,11 @@ func scanAll(t *testing.T, s *stack) []string {
 				t.Fatal(err)
 			}
 			for _, it := range page.Items {
-				var m map[string]any
-				if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+				m, err := eventsdb.Readable(it)
+				if err != nil {
 					t.Fatal(err)
 				}
-				out = append(out, fmt.Sprintf("%s %v", tbl.LogicalID, m))
+				out = append(out, fmt.Sprintf("%s %+v", tbl.LogicalID, m))
 			}
 		}
 	}

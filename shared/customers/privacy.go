@@ -40,6 +40,8 @@ func (c *Customer) Masked() *Customer {
 
 // Erasure counts what erasing a customer deleted.
 type Erasure struct {
+	// HistoryItems counts the events removed from the history and
+	// EventRecords their de-duplication records.
 	HistoryItems int `json:"history_items"`
 	EventRecords int `json:"event_records"`
 	Aliases      int `json:"aliases"`

@@ -2,7 +2,6 @@ package events
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,25 +154,5 @@ func TestHistoryKeys(t *testing.T) {
 		if ValidHistoryKey(k) {
 			t.Errorf("%q is valid", k)
 		}
-	}
-}
-
-func TestSumCountsByItem(t *testing.T) {
-	var a, b ItemCounts
-	for _, e := range []Event{{Type: View, ItemID: "x"}, {Type: Purchase, ItemID: "x", Quantity: 3, Category: "Home"}} {
-		if !Counted(e) {
-			t.Fatalf("%+v is not counted", e)
-		}
-		a.ItemID = e.ItemID
-		a.Add(e)
-	}
-	b = ItemCounts{ItemID: "x", Category: "Garden", Refunds: 1, Carts: 2}
-	got := SumCounts([]ItemCounts{b, {ItemID: "a", Views: 1}, a})
-	want := []ItemCounts{{ItemID: "a", Views: 1}, {ItemID: "x", Category: "Garden", Views: 1, Carts: 2, Purchases: 1, Units: 3, Refunds: 1}}
-	if !slices.Equal(got, want) {
-		t.Fatalf("got %+v, want %+v", got, want)
-	}
-	if Counted(Event{Type: RemoveFromCart, ItemID: "x"}) || Counted(Event{Type: Search, Query: "q"}) {
-		t.Fatal("removals and searches are counted")
 	}
 }

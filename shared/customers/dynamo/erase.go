@@ -107,14 +107,12 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 	anons := slices.Clone(linked)
 	// Anonymous ids met in the history also cover aliases that have no
 	// link record.
-	hist, err := p.queryKeys(ctx, p.Events, schema.PfxHistory+schema.PfxCustomer+customerID, "event_id", "anonymous_id")
+	hist, err := p.queryKeys(ctx, p.Events, schema.PfxHistory+schema.PfxCustomer+customerID, historyAttrs...)
 	if err != nil {
 		return n, fmt.Errorf("%s: %w", op, err)
 	}
 	for _, h := range hist {
-		if a := h.attrs["anonymous_id"]; a != "" {
-			anons = append(anons, a)
-		}
+		anons = append(anons, h.anonymousIDs()...)
 	}
 	slices.Sort(anons)
 	anons = slices.Compact(anons)
@@ -128,7 +126,7 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 			n.Aliases++
 		}
 		// History that a crash left under the anonymous id.
-		left, err := p.queryKeys(ctx, p.Events, schema.PfxHistory+schema.PfxAnon+a, "event_id")
+		left, err := p.queryKeys(ctx, p.Events, schema.PfxHistory+schema.PfxAnon+a, historyAttrs...)
 		if err != nil {
 			return n, fmt.Errorf("%s: %w", op, err)
 		}
@@ -137,21 +135,27 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 		}
 	}
 
-	// A move interrupted by a crash leaves an event under both owners:
-	// each key is deleted once (BatchWriteItem refuses duplicates).
-	var keys []map[string]types.AttributeValue
+	// A move interrupted by a crash leaves a page under both owners: each
+	// key is deleted once (BatchWriteItem refuses duplicates), and each
+	// event counted once. The claims go first: until the pages that list
+	// them are gone, a re-run after a crash finds them again.
+	var claims, pages []map[string]types.AttributeValue
 	seen := map[string]bool{}
 	for _, h := range hist {
-		keys = append(keys, ddb.Key(h.pk, h.sk))
-		n.HistoryItems++
-		if id := h.attrs["event_id"]; id != "" && !seen[id] {
-			seen[id] = true
-			keys = append(keys, ddb.Key(schema.PfxEvent+id, schema.SkEvent))
-			n.EventRecords++
+		pages = append(pages, ddb.Key(h.pk, h.sk))
+		for _, id := range h.eventIDs() {
+			if !seen[id] {
+				seen[id] = true
+				claims = append(claims, ddb.Key(schema.PfxEvent+id, schema.SkEvent))
+				n.HistoryItems++
+				n.EventRecords++
+			}
 		}
 	}
-	if err := p.deleteAll(ctx, p.Events, keys); err != nil {
-		return n, fmt.Errorf("%s: %w", op, err)
+	for _, keys := range [][]map[string]types.AttributeValue{claims, pages} {
+		if err := p.deleteAll(ctx, p.Events, keys); err != nil {
+			return n, fmt.Errorf("%s: %w", op, err)
+		}
 	}
 	orders, err := p.queryKeys(ctx, p.Customers, pfxOrder+customerID)
 	if err != nil {
@@ -207,6 +211,28 @@ func (p *Privacy) deleteAlias(ctx context.Context, anonID, customerID string) (b
 type keyed struct {
 	pk, sk string
 	attrs  map[string]string
+	sets   map[string][]string
+}
+
+// historyAttrs are what erasure reads of a history page: its event ids
+// and the anonymous ids among them (a history item written before pages
+// existed has event_id and anonymous_id instead).
+var historyAttrs = []string{"ids", "anonymous_ids", "event_id", "anonymous_id"}
+
+// eventIDs returns the event ids of a history page or item.
+func (k keyed) eventIDs() []string {
+	if id := k.attrs["event_id"]; id != "" {
+		return []string{id}
+	}
+	return k.sets["ids"]
+}
+
+// anonymousIDs returns the anonymous ids of a history page or item.
+func (k keyed) anonymousIDs() []string {
+	if a := k.attrs["anonymous_id"]; a != "" {
+		return []string{a}
+	}
+	return k.sets["anonymous_ids"]
 }
 
 // queryKeys reads every item of partition pk (all pages, consistent),
@@ -231,8 +257,12 @@ func (p *Privacy) queryKeys(ctx context.Context, table, pk string, attrs ...stri
 			return nil, ddb.Classify("query "+strings.SplitN(pk, "#", 2)[0]+"# items", err)
 		}
 		for _, it := range page.Items {
-			k := keyed{attrs: map[string]string{}}
+			k := keyed{attrs: map[string]string{}, sets: map[string][]string{}}
 			for name, v := range it {
+				if ss, ok := v.(*types.AttributeValueMemberSS); ok {
+					k.sets[name] = ss.Value
+					continue
+				}
 				s, ok := v.(*types.AttributeValueMemberS)
 				if !ok {
 					continue

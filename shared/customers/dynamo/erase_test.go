@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"tailor/shared/customers"
@@ -59,9 +58,11 @@ func scanFor(t *testing.T, env *ddbtest.Env, needles ...string) []string {
 				t.Fatal(err)
 			}
 			for _, it := range page.Items {
-				var m map[string]any
-				_ = attributevalue.UnmarshalMap(it, &m)
-				s := fmt.Sprintf("%s %v", tbl.LogicalID, m)
+				m, err := eventsdb.Readable(it)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := fmt.Sprintf("%s %+v", tbl.LogicalID, m)
 				for _, n := range needles {
 					if strings.Contains(s, n) {
 						out = append(out, s)
@@ -137,7 +138,7 @@ func TestErasureResumesAfterACrash(t *testing.T) {
 		t.Fatal("the crashing erasure succeeded")
 	}
 	mid := scanFor(t, env, needles...)
-	if len(mid) >= before || len(mid) < 10 {
+	if len(mid) >= before || len(mid) == 0 {
 		t.Fatalf("after the crash %d of %d items remain; want some deleted, some left", len(mid), before)
 	}
 	crash.n.Store(1 << 30)

@@ -3,8 +3,8 @@
 // the in-memory twin. It pins what the ingest service and the history
 // route rely on: exactly-once appends that are all or nothing, duplicates
 // and reused ids told apart, identity links that merge once and move the
-// history, erased customers refused, categories, popularity counters
-// summed over their shards, history pages with opaque cursors, windows,
+// history, erased customers refused, categories, history pages with
+// opaque cursors, windows,
 // type filters and TTL, and message and feedback events kept whole (their
 // campaign, answers and comment) and folded into the aggregates.
 package contract
@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -32,13 +33,9 @@ import (
 // time.
 var Now = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 
-// Events is what an event store implements: the ingest service's ports
-// and the popularity counters.
+// Events is what an event store implements: the ingest service's ports.
 type Events interface {
 	service.Store
-	// DayCounts returns every item's counters for one UTC day, optionally
-	// of one top category, summed over shards and sorted by item id.
-	DayCounts(ctx context.Context, day time.Time, category string) ([]events.ItemCounts, error)
 }
 
 // History lists a customer's history.
@@ -79,8 +76,8 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"OrdersCountOnceAcrossLogin", testOrdersCountOnceAcrossLogin},
 		{"ErasedCustomerIsRefused", testErasedCustomerIsRefused},
 		{"Categories", testCategories},
-		{"DayCountsSumTheShards", testDayCountsSumTheShards},
 		{"HistoryPages", testHistoryPages},
+		{"HistoryOfManyWrites", testHistoryOfManyWrites},
 		{"HistoryHidesExpiredEvents", testHistoryHidesExpiredEvents},
 		{"MessagesAndFeedback", testMessagesAndFeedback},
 	} {
@@ -365,53 +362,6 @@ func testCategories(t *testing.T, s Stores) {
 	}
 }
 
-func testDayCountsSumTheShards(t *testing.T, s Stores) {
-	ctx := context.Background()
-	owner := events.Owner{CustomerID: "c-1"}
-	var all []events.Event
-	// One event per append: each lands on a random shard of the day.
-	for i := range 40 {
-		e := events.Event{ID: fmt.Sprintf("p%d", i), Type: events.View, CustomerID: "c-1", ItemID: "hot", Category: "Home",
-			Quantity: 1, Time: Now.Add(time.Duration(i) * time.Minute)}
-		if i%4 == 0 {
-			e.Type, e.Quantity, e.PriceMinor, e.Currency, e.OrderID = events.Purchase, 3, 100, "GBP", "o-1"
-		}
-		if i%10 == 0 {
-			e.ItemID, e.Category = "cold", "Garden"
-		}
-		all = append(all, e)
-		if _, err := s.Events.Append(ctx, owner, []events.Event{e}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Removals and searches count nothing; duplicates count once.
-	extra := []events.Event{
-		{ID: "rm", Type: events.RemoveFromCart, CustomerID: "c-1", ItemID: "removed", Category: "Home", Quantity: 1, Time: Now},
-		{ID: "q", Type: events.Search, CustomerID: "c-1", Query: "mug", Time: Now},
-	}
-	if _, err := s.Events.Append(ctx, owner, append(extra, all[:10]...)); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Events.DayCounts(ctx, Now, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []events.ItemCounts{
-		{ItemID: "cold", Category: "Garden", Views: 2, Purchases: 2, Units: 6}, // i = 10, 30; 0, 20
-		{ItemID: "hot", Category: "Home", Views: 28, Purchases: 8, Units: 24},  // the other multiples of 4 buy
-	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("got %+v, want %+v", got, want)
-	}
-	home, err := s.Events.DayCounts(ctx, Now, "Home")
-	if err != nil || len(home) != 1 || home[0] != want[1] {
-		t.Fatalf("Home: %+v %v", home, err)
-	}
-	if none, err := s.Events.DayCounts(ctx, Now.AddDate(0, 0, 1), ""); err != nil || len(none) != 0 {
-		t.Fatalf("next day: %+v %v", none, err)
-	}
-}
-
 // historyOf stores a customer's history: e5 newest, e1 oldest, one search.
 func historyOf(t *testing.T, s Stores, cust string) []events.Event {
 	t.Helper()
@@ -435,6 +385,73 @@ func ids(evs []events.Event) string {
 		out = append(out, e.ID)
 	}
 	return strings.Join(out, " ")
+}
+
+// testHistoryOfManyWrites: events written in batches of 1 to 30, out of
+// order and spread over six days (so a store that keeps history in pages
+// has pages that overlap in time), list exactly as sorting them would:
+// whole, paged at several sizes, one type, and in windows.
+func testHistoryOfManyWrites(t *testing.T, s Stores) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(3, 5))
+	types := []events.Type{events.View, events.AddToCart, events.View, events.Search}
+	var all []events.Event
+	for i := range 150 {
+		e := events.Event{ID: fmt.Sprintf("m-%03d", i), Type: types[rng.IntN(len(types))], CustomerID: "c-9",
+			Time: Now.Add(-time.Duration(rng.IntN(6*24*60)) * time.Minute).Truncate(time.Minute), Channel: "web"}
+		if e.Type == events.Search {
+			e.Query = "mug"
+		} else {
+			e.ItemID = fmt.Sprintf("sku-%d", rng.IntN(20))
+		}
+		if e.Type == events.AddToCart {
+			e.Quantity = 1
+		}
+		all = append(all, e)
+	}
+	for rest := all; len(rest) > 0; {
+		n := min(len(rest), 1+rng.IntN(30))
+		if _, err := s.Events.Append(ctx, events.Owner{CustomerID: "c-9"}, rest[:n]); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[n:]
+	}
+	h := s.History(func() time.Time { return Now })
+	want := func(q events.HistoryQuery) string {
+		var out []events.Event
+		for _, e := range all {
+			if (q.Type == "" || e.Type == q.Type) && (q.From.IsZero() || !e.Time.Before(q.From)) && (q.To.IsZero() || e.Time.Before(q.To)) {
+				out = append(out, e)
+			}
+		}
+		slices.SortFunc(out, func(a, b events.Event) int { return strings.Compare(events.HistoryKey(b), events.HistoryKey(a)) })
+		return ids(out)
+	}
+	for _, q := range []events.HistoryQuery{
+		{Limit: 200}, {Limit: 1}, {Limit: 7}, {Limit: 50},
+		{Type: events.Search, Limit: 4},
+		{From: Now.Add(-80 * time.Hour), To: Now.Add(-30 * time.Hour), Limit: 9},
+		{Type: events.AddToCart, From: Now.Add(-100 * time.Hour), Limit: 5},
+	} {
+		var got []events.Event
+		c := q
+		for pages := 0; ; pages++ {
+			if pages > 200 {
+				t.Fatalf("%+v: pages never end", q)
+			}
+			page, err := h.List(ctx, "c-9", c)
+			if err != nil || len(page.Events) > q.Limit {
+				t.Fatalf("%+v: %d events %v", q, len(page.Events), err)
+			}
+			got = append(got, page.Events...)
+			if c.Cursor = page.Next; c.Cursor == "" {
+				break
+			}
+		}
+		if w := want(q); ids(got) != w {
+			t.Fatalf("%+v:\n got  %s\n want %s", q, ids(got), w)
+		}
+	}
 }
 
 func testHistoryPages(t *testing.T, s Stores) {
@@ -593,9 +610,5 @@ func testMessagesAndFeedback(t *testing.T, s Stores) {
 	if f := got.Feedback; f == nil || f.Count != 3 || f.OpenComplaints() != 1 || f.LastRating.Value != 3 ||
 		f.NPSCategory() != events.Promoter || !slices.Equal(f.Complaints, want.Feedback.Complaints) {
 		t.Fatalf("feedback %+v", got.Feedback)
-	}
-	// Messages and feedback move no popularity counter.
-	if day, err := s.Events.DayCounts(ctx, Now, ""); err != nil || len(day) != 0 {
-		t.Fatalf("counters %+v %v", day, err)
 	}
 }

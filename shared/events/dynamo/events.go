@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"tailor/shared/platform/schema"
 	"time"
@@ -23,14 +22,16 @@ import (
 	"tailor/shared/platform/pii"
 )
 
-// Events keeps ingested events exactly once: the event records, the
-// history, the popularity counters (events table), and the aggregates and
+// Events keeps ingested events exactly once: the events' claims and
+// history pages (events table), and the aggregates, order ids and
 // anonymous-id aliases (customers table). See docs/ingestion.md.
 //
-// Every accepted event is written by one TransactWriteItems together with
-// the aggregates that include it, so an event is either fully applied or
-// not at all, and its event record (conditioned on not existing) makes any
-// second copy a no-op.
+// An owner's new events are written by one TransactWriteItems together
+// with the aggregates that include them, as history pages, so they are
+// either fully applied or not at all; the aggregates record's version
+// orders the owner's writes, and each event's claim (pk=E#<event_id>,
+// written just after, settled by the owner's next write if that failed)
+// makes any second copy a no-op.
 type Events struct {
 	DB        ddb.DB
 	Events    string // EventsTable
@@ -51,13 +52,12 @@ type Events struct {
 	PII *pii.Sealer
 }
 
-// Shards is the number of partitions the popularity counters of one day
-// are spread over.
-const Shards = 8
+// attrPending names the history pages of an owner's last transaction on
+// its aggregates record (see Events.settle).
+const attrPending = "pending"
 
 // Key prefixes of ingestion's items.
 const (
-	pfxPopular = "P#"
 	// PfxOrder keys a customer's order ids (customers table,
 	// pk=O#<customer_id> sk=<order_id>), one small item per order, so
 	// that the number of orders has no ceiling.
@@ -73,19 +73,16 @@ func ownerKey(o events.Owner) string {
 	return schema.PfxCustomer + o.CustomerID
 }
 
-// record is the stored form of an event: the event record (pk=E#id) and
-// the history item (pk=H#owner) share it.
-type record struct {
-	PK string `dynamodbav:"pk"`
-	SK string `dynamodbav:"sk"`
+// legacyRecord is a history item written before history pages existed:
+// one event per item (pk=H#<owner>, sk=<time>#<event_id>). Readers take
+// it as a page of one event until its TTL removes it.
+type legacyRecord struct {
 	events.Event
-	Owner string `dynamodbav:"owner"`
-	Hash  string `dynamodbav:"hash"`
+	Hash string `dynamodbav:"hash"`
 	// Sealed is the envelope of the free text (see freeText) when Events.PII
 	// is set; Properties, Query and Comment are then empty.
 	Sealed     []byte    `dynamodbav:"pii,omitempty"`
 	ReceivedAt time.Time `dynamodbav:"received_at"`
-	ExpiresAt  int64     `dynamodbav:"expires_at"`
 }
 
 func (s *Events) now() time.Time {
@@ -116,12 +113,16 @@ type aggState struct {
 	agg     *customers.Aggregates
 	version int64
 	erased  bool
+	// pending are the sort keys of the history pages the owner's last
+	// transaction stored, whose claims may not all exist yet.
+	pending []string
 }
 
 type aggItem struct {
 	Agg      *customers.Aggregates `dynamodbav:"agg"`
 	Version  int64                 `dynamodbav:"agg_version"`
 	ErasedAt *time.Time            `dynamodbav:"erased_at"`
+	Pending  []string              `dynamodbav:"pending"`
 }
 
 // freeText is the sealed part of an event. Envelopes sealed before
@@ -152,15 +153,14 @@ func (s *Events) seal(ctx context.Context, e events.Event) (events.Event, []byte
 }
 
 // openEvent restores the free text of a stored event.
-func openEvent(ctx context.Context, sealer *pii.Sealer, r record) (events.Event, error) {
-	e := r.Event
-	if len(r.Sealed) == 0 {
+func openEvent(ctx context.Context, sealer *pii.Sealer, e events.Event, sealed []byte) (events.Event, error) {
+	if len(sealed) == 0 {
 		return e, nil
 	}
 	if sealer == nil {
 		return e, fmt.Errorf("event %s: its free text is encrypted and no keys are configured", e.ID)
 	}
-	plain, err := sealer.Open(ctx, r.Sealed, eventAAD(e.ID))
+	plain, err := sealer.Open(ctx, sealed, eventAAD(e.ID))
 	if err != nil {
 		return e, fmt.Errorf("event %s: %w", e.ID, err)
 	}
@@ -181,7 +181,8 @@ func erasedError(pk string) error {
 // readAggregates reads an owner's aggregates with a strongly consistent
 // read, as they feed a conditional write.
 func (s *Events) readAggregates(ctx context.Context, pk string) (aggState, error) {
-	proj := expression.NamesList(expression.Name("agg"), expression.Name("agg_version"), expression.Name(schema.AttrErasedAt))
+	proj := expression.NamesList(expression.Name("agg"), expression.Name("agg_version"), expression.Name(schema.AttrErasedAt),
+		expression.Name(attrPending))
 	expr, err := expression.NewBuilder().WithProjection(proj).Build()
 	if err != nil {
 		return aggState{}, fmt.Errorf("build projection: %w", err)
@@ -198,7 +199,7 @@ func (s *Events) readAggregates(ctx context.Context, pk string) (aggState, error
 	if it.Agg == nil {
 		it.Agg = customers.NewAggregates()
 	}
-	return aggState{agg: it.Agg.Clone(), version: it.Version, erased: it.ErasedAt != nil}, nil
+	return aggState{agg: it.Agg.Clone(), version: it.Version, erased: it.ErasedAt != nil, pending: it.Pending}, nil
 }
 
 // versionCondition holds when the stored aggregates are still at version v.
@@ -213,13 +214,14 @@ func versionCondition(v int64) expression.ConditionBuilder {
 // cur.version. It touches only agg, agg_version and the id attribute, never
 // the profile or its version, so the customers API and ingestion never
 // overwrite each other.
-func (s *Events) aggUpdate(o events.Owner, pk string, cur aggState, next *customers.Aggregates) (*types.Update, error) {
+func (s *Events) aggUpdate(o events.Owner, pk string, cur aggState, next *customers.Aggregates, pending []string) (*types.Update, error) {
 	av, err := attributevalue.Marshal(next)
 	if err != nil {
 		return nil, fmt.Errorf("encode aggregates %s: %w", pk, err)
 	}
 	upd := expression.Set(expression.Name("agg"), expression.Value(av)).
-		Set(expression.Name("agg_version"), expression.Value(cur.version+1))
+		Set(expression.Name("agg_version"), expression.Value(cur.version+1)).
+		Set(expression.Name(attrPending), expression.Value(pending))
 	if o.Anonymous() {
 		upd = upd.Set(expression.Name("anonymous_id"), expression.Value(o.AnonymousID))
 	} else {
@@ -236,46 +238,16 @@ func (s *Events) aggUpdate(o events.Owner, pk string, cur aggState, next *custom
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
 }
 
-// counterKey identifies one popularity counter item before sharding.
-type counterKey struct{ day, item string }
-
-// counters merges the chunk's counter increments so that each counter item
-// appears once in the transaction.
-func counters(chunk []events.Event) (map[counterKey]*events.ItemCounts, []counterKey) {
-	out := map[counterKey]*events.ItemCounts{}
-	var order []counterKey
-	for _, e := range chunk {
-		if !events.Counted(e) {
-			continue
-		}
-		k := counterKey{events.Day(e.Time), e.ItemID}
-		c := out[k]
-		if c == nil {
-			c = &events.ItemCounts{ItemID: e.ItemID}
-			out[k] = c
-			order = append(order, k)
-		}
-		c.Add(e)
-	}
-	return out, order
-}
-
 // nextChunk splits off the longest prefix of evs that fits one
-// transaction next to the fixed items: two items per event, one per
-// counter and one per order id (an order that turns out to be known
-// already takes none, so this may leave room unused).
+// transaction next to the fixed items: at most one page and one order id
+// per event (pages hold many events and an order that turns out to be
+// known already takes none, so this may leave room unused).
 func nextChunk(evs []events.Event, fixed int) []events.Event {
-	counted := map[counterKey]bool{}
 	orders := map[string]bool{}
 	n := fixed
 	for i, e := range evs {
-		c := 2
-		k := counterKey{events.Day(e.Time), e.ItemID}
-		newCounter := events.Counted(e) && !counted[k]
+		c := 1
 		newOrder := e.Type == events.Purchase && !orders[e.OrderID]
-		if newCounter {
-			c++
-		}
 		if newOrder {
 			c++
 		}
@@ -283,9 +255,6 @@ func nextChunk(evs []events.Event, fixed int) []events.Event {
 			return evs[:i]
 		}
 		n += c
-		if newCounter {
-			counted[k] = true
-		}
 		if newOrder {
 			orders[e.OrderID] = true
 		}
@@ -436,8 +405,16 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 }
 
 // tryChunk runs one read-fold-write of chunk. It returns the statuses it
-// settled (all Accepted on success; Duplicate/Rejected for event records
-// found to exist) and ddb.ErrRetry when the rest must be tried again.
+// settled (Accepted for the events it stored; Duplicate or Rejected for
+// those stored before) and ddb.ErrRetry when the rest must be tried
+// again.
+//
+// The owner's aggregates record is the commit point: one transaction
+// folds the new events into the aggregates under their version, stores
+// them as history pages and names those pages as pending on the record.
+// Their claims follow outside the transaction; until they exist the
+// pending pages answer for them, and the owner's next transaction settles
+// them first (see settle).
 func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []events.Event) (map[string]events.Status, error) {
 	pk := ownerKey(owner)
 	cur, err := s.readAggregates(ctx, pk)
@@ -447,6 +424,39 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 	if cur.erased {
 		return nil, erasedError(pk)
 	}
+	pending, err := s.settle(ctx, pk, cur.pending)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(chunk))
+	for _, e := range chunk {
+		if _, ok := pending[e.ID]; !ok {
+			ids = append(ids, e.ID)
+		}
+	}
+	claimed, err := s.Seen(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	done := make(map[string]events.Status, len(chunk))
+	var fresh []events.Event
+	for _, e := range chunk {
+		h, ok := pending[e.ID]
+		if !ok {
+			h, ok = claimed[e.ID]
+		}
+		switch {
+		case !ok:
+			fresh = append(fresh, e)
+		case h == e.Hash():
+			done[e.ID] = events.Duplicate
+		default:
+			done[e.ID] = events.Rejected
+		}
+	}
+	if len(fresh) == 0 {
+		return done, nil
+	}
 	next := cur.agg.Clone()
 	// A customer's order ids live in order items, not on the record: the
 	// fold sees those of the chunk's orders already known and counts only
@@ -454,27 +464,31 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 	var newOrders []string
 	if !owner.Anonymous() {
 		legacy := cur.agg.OrderIDs
-		known, err := s.knownOrders(ctx, owner.CustomerID, legacy, orderIDs(chunk))
+		known, err := s.knownOrders(ctx, owner.CustomerID, legacy, orderIDs(fresh))
 		if err != nil {
 			return nil, err
 		}
 		next.OrderIDs = known
-		for _, e := range chunk {
+		for _, e := range fresh {
 			next.Apply(e)
 		}
 		newOrders = next.NewOrders(known)
 		next.OrderIDs = legacy
 	} else {
-		for _, e := range chunk {
+		for _, e := range fresh {
 			next.Apply(e)
 		}
 	}
 	now := s.now()
-	items := make([]types.TransactWriteItem, 0, ddb.MaxTxItems)
-	upd, err := s.aggUpdate(owner, pk, cur, next)
+	pages, keys, err := s.pagePuts(ctx, pk, fresh, now)
 	if err != nil {
 		return nil, err
 	}
+	upd, err := s.aggUpdate(owner, pk, cur, next, keys)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]types.TransactWriteItem, 0, ddb.MaxTxItems)
 	items = append(items, types.TransactWriteItem{Update: upd})
 	if owner.Anonymous() {
 		// An anonymous owner's events are written only while no alias
@@ -486,42 +500,7 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 		}
 		items = append(items, types.TransactWriteItem{ConditionCheck: check})
 	}
-	eventBase := len(items)
-	notExists, err := expression.NewBuilder().WithCondition(expression.Name(ddb.AttrPK).AttributeNotExists()).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build condition: %w", err)
-	}
-	for _, e := range chunk {
-		stored, sealed, err := s.seal(ctx, e)
-		if err != nil {
-			return nil, err
-		}
-		rec := record{PK: schema.PfxEvent + e.ID, SK: schema.SkEvent, Event: stored, Owner: pk, Hash: e.Hash(), Sealed: sealed,
-			ReceivedAt: now, ExpiresAt: s.expiresAt(now)}
-		av, err := attributevalue.MarshalMap(rec)
-		if err != nil {
-			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
-		}
-		rec.PK, rec.SK = schema.PfxHistory+pk, events.HistoryKey(e)
-		hist, err := attributevalue.MarshalMap(rec)
-		if err != nil {
-			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
-		}
-		items = append(items,
-			types.TransactWriteItem{Put: &types.Put{TableName: &s.Events, Item: av,
-				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names(),
-				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
-			types.TransactWriteItem{Put: &types.Put{TableName: &s.Events, Item: hist}})
-	}
-	cs, order := counters(chunk)
-	shard := rand.IntN(Shards)
-	for _, k := range order {
-		u, err := s.counterUpdate(k, cs[k], shard, now)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, types.TransactWriteItem{Update: u})
-	}
+	items = append(items, pages...)
 	puts, err := s.orderPuts(owner.CustomerID, newOrders)
 	if err != nil {
 		return nil, err
@@ -529,29 +508,23 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 	items = append(items, puts...)
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
-		done := make(map[string]events.Status, len(chunk))
-		for _, e := range chunk {
+		fids, hashes := make([]string, len(fresh)), make([]string, len(fresh))
+		for i, e := range fresh {
 			done[e.ID] = events.Accepted
+			fids[i], hashes[i] = e.ID, e.Hash()
 		}
+		// The events are stored and counted: a claim that fails to be
+		// written now is written by the owner's next transaction, and
+		// until then the pending pages answer for it.
+		_ = s.putClaims(ctx, fids, hashes, now)
 		return done, nil
 	}
 	reasons, cancelled := ddb.CancellationReasons(err)
 	if !cancelled {
-		return nil, ddb.Classify("write events of "+pk, err)
+		return done, ddb.Classify("write events of "+pk, err)
 	}
 	if len(reasons) != len(items) {
-		return nil, ddb.ErrRetry
-	}
-	done := map[string]events.Status{}
-	for i, e := range chunk {
-		r := reasons[eventBase+2*i]
-		if !ddb.ReasonConditionFailed(r) {
-			continue
-		}
-		done[e.ID] = events.Duplicate
-		if h, ok := r.Item["hash"].(*types.AttributeValueMemberS); ok && h.Value != e.Hash() {
-			done[e.ID] = events.Rejected
-		}
+		return done, ddb.ErrRetry
 	}
 	if owner.Anonymous() && ddb.ReasonConditionFailed(reasons[1]) {
 		return done, fmt.Errorf("write events of %s: %w", pk, events.ErrOwnerChanged)
@@ -565,26 +538,6 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 		}
 	}
 	return done, ddb.ErrRetry
-}
-
-func (s *Events) counterUpdate(k counterKey, c *events.ItemCounts, shard int, now time.Time) (*types.Update, error) {
-	upd := expression.Set(expression.Name("item_id"), expression.Value(k.item)).
-		Set(expression.Name("day"), expression.Value(k.day)).
-		Set(expression.Name("expires_at"), expression.Value(s.expiresAt(now)))
-	if c.Category != "" {
-		upd = upd.Set(expression.Name("category"), expression.Value(c.Category))
-	}
-	for name, v := range map[string]int64{"views": c.Views, "carts": c.Carts, "purchases": c.Purchases, "units": c.Units, "refunds": c.Refunds} {
-		if v != 0 {
-			upd = upd.Add(expression.Name(name), expression.Value(v))
-		}
-	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build counter update: %w", err)
-	}
-	return &types.Update{TableName: &s.Events, Key: ddb.Key(fmt.Sprintf("%s%s#%d", pfxPopular, k.day, shard), k.item),
-		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
 }
 
 func (s *Events) aliasAbsent(anonID string) (*types.ConditionCheck, error) {

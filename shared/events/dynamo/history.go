@@ -3,11 +3,12 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"tailor/shared/platform/schema"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -29,52 +30,94 @@ type History struct {
 	PII *pii.Sealer
 }
 
-// maxHistoryPages bounds the Query calls of one page when filters (type,
-// expiry) leave few items per call.
-const maxHistoryPages = 10
+// maxHistoryCalls bounds the Query calls of one page when filters (type,
+// time, expiry) leave few events per call; historyPagesPerCall is how many
+// history pages one call reads.
+const (
+	maxHistoryCalls     = 10
+	historyPagesPerCall = 25
+)
 
-// cursor is the decoded form of a page cursor: the last evaluated key.
+// cursor is the decoded form of a page cursor: the history key every
+// event of the next page sorts before.
 type cursor struct {
 	PK string `json:"pk"`
 	SK string `json:"sk"`
 }
 
-func encodeCursor(lek map[string]types.AttributeValue) (string, error) {
-	var c cursor
-	if err := attributevalue.UnmarshalMap(lek, &c); err != nil {
-		return "", fmt.Errorf("encode cursor: %w", err)
-	}
-	return ddb.SealCursor(c), nil
+// validBound reports whether k can bound a page: a sort-key time, "#", and
+// an event id or the end of that time's ids.
+func validBound(k string) bool {
+	ts, rest, ok := strings.Cut(k, "#")
+	_, err := events.ParseSortKeyTime(ts)
+	return ok && err == nil && rest != ""
 }
+
+// afterAll sorts after every history key of time ts.
+func afterAll(ts string) string { return ts + "#\U0010FFFF" }
 
 // decodeCursor checks that s is a cursor this query could have produced:
-// of the same customer and with a well-formed sort key.
-func decodeCursor(s, pk string) (map[string]types.AttributeValue, error) {
+// of the same customer and with a well-formed bound.
+func decodeCursor(s, pk string) (string, error) {
 	bad := errs.E(errs.Invalid, "cursor is not valid; use next_cursor of a previous page of the same customer")
 	var c cursor
-	if !ddb.OpenCursor(s, &c) || c.PK != pk || !events.ValidHistoryKey(c.SK) {
-		return nil, bad
+	if !ddb.OpenCursor(s, &c) || c.PK != pk || !validBound(c.SK) {
+		return "", bad
 	}
-	return ddb.Key(c.PK, c.SK), nil
+	return c.SK, nil
 }
 
-// List returns one page of the customer's history, newest first. Items
+// keyed is an event and its history key.
+type keyed struct {
+	key string
+	e   events.Event
+}
+
+// List returns one page of the customer's history, newest first. Events
 // whose TTL has passed are never returned, even before DynamoDB deletes
 // them.
+//
+// History is stored in pages (see PageSpan) keyed by their newest event's
+// time: reading pages in descending key order, every event newer than the
+// last page read is complete, and a page can hold events up to PageSpan
+// older than its key, which is how far past a bound the query starts.
 func (s *History) List(ctx context.Context, customerID string, q events.HistoryQuery) (events.HistoryPage, error) {
 	op := "list history of customer " + customerID
 	pk := schema.PfxHistory + schema.PfxCustomer + customerID
+	bound := ""
+	if q.Cursor != "" {
+		b, err := decodeCursor(q.Cursor, pk)
+		if err != nil {
+			return events.HistoryPage{}, err
+		}
+		bound = b
+	}
+	var hiTime time.Time
+	if !q.To.IsZero() {
+		hiTime = q.To.Add(PageSpan)
+	}
+	if bound != "" {
+		ts, _, _ := strings.Cut(bound, "#")
+		t, _ := events.ParseSortKeyTime(ts)
+		if t = t.Add(PageSpan + time.Nanosecond); hiTime.IsZero() || t.Before(hiTime) {
+			hiTime = t
+		}
+	}
 	kc := expression.Key(ddb.AttrPK).Equal(expression.Value(pk))
 	lo, hi := "", ""
 	if !q.From.IsZero() {
 		lo = events.SortKeyTime(q.From)
 	}
-	if !q.To.IsZero() {
-		// "<to>" sorts before every "<to>#<id>", so this bound excludes To.
-		hi = events.SortKeyTime(q.To)
+	if !hiTime.IsZero() {
+		// "<time>" sorts before every "<time>#<id>": pages newer than
+		// hiTime minus a nanosecond are left out.
+		hi = events.SortKeyTime(hiTime)
 	}
 	switch {
 	case lo != "" && hi != "":
+		if lo >= hi {
+			return events.HistoryPage{Events: []events.Event{}}, nil
+		}
 		kc = kc.And(expression.Key(ddb.AttrSK).Between(expression.Value(lo), expression.Value(hi)))
 	case lo != "":
 		kc = kc.And(expression.Key(ddb.AttrSK).GreaterThanEqual(expression.Value(lo)))
@@ -86,53 +129,95 @@ func (s *History) List(ctx context.Context, customerID string, q events.HistoryQ
 		now = s.Now()
 	}
 	filter := expression.Name("expires_at").GreaterThan(expression.Value(now.Unix()))
-	if q.Type != "" {
-		filter = filter.And(expression.Name("type").Equal(expression.Value(string(q.Type))))
-	}
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(filter).Build()
 	if err != nil {
 		return events.HistoryPage{}, fmt.Errorf("%s: build expression: %w", op, err)
 	}
 	in := &dynamodb.QueryInput{TableName: &s.Table, KeyConditionExpression: expr.KeyCondition(),
 		FilterExpression: expr.Filter(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward: aws.Bool(false)}
-	if q.Cursor != "" {
-		if in.ExclusiveStartKey, err = decodeCursor(q.Cursor, pk); err != nil {
-			return events.HistoryPage{}, err
-		}
-	}
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(historyPagesPerCall)}
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
-	page := events.HistoryPage{Events: []events.Event{}}
-	for calls := 0; calls < maxHistoryPages && len(page.Events) < q.Limit; calls++ {
-		// Limit counts items read before the filter, so the last evaluated
-		// key never lies beyond what this page returns.
-		in.Limit = aws.Int32(int32(q.Limit - len(page.Events)))
-		out, err := s.DB.Query(ctx, in)
+	out := events.HistoryPage{Events: []events.Event{}}
+	var buf []keyed
+	last := "" // the last key emitted
+	// emit moves the buffered events that sort after newer (all of them
+	// when newer is "") into the page, newest first, until it is full.
+	emit := func(newer string) bool {
+		slices.SortFunc(buf, func(a, b keyed) int { return strings.Compare(b.key, a.key) })
+		n := 0
+		for n < len(buf) && len(out.Events) < q.Limit && (newer == "" || buf[n].key > newer) {
+			out.Events = append(out.Events, buf[n].e)
+			last = buf[n].key
+			n++
+		}
+		buf = buf[n:]
+		return len(out.Events) == q.Limit && (len(buf) > 0 || newer != "")
+	}
+	frontier := ""
+	for calls := 0; ; calls++ {
+		if calls == maxHistoryCalls {
+			// Stop reading: what is final is on the page, and the next
+			// page goes on from the last history page read.
+			if !emit(afterAll(frontier)) {
+				last = ""
+				if frontier != "" {
+					last = afterAll(frontier)
+				}
+			}
+			return s.finish(out, pk, last)
+		}
+		res, err := s.DB.Query(ctx, in)
 		if err != nil {
 			return events.HistoryPage{}, ddb.Classify(op, err)
 		}
-		for _, it := range out.Items {
-			var r record
-			if err := attributevalue.UnmarshalMap(it, &r); err != nil {
-				return events.HistoryPage{}, fmt.Errorf("%s: decode: %w", op, err)
+		for _, it := range res.Items {
+			sk, _ := it[ddb.AttrSK].(*types.AttributeValueMemberS)
+			if sk == nil {
+				continue
 			}
-			e, err := openEvent(ctx, s.PII, r)
+			ts, _, _ := strings.Cut(sk.Value, "#")
+			frontier = ts
+			if emit(afterAll(ts)) {
+				return s.finish(out, pk, last)
+			}
+			_, es, err := DecodePage(it)
 			if err != nil {
 				return events.HistoryPage{}, fmt.Errorf("%s: %w", op, err)
 			}
-			page.Events = append(page.Events, e)
+			for _, en := range es {
+				e, err := openEvent(ctx, s.PII, en.Event, en.Sealed)
+				if err != nil {
+					return events.HistoryPage{}, fmt.Errorf("%s: %w", op, err)
+				}
+				k := events.HistoryKey(e)
+				switch {
+				case bound != "" && k >= bound:
+				case q.Type != "" && e.Type != q.Type:
+				case !q.From.IsZero() && e.Time.Before(q.From):
+				case !q.To.IsZero() && !e.Time.Before(q.To):
+				default:
+					buf = append(buf, keyed{k, e})
+				}
+			}
 		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-		if len(out.LastEvaluatedKey) == 0 {
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+		if len(res.LastEvaluatedKey) == 0 {
 			break
 		}
 	}
-	if len(in.ExclusiveStartKey) > 0 {
-		if page.Next, err = encodeCursor(in.ExclusiveStartKey); err != nil {
-			return events.HistoryPage{}, err
-		}
+	if emit("") {
+		return s.finish(out, pk, last)
 	}
-	return page, nil
+	return out, nil
+}
+
+// finish adds to a full page the cursor of the page after it: events
+// sorting before last.
+func (s *History) finish(out events.HistoryPage, pk, last string) (events.HistoryPage, error) {
+	if last != "" {
+		out.Next = ddb.SealCursor(cursor{PK: pk, SK: last})
+	}
+	return out, nil
 }

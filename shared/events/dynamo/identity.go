@@ -152,6 +152,12 @@ func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 	if err != nil {
 		return err
 	}
+	// The visitor's last events must have their claims before its
+	// aggregates go: afterwards a resent copy is checked under the
+	// customer, which has no pending pages of the visitor's.
+	if _, err := s.settle(ctx, anonPK, anon.pending); err != nil {
+		return err
+	}
 	cust, err := s.readAggregates(ctx, custPK)
 	if err != nil {
 		return err
@@ -180,7 +186,7 @@ func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 	if err != nil {
 		return err
 	}
-	upd, err := s.aggUpdate(events.Owner{CustomerID: customerID}, custPK, cust, merged)
+	upd, err := s.aggUpdate(events.Owner{CustomerID: customerID}, custPK, cust, merged, cust.pending)
 	if err != nil {
 		return err
 	}

@@ -78,8 +78,19 @@ func BenchmarkIngest(b *testing.B) {
 // would bill per event (billedWCU) and the read capacity DynamoDB Local
 // reports per event, strongly consistent reads included (RCU).
 //
-//	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8011 go test -tags dynamodb ./shared/events/edge -run '^$' -bench Storefront -benchtime 400x
+// stream=sessions is what a storefront sends: each batch is one shopper's
+// session, its events minutes apart. stream=mixed puts a random customer
+// on every event of a batch (a server-side collector merging many
+// sessions): every event is then a write of its own customer's record.
+//
+//	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8011 go test -tags dynamodb ./shared/events/edge -run '^$' -bench Storefront -benchtime 300x
 func BenchmarkIngestStorefront(b *testing.B) {
+	for _, stream := range []string{"sessions", "mixed"} {
+		b.Run("stream="+stream, func(b *testing.B) { benchStorefront(b, stream == "sessions") })
+	}
+}
+
+func benchStorefront(b *testing.B, sessions bool) {
 	const customers, history = 2000, 10
 	meter := &ddbtest.Meter{}
 	h := newBenchHarness(b, meter)
@@ -101,7 +112,7 @@ func BenchmarkIngestStorefront(b *testing.B) {
 	var warm []json.RawMessage
 	for range history {
 		for c := range customers {
-			warm = append(warm, storefrontEvent(rng, seq, c))
+			warm = append(warm, storefrontEvent(rng, seq, c, randomTime(rng)))
 			seq++
 		}
 	}
@@ -110,8 +121,12 @@ func BenchmarkIngestStorefront(b *testing.B) {
 	}
 	batches := make([][]json.RawMessage, b.N)
 	for i := range batches {
-		for range 1 + rng.IntN(20) {
-			batches[i] = append(batches[i], storefrontEvent(rng, seq, rng.IntN(customers)))
+		c, at := rng.IntN(customers), randomTime(rng)
+		for k := range 1 + rng.IntN(20) {
+			if !sessions {
+				c, at = rng.IntN(customers), randomTime(rng)
+			}
+			batches[i] = append(batches[i], storefrontEvent(rng, seq, c, at.Add(time.Duration(k)*time.Minute)))
 			seq++
 		}
 	}
@@ -131,11 +146,16 @@ func BenchmarkIngestStorefront(b *testing.B) {
 	b.ReportMetric(rcu/float64(n), "RCU/event")
 }
 
-// storefrontEvent is event seq of customer c: a view, cart, purchase or
-// search in the storefront mix, at most 30 days old.
-func storefrontEvent(rng *rand.Rand, seq, c int) json.RawMessage {
+// randomTime is a time in the 30 days before now.
+func randomTime(rng *rand.Rand) time.Time {
+	return now.Add(-time.Duration(20+rng.IntN(30*24*60)) * time.Minute)
+}
+
+// storefrontEvent is event seq of customer c at time at: a view, cart,
+// purchase or search in the storefront mix.
+func storefrontEvent(rng *rand.Rand, seq, c int, at time.Time) json.RawMessage {
 	item := rng.IntN(1000)
-	ts := now.Add(-time.Duration(rng.IntN(30*24*60)) * time.Minute).Format(time.RFC3339)
+	ts := at.Format(time.RFC3339)
 	var s string
 	switch r := rng.IntN(100); {
 	case r < 60:

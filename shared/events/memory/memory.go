@@ -1,6 +1,5 @@
 // Package memory is the in-memory twin of the events DynamoDB adapter:
-// Events (event records, owners' aggregates and aliases, popularity
-// counters, histories) and History (a customer's history, page by page),
+// Events (event records, owners' aggregates and aliases, histories) and History (a customer's history, page by page),
 // with the same exactly-once, all-or-nothing, alias and TTL rules and the
 // same error kinds, which the contract suite in package contract proves.
 // It serves tests and local runs; no function links it.
@@ -10,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -22,13 +20,9 @@ import (
 	"tailor/shared/platform/schema"
 )
 
-// shards is how many partitions a day's popularity counters are spread
-// over, as in the DynamoDB adapter: DayCounts sums them.
-const shards = 8
-
 // Events keeps ingested events exactly once in memory. It implements the
-// ports of the ingest service (Append, Seen, Link, Resolve, Categories)
-// and DayCounts. The zero value is empty and ready to use; it is safe for
+// ports of the ingest service (Append, Seen, Link, Resolve, Categories).
+// The zero value is empty and ready to use; it is safe for
 // concurrent use.
 type Events struct {
 	// Now is the clock; time.Now when nil.
@@ -49,8 +43,6 @@ type Events struct {
 	erased map[string]bool
 	// items holds the catalogue's top category of each item.
 	items map[string]string
-	// counters holds the popularity counters by day, item and shard.
-	counters map[string]map[string]*[shards]events.ItemCounts
 }
 
 // record is a stored event with its content hash and TTL (Unix seconds,
@@ -72,7 +64,6 @@ func (s *Events) init() {
 	s.aliases = map[string]string{}
 	s.erased = map[string]bool{}
 	s.items = map[string]string{}
-	s.counters = map[string]map[string]*[shards]events.ItemCounts{}
 }
 
 func (s *Events) now() time.Time {
@@ -146,7 +137,6 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 		agg = customers.NewAggregates()
 	}
 	expires := s.now().Add(s.retention()).Unix()
-	shard := rand.IntN(shards)
 	accepted := false
 	for i, e := range evs {
 		if st, ok := s.settled(e); ok {
@@ -164,33 +154,12 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 		}
 		s.history[owner][events.HistoryKey(e)] = r
 		agg.Apply(e)
-		if events.Counted(e) {
-			s.count(e, shard)
-		}
 		status[i], accepted = events.Accepted, true
 	}
 	if accepted {
 		s.aggs[owner] = agg
 	}
 	return status, nil
-}
-
-// count adds e to its item's counter of the day in shard; callers hold mu.
-func (s *Events) count(e events.Event, shard int) {
-	day := events.Day(e.Time)
-	if s.counters[day] == nil {
-		s.counters[day] = map[string]*[shards]events.ItemCounts{}
-	}
-	c := s.counters[day][e.ItemID]
-	if c == nil {
-		c = &[shards]events.ItemCounts{}
-		s.counters[day][e.ItemID] = c
-	}
-	c[shard].ItemID = e.ItemID
-	c[shard].Add(e)
-	if e.Category != "" {
-		c[shard].Category = e.Category
-	}
 }
 
 // lock takes the mutex and makes the maps; defer the function it returns.
@@ -287,26 +256,6 @@ func (s *Events) Link(ctx context.Context, anonID, customerID string) (string, e
 	delete(s.history, anon)
 	s.aliases[anonID] = customerID
 	return customerID, nil
-}
-
-// DayCounts returns every item's counters for one UTC day, optionally of
-// one top category ("" for all), summed over the day's shards and sorted
-// by item id. As in DynamoDB, the category filter applies to each shard's
-// counter before the sum.
-func (s *Events) DayCounts(ctx context.Context, day time.Time, category string) ([]events.ItemCounts, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	defer s.lock()()
-	var parts []events.ItemCounts
-	for _, c := range s.counters[events.Day(day)] {
-		for _, sh := range c {
-			if sh.ItemID != "" && (category == "" || sh.Category == category) {
-				parts = append(parts, sh)
-			}
-		}
-	}
-	return events.SumCounts(parts), nil
 }
 
 // Aggregates returns a copy of the owner's aggregates, as the owner's

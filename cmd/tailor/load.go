@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +42,8 @@ func runLoad(ctx context.Context, args []string) error {
 	senders := fs.Int("senders", 4, "concurrent requests")
 	wait := fs.Duration("wait", 0, "wait up to this long for the API to answer before loading")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	checkpoint := fs.String("checkpoint", "", "file recording how far the load got, so that an interrupted load resumes (default .local/load-<data file>.checkpoint; \"none\" for no checkpoint)")
+	restart := fs.Bool("restart", false, "ignore the checkpoint of an interrupted load and send everything")
 	nightly := fs.Bool("nightly", false, "then train as of the end of the last event's day and score as of that day (on with --demo)")
 	campaignDemoFlag := fs.Bool("campaign-demo", false, "then create, launch and report A/A campaigns as of "+demoAsOf+" (on with --demo; needs campaigns:write)")
 	if err := fs.Parse(args); err != nil {
@@ -78,6 +81,21 @@ func runLoad(ctx context.Context, args []string) error {
 	}
 	api := &replay.HTTP{Base: *url, Key: *key}
 	l := &replay.Loader{Send: api, Batch: *batch, Senders: *senders, Progress: progress}
+	if *checkpoint != "none" {
+		if *checkpoint == "" {
+			*checkpoint = filepath.Join(".local", "load-"+strings.TrimSuffix(filepath.Base(*file), ".gz")+".checkpoint")
+		}
+		source, err := replay.SourceOf(*file)
+		if err != nil {
+			return fmt.Errorf("data file: %w", err)
+		}
+		if *restart {
+			if err := os.Remove(*checkpoint); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("remove checkpoint: %w", err)
+			}
+		}
+		l.Checkpoint = &replay.Checkpoint{Path: *checkpoint, Source: source}
+	}
 	fmt.Fprintf(os.Stderr, "loading %s into %s\n", *file, *url)
 	rep, err := l.Retail(ctx, func() (io.ReadCloser, error) { return os.Open(*file) })
 	fmt.Print(rep)

@@ -4,8 +4,11 @@
 package catalog
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -49,6 +52,20 @@ type Item struct {
 	Deleted bool `json:"-" dynamodbav:"deleted,omitempty"`
 	// ChangedAt is when the row was last written (the change feed's order).
 	ChangedAt time.Time `json:"-" dynamodbav:"-"`
+}
+
+// ContentHash is a digest of what a client says about the item (title,
+// categories, brand, price, currency, tags, stock), not of when it was
+// written: an upsert with the same content hash changes nothing.
+func (it Item) ContentHash() string {
+	h := sha256.New()
+	fields := []string{it.ID, it.Title, strings.Join(it.Category, "\x1f"), it.Brand, strconv.FormatInt(it.PriceMinor, 10),
+		it.Currency, strings.Join(it.Tags, "\x1f"), strconv.FormatBool(it.InStock)}
+	for _, f := range fields {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // View is the JSON form of an item, with the price as a decimal string.

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	}{
 		{"GetMissing", getMissing},
 		{"PutCreatesThenUpdatesKeepingCreatedAt", putKeepsCreatedAt},
+		{"PutOfTheSameContentChangesNothing", putSameContent},
 		{"PutWithoutTags", putWithoutTags},
 		{"DeleteThenGetIsNotFound", deleteThenGet},
 		{"DeleteTwiceIsNotFound", deleteTwice},
@@ -97,6 +98,32 @@ func putKeepsCreatedAt(t *testing.T, s Stores) {
 	got, err = s.Items.Get(ctx, "sku-1")
 	if err != nil || !equal(got, want) || got.Brand != "" {
 		t.Fatalf("get after update: %+v %v, want %+v", got, err, want)
+	}
+}
+
+// putSameContent: sending an item again with the content it has writes
+// nothing (updated_at stays), while any change of content is written.
+func putSameContent(t *testing.T, s Stores) {
+	ctx := context.Background()
+	it := item(t, "sku-7", t0)
+	if _, _, err := s.Items.Put(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	again := it
+	again.CreatedAt, again.UpdatedAt = t0.Add(time.Hour), t0.Add(time.Hour)
+	stored, created, err := s.Items.Put(ctx, again)
+	if err != nil || created || !equal(stored, it) {
+		t.Fatalf("same content: %+v created=%v err=%v, want the stored %+v", stored, created, err, it)
+	}
+	if got, err := s.Items.Get(ctx, "sku-7"); err != nil || !equal(got, it) {
+		t.Fatalf("after the same content: %+v %v, want %+v", got, err, it)
+	}
+	again.InStock = !it.InStock
+	stored, created, err = s.Items.Put(ctx, again)
+	want := again
+	want.CreatedAt = t0
+	if err != nil || created || !equal(stored, want) {
+		t.Fatalf("changed stock: %+v created=%v err=%v, want %+v", stored, created, err, want)
 	}
 }
 

@@ -13,6 +13,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -79,6 +80,9 @@ func (s *Items) Put(ctx context.Context, it catalog.Item) (catalog.Item, bool, e
 	return it, false, fmt.Errorf("%s: %w", op, ddb.ErrRetry)
 }
 
+// attrContent holds an item's content hash (catalog.Item.ContentHash).
+const attrContent = "content_hash"
+
 // put writes it with one UpdateItem. Over a live row or none it keeps the
 // stored created_at and fails its condition on a tombstone; over a
 // tombstone (recreate) it replaces created_at, clears the tombstone and
@@ -94,14 +98,18 @@ func (s *Items) put(ctx context.Context, it catalog.Item, recreate bool) (catalo
 		Set(expression.Name("in_stock"), expression.Value(it.InStock)).
 		Set(expression.Name("updated_at"), expression.Value(it.UpdatedAt)).
 		Set(expression.Name(schema.AttrChange), expression.Value(schema.ChangePK(schema.ChangeShard(it.ID)))).
-		Set(expression.Name(schema.AttrChangedAt), expression.Value(it.UpdatedAt.UnixMilli()))
+		Set(expression.Name(schema.AttrChangedAt), expression.Value(it.UpdatedAt.UnixMilli())).
+		Set(expression.Name(attrContent), expression.Value(it.ContentHash()))
 	if it.Brand != "" {
 		update = update.Set(expression.Name("brand"), expression.Value(it.Brand))
 	} else {
 		update = update.Remove(expression.Name("brand"))
 	}
 	deleted := expression.Name(schema.AttrDeleted)
-	cond := deleted.AttributeNotExists()
+	content := expression.Name(attrContent)
+	// Over a live row, only when the content differs: the same content
+	// sent again changes nothing, not even updated_at or the change feed.
+	cond := deleted.AttributeNotExists().And(content.AttributeNotExists().Or(content.NotEqual(expression.Value(it.ContentHash()))))
 	if recreate {
 		update = update.Set(expression.Name("created_at"), expression.Value(it.CreatedAt)).
 			Remove(deleted).Remove(expression.Name(schema.AttrExpiresAt))
@@ -117,7 +125,19 @@ func (s *Items) put(ctx context.Context, it catalog.Item, recreate bool) (catalo
 		TableName: &s.Table, Key: schema.ItemKey(it.ID), UpdateExpression: expr.Update(),
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values(), ReturnValues: types.ReturnValueAllOld,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+	var ccf *types.ConditionalCheckFailedException
+	if !recreate && errors.As(err, &ccf) && len(ccf.Item) > 0 {
+		var old catalog.Item
+		if err := attributevalue.UnmarshalMap(ccf.Item, &old); err != nil {
+			return it, false, fmt.Errorf("%s: decode stored item: %w", op, err)
+		}
+		if !old.Deleted {
+			// Unchanged: the stored item, with its own updated_at.
+			return old, false, nil
+		}
+	}
 	if err != nil {
 		return it, false, ddb.Classify(op, err)
 	}

@@ -84,18 +84,21 @@ type BatchRequest struct {
 type Outcome struct {
 	Index  int               `json:"index"`
 	ItemID string            `json:"item_id"`
-	Status string            `json:"status"` // created, updated, rejected, failed
+	Status string            `json:"status"` // created, updated, unchanged, rejected, failed
 	Detail string            `json:"detail,omitempty"`
 	Errors []errs.FieldError `json:"errors,omitempty"`
 }
 
 // BatchResponse reports every entry so a client resends only what failed.
 type BatchResponse struct {
-	Created  int       `json:"created"`
-	Updated  int       `json:"updated"`
-	Rejected int       `json:"rejected"`
-	Failed   int       `json:"failed"`
-	Results  []Outcome `json:"results"`
+	Created int `json:"created"`
+	Updated int `json:"updated"`
+	// Unchanged counts entries stored before with the same content:
+	// nothing was written for them.
+	Unchanged int       `json:"unchanged"`
+	Rejected  int       `json:"rejected"`
+	Failed    int       `json:"failed"`
+	Results   []Outcome `json:"results"`
 }
 
 // batch answers 200 with a per-entry outcome (service.Batch): invalid
@@ -115,7 +118,7 @@ func (a *API) batch(ctx context.Context, r *apigw.Request) (*apigw.Response, err
 	if err != nil {
 		return nil, err
 	}
-	out := BatchResponse{Created: res.Created, Updated: res.Updated, Rejected: res.Rejected, Failed: res.Failed,
+	out := BatchResponse{Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged, Rejected: res.Rejected, Failed: res.Failed,
 		Results: make([]Outcome, len(res.Outcomes))}
 	for i, o := range res.Outcomes {
 		out.Results[i] = Outcome{Index: o.Index, ItemID: o.ItemID, Status: string(o.Status)}

@@ -49,12 +49,25 @@ func TestItemLifecycle(t *testing.T) {
 		t.Fatalf("put: %d %v", status, body)
 	}
 	*now = now.Add(time.Hour)
+	// The same content again writes nothing: the stored item comes back.
 	status, body = do(sample(t, "put.json"))
+	if status != 200 || body["created_at"] != "2026-11-20T10:00:00Z" || body["updated_at"] != "2026-11-20T10:00:00Z" {
+		t.Fatalf("same content again: %d %v", status, body)
+	}
+	var in map[string]any
+	ev := sample(t, "put.json")
+	if err := json.Unmarshal([]byte(ev.Body), &in); err != nil {
+		t.Fatal(err)
+	}
+	in["title"] = "Enamel mug, navy"
+	b, _ := json.Marshal(in)
+	ev.Body = string(b)
+	status, body = do(ev)
 	if status != 200 || body["created_at"] != "2026-11-20T10:00:00Z" || body["updated_at"] != "2026-11-20T11:00:00Z" {
 		t.Fatalf("replace: %d %v", status, body)
 	}
 	status, body = do(sample(t, "get.json"))
-	if status != 200 || body["title"] != "Enamel mug, blue" || len(body["category"].([]any)) != 3 {
+	if status != 200 || body["title"] != "Enamel mug, navy" || len(body["category"].([]any)) != 3 {
 		t.Fatalf("get: %d %v", status, body)
 	}
 	if status, _ = do(sample(t, "delete.json")); status != 204 {

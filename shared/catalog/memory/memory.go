@@ -52,6 +52,11 @@ func (s *Items) Put(_ context.Context, it catalog.Item) (catalog.Item, bool, err
 		s.items[it.ID] = it
 		return clone(it), true, nil
 	}
+	// As in package dynamo: the same content changes nothing, and the
+	// answer is the stored item.
+	if old.ContentHash() == it.ContentHash() {
+		return clone(old), false, nil
+	}
 	// As in package dynamo: the stored created_at is never overwritten, and
 	// the answer carries it unless it is the zero time.
 	stored := it

@@ -22,6 +22,9 @@ type Items interface {
 	Get(ctx context.Context, itemID string) (catalog.Item, error)
 	// Put creates or replaces the item, keeping the CreatedAt of an
 	// existing one, and returns the stored item and whether it was new.
+	// An item whose content (catalog.Item.ContentHash) equals the stored
+	// one's is not written: the stored item comes back, with its own
+	// UpdatedAt.
 	Put(ctx context.Context, it catalog.Item) (catalog.Item, bool, error)
 	// Delete removes the item as of at, the time the change feed reports
 	// for it; a missing item is an errs.NotFound error.
@@ -64,10 +67,13 @@ type Status string
 
 // The statuses of a batch entry.
 const (
-	Created  Status = "created"
-	Updated  Status = "updated"
-	Rejected Status = "rejected" // invalid, or repeating an earlier entry's id; not stored
-	Failed   Status = "failed"   // valid, but the write failed; can be sent again as it is
+	Created Status = "created"
+	Updated Status = "updated"
+	// Unchanged: the item was stored before with the same content; nothing
+	// was written.
+	Unchanged Status = "unchanged"
+	Rejected  Status = "rejected" // invalid, or repeating an earlier entry's id; not stored
+	Failed    Status = "failed"   // valid, but the write failed; can be sent again as it is
 )
 
 // Outcome is what happened to one entry of a batch.
@@ -83,8 +89,8 @@ type Outcome struct {
 // BatchResult reports every entry of a batch, in request order, and how
 // many ended in each status.
 type BatchResult struct {
-	Created, Updated, Rejected, Failed int
-	Outcomes                           []Outcome
+	Created, Updated, Unchanged, Rejected, Failed int
+	Outcomes                                      []Outcome
 }
 
 // Batch validates every entry and writes the valid ones concurrently. An
@@ -125,13 +131,15 @@ func (s *Service) Batch(ctx context.Context, entries []catalog.BatchInput) (Batc
 	for range batchWorkers {
 		wg.Go(func() {
 			for i := range jobs {
-				_, created, err := s.Items.Put(ctx, valid[i])
+				stored, created, err := s.Items.Put(ctx, valid[i])
 				res := &out.Outcomes[i]
 				switch {
 				case err != nil:
 					res.Status, res.Err = Failed, err
 				case created:
 					res.Status = Created
+				case !stored.UpdatedAt.Equal(valid[i].UpdatedAt):
+					res.Status = Unchanged
 				default:
 					res.Status = Updated
 				}
@@ -151,6 +159,8 @@ func (s *Service) Batch(ctx context.Context, entries []catalog.BatchInput) (Batc
 			out.Created++
 		case Updated:
 			out.Updated++
+		case Unchanged:
+			out.Unchanged++
 		case Rejected:
 			out.Rejected++
 		case Failed:

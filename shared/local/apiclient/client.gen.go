@@ -332,10 +332,11 @@ func (e Gender) Valid() bool {
 
 // Defines values for ItemOutcomeStatus.
 const (
-	ItemOutcomeStatusCreated  ItemOutcomeStatus = "created"
-	ItemOutcomeStatusFailed   ItemOutcomeStatus = "failed"
-	ItemOutcomeStatusRejected ItemOutcomeStatus = "rejected"
-	ItemOutcomeStatusUpdated  ItemOutcomeStatus = "updated"
+	ItemOutcomeStatusCreated   ItemOutcomeStatus = "created"
+	ItemOutcomeStatusFailed    ItemOutcomeStatus = "failed"
+	ItemOutcomeStatusRejected  ItemOutcomeStatus = "rejected"
+	ItemOutcomeStatusUnchanged ItemOutcomeStatus = "unchanged"
+	ItemOutcomeStatusUpdated   ItemOutcomeStatus = "updated"
 )
 
 // Valid indicates whether the value is a known member of the ItemOutcomeStatus enum.
@@ -346,6 +347,8 @@ func (e ItemOutcomeStatus) Valid() bool {
 	case ItemOutcomeStatusFailed:
 		return true
 	case ItemOutcomeStatusRejected:
+		return true
+	case ItemOutcomeStatusUnchanged:
 		return true
 	case ItemOutcomeStatusUpdated:
 		return true
@@ -1350,11 +1353,12 @@ type ItemBatch struct {
 
 // ItemBatchResult defines model for ItemBatchResult.
 type ItemBatchResult struct {
-	Created  int           `json:"created"`
-	Failed   int           `json:"failed"`
-	Rejected int           `json:"rejected"`
-	Results  []ItemOutcome `json:"results"`
-	Updated  int           `json:"updated"`
+	Created   int           `json:"created"`
+	Failed    int           `json:"failed"`
+	Rejected  int           `json:"rejected"`
+	Results   []ItemOutcome `json:"results"`
+	Unchanged int           `json:"unchanged"`
+	Updated   int           `json:"updated"`
 }
 
 // ItemInput defines model for ItemInput.
@@ -1378,14 +1382,16 @@ type ItemInput struct {
 
 // ItemOutcome defines model for ItemOutcome.
 type ItemOutcome struct {
-	Detail *string           `json:"detail,omitempty"`
-	Errors *[]FieldError     `json:"errors,omitempty"`
-	Index  int               `json:"index"`
-	ItemId string            `json:"item_id"`
+	Detail *string       `json:"detail,omitempty"`
+	Errors *[]FieldError `json:"errors,omitempty"`
+	Index  int           `json:"index"`
+	ItemId string        `json:"item_id"`
+
+	// Status `unchanged`: stored before with the same content; nothing was written.
 	Status ItemOutcomeStatus `json:"status"`
 }
 
-// ItemOutcomeStatus defines model for ItemOutcome.Status.
+// ItemOutcomeStatus `unchanged`: stored before with the same content; nothing was written.
 type ItemOutcomeStatus string
 
 // Launch defines model for Launch.

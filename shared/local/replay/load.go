@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -98,21 +99,29 @@ type Loader struct {
 	Progress io.Writer
 	// Keep selects rows; nil keeps every row.
 	Keep func(dataset.RetailRecord) bool
+	// Checkpoint, when set, makes the load resumable (see Checkpoint).
+	Checkpoint *Checkpoint
 }
 
 // Report sums up a load.
 type Report struct {
-	Rows         int
-	Skipped      map[string]int // rows without an event, by cleaning rule
-	Items        int
-	ItemsFailed  int
-	Events       int
-	Accepted     int
-	Duplicate    int
-	Rejected     map[string]int // by reason
-	Failed       int            // still failing after every attempt
-	Requests     int
-	Retries      int // events sent more than once
+	Rows        int
+	Skipped     map[string]int // rows without an event, by cleaning rule
+	Items       int
+	ItemsFailed int
+	Events      int
+	Accepted    int
+	Duplicate   int
+	Rejected    map[string]int // by reason
+	Failed      int            // still failing after every attempt
+	Requests    int
+	Retries     int // events sent more than once
+	// Resumed counts the events a previous, interrupted load of the same
+	// source answered, which this one did not send again.
+	Resumed int
+	// ItemsChanged counts the catalog items created or updated; items sent
+	// with the content they already had change nothing.
+	ItemsChanged int
 	Took         time.Duration
 	EventsPerSec float64
 	// Last is the latest event time in the data: the as-of time that makes
@@ -124,11 +133,24 @@ type Report struct {
 func (r Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "rows %d: %d events, skipped %s\n", r.Rows, r.Events, counts(r.Skipped))
-	fmt.Fprintf(&b, "items %d (failed %d)\n", r.Items, r.ItemsFailed)
+	fmt.Fprintf(&b, "items %d: changed %d, unchanged %d, failed %d\n", r.Items, r.ItemsChanged, r.Items-r.ItemsChanged-r.ItemsFailed, r.ItemsFailed)
+	if r.Resumed > 0 {
+		fmt.Fprintf(&b, "resumed: the first %d events were answered by an earlier, interrupted load and not sent again\n", r.Resumed)
+	}
 	fmt.Fprintf(&b, "events %d in %s (%.0f events/s, %d requests, %d resent): accepted %d, duplicate %d, rejected %d %s, failed %d\n",
-		r.Events, r.Took.Round(time.Millisecond), r.EventsPerSec, r.Requests, r.Retries, r.Accepted, r.Duplicate,
+		r.Events-r.Resumed, r.Took.Round(time.Millisecond), r.EventsPerSec, r.Requests, r.Retries, r.Accepted, r.Duplicate,
 		sum(r.Rejected), counts(r.Rejected), r.Failed)
+	if r.Unchanged() {
+		fmt.Fprintf(&b, "nothing changed: every item and every event sent was stored before\n")
+	}
 	return b.String()
+}
+
+// Unchanged reports whether the load changed nothing: no item created or
+// updated, no event accepted, none failed or rejected.
+func (r Report) Unchanged() bool {
+	return r.ItemsChanged == 0 && r.ItemsFailed == 0 && r.Accepted == 0 && r.Failed == 0 && sum(r.Rejected) == 0 &&
+		r.Events > r.Resumed
 }
 
 func sum(m map[string]int) int {
@@ -187,7 +209,7 @@ func (l *Loader) Retail(ctx context.Context, open func() (io.ReadCloser, error))
 	}
 	list := items.List()
 	rep.Items = len(list)
-	if rep.ItemsFailed, err = l.items(ctx, list); err != nil {
+	if rep.ItemsChanged, rep.ItemsFailed, err = l.items(ctx, list); err != nil {
 		return rep, err
 	}
 	err = l.Events(ctx, evs, &rep)
@@ -203,34 +225,35 @@ func read(open func() (io.ReadCloser, error), yield func(dataset.RetailRecord) e
 	return dataset.ReadOnlineRetail(f, yield)
 }
 
-// items upserts the catalog in batches and returns how many items failed.
-func (l *Loader) items(ctx context.Context, list []catalog.BatchInput) (int, error) {
-	failed := 0
+// items upserts the catalog in batches and returns how many items were
+// created or updated and how many failed.
+func (l *Loader) items(ctx context.Context, list []catalog.BatchInput) (changed, failed int, err error) {
 	for chunk := range slices.Chunk(list, catalog.MaxBatch) {
 		body, err := json.Marshal(map[string]any{"items": chunk})
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		var out struct{ Rejected, Failed int }
+		var out struct{ Created, Updated, Rejected, Failed int }
 		for attempt := 1; ; attempt++ {
 			status, resp, err := l.Send.Post(ctx, "/v1/items:batch", body)
 			if err == nil && status == http.StatusOK {
 				if err := json.Unmarshal(resp, &out); err != nil {
-					return 0, fmt.Errorf("items: %w", err)
+					return 0, 0, fmt.Errorf("items: %w", err)
 				}
 				break
 			}
 			if ctx.Err() != nil {
-				return 0, ctx.Err()
+				return 0, 0, ctx.Err()
 			}
 			if attempt >= l.attempts() || (err == nil && status < 500 && status != http.StatusTooManyRequests) {
-				return 0, fmt.Errorf("items: %s", describe(status, resp, err))
+				return 0, 0, fmt.Errorf("items: %s", describe(status, resp, err))
 			}
 			backoff(ctx, attempt)
 		}
+		changed += out.Created + out.Updated
 		failed += out.Rejected + out.Failed
 	}
-	return failed, nil
+	return changed, failed, nil
 }
 
 func describe(status int, body []byte, err error) string {
@@ -277,7 +300,21 @@ func (l *Loader) Events(ctx context.Context, evs []json.RawMessage, rep *Report)
 	if size <= 0 || size > events.MaxBatch {
 		size = events.MaxBatch
 	}
+	total := len(evs)
+	skip, err := l.Checkpoint.done(total)
+	if err != nil {
+		return err
+	}
+	rep.Resumed += skip
+	evs = evs[skip:]
+	chunks := slices.Collect(slices.Chunk(evs, size))
+	// answered[i] holds how many events of chunk i have their final
+	// answer; the checkpoint is the prefix of whole chunks answered.
+	answered := make([]int, len(chunks))
+	prefix := 0
+	var saveErr error
 	type job struct {
+		chunk   int
 		evs     []json.RawMessage
 		attempt int
 	}
@@ -328,17 +365,28 @@ func (l *Loader) Events(ctx context.Context, evs []json.RawMessage, rep *Report)
 		default:
 			retry = j.evs
 		}
+		gaveUp := 0
 		if j.attempt >= l.attempts() || ctx.Err() != nil {
-			rep.Failed += len(retry)
+			gaveUp = len(retry)
+			rep.Failed += gaveUp
 			retry = nil
 		}
 		rep.Retries += len(retry)
 		done += len(j.evs) - len(retry)
+		// An event given up on is not answered: a resumed load sends its
+		// chunk again.
+		answered[j.chunk] += len(j.evs) - len(retry) - gaveUp
+		for prefix < len(chunks) && answered[prefix] == len(chunks[prefix]) {
+			prefix++
+		}
+		if err := l.Checkpoint.save(skip+min(prefix*size, len(evs)), total, false); err != nil && saveErr == nil {
+			saveErr = err
+		}
 		bar.set(done)
 		mu.Unlock()
 		if len(retry) > 0 {
 			backoff(ctx, j.attempt)
-			send(job{evs: retry, attempt: j.attempt + 1})
+			send(job{chunk: j.chunk, evs: retry, attempt: j.attempt + 1})
 		}
 	}
 	senders := max(l.Senders, 1)
@@ -351,24 +399,35 @@ func (l *Loader) Events(ctx context.Context, evs []json.RawMessage, rep *Report)
 			}
 		}()
 	}
-	for chunk := range slices.Chunk(evs, size) {
+	for i, chunk := range chunks {
 		if ctx.Err() != nil {
 			break
 		}
-		jobs <- job{evs: chunk, attempt: 1}
+		jobs <- job{chunk: i, evs: chunk, attempt: 1}
 	}
 	close(jobs)
 	wg.Wait()
 	bar.finish()
-	rep.Events += len(evs)
+	rep.Events += total
 	rep.Took = time.Since(start)
 	if s := rep.Took.Seconds(); s > 0 {
 		rep.EventsPerSec = float64(len(evs)) / s
 	}
 	if ctx.Err() != nil {
+		// Whatever was answered stays recorded: the next load goes on
+		// from there.
+		if err := l.Checkpoint.save(skip+min(prefix*size, len(evs)), total, true); err != nil {
+			return errors.Join(ctx.Err(), err)
+		}
 		return ctx.Err()
 	}
-	return first
+	if first == nil && saveErr == nil && rep.Failed == 0 {
+		return l.Checkpoint.clear()
+	}
+	if first == nil && rep.Failed > 0 {
+		return l.Checkpoint.save(skip+min(prefix*size, len(evs)), total, true)
+	}
+	return errors.Join(first, saveErr)
 }
 
 // bar draws a progress bar on one terminal line.

@@ -79,6 +79,9 @@ func TestInterruptedLoadResumes(t *testing.T) {
 	if err := l.Events(ctx, evs, &first); err == nil {
 		t.Fatal("the cut-off load reported no error")
 	}
+	if !strings.Contains(first.String(), "stopped part way") || first.Answered == 0 || first.Answered >= n {
+		t.Fatalf("the cut-off load's report: %+v\n%s", first, first)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("no checkpoint after the cut-off load: %v", err)
@@ -127,7 +130,7 @@ func TestInterruptedLoadResumes(t *testing.T) {
 	if err := l.Events(context.Background(), evs, &third); err != nil {
 		t.Fatal(err)
 	}
-	if third.Resumed != 0 || third.Duplicate != n || !third.Unchanged() || !strings.Contains(third.String(), "nothing changed") {
+	if third.Resumed != 0 || third.Duplicate != n || third.Answered != n || !third.Unchanged() || !strings.Contains(third.String(), "nothing changed") {
 		t.Fatalf("third load: %+v\n%s", third, third)
 	}
 	if second.Unchanged() {

@@ -116,6 +116,9 @@ type Report struct {
 	Failed      int            // still failing after every attempt
 	Requests    int
 	Retries     int // events sent more than once
+	// Answered counts the events that got their final answer (accepted,
+	// duplicate or rejected) in this load.
+	Answered int
 	// Resumed counts the events a previous, interrupted load of the same
 	// source answered, which this one did not send again.
 	Resumed int
@@ -137,8 +140,12 @@ func (r Report) String() string {
 	if r.Resumed > 0 {
 		fmt.Fprintf(&b, "resumed: the first %d events were answered by an earlier, interrupted load and not sent again\n", r.Resumed)
 	}
+	if r.Answered+r.Failed < r.Events-r.Resumed {
+		fmt.Fprintf(&b, "stopped part way: %d of %d events answered; the next load goes on from the checkpoint\n",
+			r.Resumed+r.Answered, r.Events)
+	}
 	fmt.Fprintf(&b, "events %d in %s (%.0f events/s, %d requests, %d resent): accepted %d, duplicate %d, rejected %d %s, failed %d\n",
-		r.Events-r.Resumed, r.Took.Round(time.Millisecond), r.EventsPerSec, r.Requests, r.Retries, r.Accepted, r.Duplicate,
+		r.Answered, r.Took.Round(time.Millisecond), r.EventsPerSec, r.Requests, r.Retries, r.Accepted, r.Duplicate,
 		sum(r.Rejected), counts(r.Rejected), r.Failed)
 	if r.Unchanged() {
 		fmt.Fprintf(&b, "nothing changed: every item and every event sent was stored before\n")
@@ -409,9 +416,10 @@ func (l *Loader) Events(ctx context.Context, evs []json.RawMessage, rep *Report)
 	wg.Wait()
 	bar.finish()
 	rep.Events += total
+	rep.Answered += done - rep.Failed
 	rep.Took = time.Since(start)
 	if s := rep.Took.Seconds(); s > 0 {
-		rep.EventsPerSec = float64(len(evs)) / s
+		rep.EventsPerSec = float64(done) / s
 	}
 	if ctx.Err() != nil {
 		// Whatever was answered stays recorded: the next load goes on

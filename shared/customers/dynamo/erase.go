@@ -18,10 +18,6 @@ import (
 	"tailor/shared/platform/schema"
 )
 
-// pfxOrder keys the order ids ingestion records per customer (the
-// events adapter's PfxOrder): pk=O#<customer_id> sk=<order_id>.
-const pfxOrder = "O#"
-
 // Privacy erases customers and lists what links to them. Everything
 // stored about a customer lives under keys derived from the customer id,
 // so erasure is a set of Queries and deletes, never a Scan:
@@ -157,7 +153,7 @@ func (p *Privacy) Erase(ctx context.Context, customerID string) (customers.Erasu
 			return n, fmt.Errorf("%s: %w", op, err)
 		}
 	}
-	orders, err := p.queryKeys(ctx, p.Customers, pfxOrder+customerID)
+	orders, err := p.queryKeys(ctx, p.Customers, schema.PfxOrder+customerID)
 	if err != nil {
 		return n, fmt.Errorf("%s: %w", op, err)
 	}

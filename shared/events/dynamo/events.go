@@ -56,14 +56,6 @@ type Events struct {
 // its aggregates record (see Events.settle).
 const attrPending = "pending"
 
-// Key prefixes of ingestion's items.
-const (
-	// PfxOrder keys a customer's order ids (customers table,
-	// pk=O#<customer_id> sk=<order_id>), one small item per order, so
-	// that the number of orders has no ceiling.
-	PfxOrder = "O#"
-)
-
 // ownerKey is the partition key of an owner's aggregates record. Anonymous
 // visitors use N#, which no customer id can collide with.
 func ownerKey(o events.Owner) string {
@@ -282,7 +274,7 @@ func (s *Events) knownOrders(ctx context.Context, customerID string, legacy, ids
 	var keys []map[string]types.AttributeValue
 	for _, id := range ids {
 		if _, found := slices.BinarySearch(legacy, id); !found {
-			keys = append(keys, ddb.Key(PfxOrder+customerID, id))
+			keys = append(keys, ddb.Key(schema.PfxOrder+customerID, id))
 		}
 	}
 	known := slices.Clone(legacy)
@@ -316,7 +308,7 @@ func (s *Events) orderPuts(customerID string, ids []string) ([]types.TransactWri
 	}
 	out := make([]types.TransactWriteItem, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: &s.Customers, Item: ddb.Key(PfxOrder+customerID, id),
+		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: &s.Customers, Item: ddb.Key(schema.PfxOrder+customerID, id),
 			ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}})
 	}
 	return out, nil
@@ -332,7 +324,7 @@ func (s *Events) OrderIDs(ctx context.Context, customerID string) ([]string, err
 		return nil, err
 	}
 	ids := slices.Clone(cur.agg.OrderIDs)
-	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(ddb.AttrPK).Equal(expression.Value(PfxOrder + customerID))).
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(ddb.AttrPK).Equal(expression.Value(schema.PfxOrder + customerID))).
 		WithProjection(expression.NamesList(expression.Name(ddb.AttrSK))).Build()
 	if err != nil {
 		return nil, fmt.Errorf("%s: build query: %w", op, err)

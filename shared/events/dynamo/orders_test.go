@@ -16,7 +16,6 @@ import (
 
 	"tailor/shared/customers"
 	"tailor/shared/events"
-	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/events/service"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/schema"
@@ -39,7 +38,7 @@ func TestTwoHundredThousandOrders(t *testing.T) {
 
 	reqs := make([]types.WriteRequest, 0, seeded)
 	for i := range seeded {
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: ddb.Key(eventsdb.PfxOrder+"c-big", orderID(i))}})
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: ddb.Key(schema.PfxOrder+"c-big", orderID(i))}})
 	}
 	if err := (ddb.Retry{}).BatchWrite(ctx, env.DB, env.Table("CustomersTable"), reqs, 4); err != nil {
 		t.Fatal(err)

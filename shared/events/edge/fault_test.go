@@ -25,6 +25,7 @@ import (
 	"tailor/shared/platform/apigw"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/ddb/ddbtest"
+	"tailor/shared/platform/schema"
 )
 
 // workload is a reproducible stream of distinct events with their
@@ -305,7 +306,7 @@ func takeSnapshot(t *testing.T, h *harness) snapshot {
 		if err := attributevalue.UnmarshalMap(it, &v); err != nil {
 			t.Fatal(err)
 		}
-		if c, ok := strings.CutPrefix(v.PK, eventsdb.PfxOrder); ok {
+		if c, ok := strings.CutPrefix(v.PK, schema.PfxOrder); ok {
 			orders["C#"+c] = append(orders["C#"+c], v.SK)
 		}
 	}

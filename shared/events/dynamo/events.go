@@ -70,7 +70,8 @@ func ownerKey(o events.Owner) string {
 // it as a page of one event until its TTL removes it.
 type legacyRecord struct {
 	events.Event
-	Hash string `dynamodbav:"hash"`
+	Owner string `dynamodbav:"owner"`
+	Hash  string `dynamodbav:"hash"`
 	// Sealed is the envelope of the free text (see freeText) when Events.PII
 	// is set; Properties, Query and Comment are then empty.
 	Sealed     []byte    `dynamodbav:"pii,omitempty"`
@@ -416,17 +417,11 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 	if cur.erased {
 		return nil, erasedError(pk)
 	}
-	pending, err := s.settle(ctx, pk, cur.pending)
-	if err != nil {
-		return nil, err
-	}
 	ids := make([]string, 0, len(chunk))
 	for _, e := range chunk {
-		if _, ok := pending[e.ID]; !ok {
-			ids = append(ids, e.ID)
-		}
+		ids = append(ids, e.ID)
 	}
-	claimed, err := s.Seen(ctx, ids)
+	pending, claimed, err := s.settleAndCheck(ctx, pk, cur.pending, ids)
 	if err != nil {
 		return nil, err
 	}

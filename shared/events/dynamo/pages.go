@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,7 +72,7 @@ type claim struct {
 func splitPages(evs []events.Event) [][]events.Event {
 	sorted := slices.Clone(evs)
 	slices.SortFunc(sorted, func(a, b events.Event) int {
-		return cmpString(events.HistoryKey(a), events.HistoryKey(b))
+		return strings.Compare(events.HistoryKey(a), events.HistoryKey(b))
 	})
 	var out [][]events.Event
 	start := 0
@@ -85,16 +86,6 @@ func splitPages(evs []events.Event) [][]events.Event {
 		out = append(out, sorted[start:])
 	}
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // pageKey is the sort key of a page of evs (sorted by history key).
@@ -120,16 +111,10 @@ func encodeEntries(es []Entry) ([]byte, error) {
 func DecodePage(item map[string]types.AttributeValue) (owner string, es []Entry, err error) {
 	if _, ok := item["events"]; !ok {
 		var r legacyRecord
-		var o struct {
-			Owner string `dynamodbav:"owner"`
-		}
 		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 			return "", nil, fmt.Errorf("decode history item: %w", err)
 		}
-		if err := attributevalue.UnmarshalMap(item, &o); err != nil {
-			return "", nil, fmt.Errorf("decode history item: %w", err)
-		}
-		return o.Owner, []Entry{{Event: r.Event, Hash: r.Hash, Sealed: r.Sealed, ReceivedAt: r.ReceivedAt}}, nil
+		return r.Owner, []Entry{{Event: r.Event, Hash: r.Hash, Sealed: r.Sealed, ReceivedAt: r.ReceivedAt}}, nil
 	}
 	var p page
 	if err := attributevalue.UnmarshalMap(item, &p); err != nil {
@@ -209,15 +194,20 @@ func (s *Events) putClaims(ctx context.Context, ids, hashes []string, now time.T
 // transaction replaces the pending pages only after this, so every
 // stored event always has its claim or is on a pending page.
 func (s *Events) settle(ctx context.Context, pk string, pending []string) (map[string]string, error) {
-	if len(pending) == 0 {
-		return nil, nil
-	}
-	hashes := map[string]string{}
+	hashes, _, err := s.settleAndCheck(ctx, pk, pending, nil)
+	return hashes, err
+}
+
+// settleAndCheck settles the owner's pending pages (see settle) and, in
+// the same read of claims, returns the claimed hash of each of ids that
+// is neither on a pending page nor unclaimed.
+func (s *Events) settleAndCheck(ctx context.Context, pk string, pending, ids []string) (onPages, claimed map[string]string, err error) {
+	onPages = map[string]string{}
 	for _, sk := range pending {
 		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Events, Key: ddb.Key(schema.PfxHistory+pk, sk),
 			ConsistentRead: aws.Bool(true)})
 		if err != nil {
-			return nil, ddb.Classify("read pending history page of "+pk, err)
+			return nil, nil, ddb.Classify("read pending history page of "+pk, err)
 		}
 		if len(out.Item) == 0 {
 			// Moved to the customer the visitor logged in as, or removed
@@ -226,34 +216,51 @@ func (s *Events) settle(ctx context.Context, pk string, pending []string) (map[s
 		}
 		_, es, err := DecodePage(out.Item)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, e := range es {
-			hashes[e.Event.ID] = e.Hash
+			onPages[e.Event.ID] = e.Hash
 		}
 	}
-	ids := make([]string, 0, len(hashes))
-	for id := range hashes {
-		ids = append(ids, id)
+	read := make([]string, 0, len(onPages)+len(ids))
+	for id := range onPages {
+		read = append(read, id)
 	}
-	slices.Sort(ids)
-	have, err := s.Seen(ctx, ids)
+	for _, id := range ids {
+		if _, ok := onPages[id]; !ok {
+			read = append(read, id)
+		}
+	}
+	if len(read) == 0 {
+		return onPages, map[string]string{}, nil
+	}
+	slices.Sort(read)
+	have, err := s.Seen(ctx, slices.Compact(read))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var missing, missingHashes []string
-	for _, id := range ids {
+	for id, h := range onPages {
 		if _, ok := have[id]; !ok {
 			missing = append(missing, id)
-			missingHashes = append(missingHashes, hashes[id])
+			missingHashes = append(missingHashes, h)
 		}
 	}
 	if len(missing) > 0 {
 		if err := s.putClaims(ctx, missing, missingHashes, s.now()); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return hashes, nil
+	claimed = make(map[string]string, len(ids))
+	for _, id := range ids {
+		if _, ok := onPages[id]; ok {
+			continue
+		}
+		if h, ok := have[id]; ok {
+			claimed[id] = h
+		}
+	}
+	return onPages, claimed, nil
 }
 
 // Readable returns a stored item as plain values, with a history page's

@@ -249,33 +249,7 @@ func TestFannedOutRunPublishesAsTheLocalRun(t *testing.T) {
 	c, runs = stores(t, records)
 	fan := &busmemory.Bus{}
 	j := &Job{Customers: c, Runs: runs, Bus: fan, Config: segments.Config{Segments: 5}}
-	plan, err := j.Handle(ctx, Request{Phase: PhasePlan, Input: &Request{AsOf: "2011-12-10"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := func(phase string, seg, iter int) Response {
-		t.Helper()
-		resp, err := j.Handle(ctx, Request{Phase: phase, RunID: plan.RunID, Segment: seg, Iteration: iter})
-		if err != nil {
-			t.Fatalf("%s %d/%d: %v", phase, seg, iter, err)
-		}
-		return resp
-	}
-	for _, s := range plan.Segments {
-		call(PhaseSummarise, s, 0)
-	}
-	st := call(PhaseFit, 0, 0)
-	for !st.Done {
-		for _, s := range st.Segments {
-			call(PhaseAssign, s, st.Iteration)
-		}
-		st = call(PhaseUpdate, 0, 0)
-	}
-	for _, s := range st.Segments {
-		call(PhaseScore, s, 0)
-		call(PhaseScore, s, 0)
-	}
-	call(PhaseFinish, 0, 0)
+	fanOut(t, j, fannedRun{asOf: "2011-12-10", scores: 2})
 	want, got := ids(t, local.Entries()), ids(t, fan.Entries())
 	if len(got) != len(want) || len(got) == 0 {
 		t.Fatalf("fanned out %d events, local %d", len(got), len(want))

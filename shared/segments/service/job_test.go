@@ -77,34 +77,9 @@ func TestWorkersMergeExactly(t *testing.T) {
 	// The fanned-out run, phase by phase, as the state machine calls it.
 	c, runs := stores(t, records)
 	j := &Job{Customers: c, Runs: runs, Config: segments.Config{Segments: 11}}
-	plan, err := j.Handle(ctx, Request{Phase: PhasePlan, Input: &Request{AsOf: "2011-12-10T00:00:00Z"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := func(phase string, seg, iter int) Response {
-		t.Helper()
-		resp, err := j.Handle(ctx, Request{Phase: phase, RunID: plan.RunID, Segment: seg, Iteration: iter})
-		if err != nil {
-			t.Fatalf("%s %d/%d: %v", phase, seg, iter, err)
-		}
-		return resp
-	}
-	for _, s := range plan.Segments {
-		call(PhaseSummarise, s, 0)
-	}
-	st := call(PhaseFit, 0, 0)
-	for !st.Done {
-		for _, s := range st.Segments {
-			call(PhaseAssign, s, st.Iteration)
-		}
-		st = call(PhaseUpdate, 0, 0)
-	}
-	for _, s := range st.Segments {
-		call(PhaseScore, s, 0)
-		call(PhaseScore, s, 0) // a retried state changes nothing
-	}
-	fin := call(PhaseFinish, 0, 0)
-	fan := *fin.Record
+	// Each segment is scored twice: a retried state changes nothing.
+	var runID string
+	fan := *fanOut(t, j, fannedRun{asOf: "2011-12-10T00:00:00Z", scores: 2, afterPlan: func(id string) { runID = id }}).Record
 	// Each tally reports its last attempt: the retry found every record
 	// already holding its scores.
 	if fan.Written != 0 || fan.Unchanged != one.Written {
@@ -121,8 +96,8 @@ func TestWorkersMergeExactly(t *testing.T) {
 	}
 	// What the finished run leaves behind names no customer, so erasure has
 	// nothing to find in it; a retried finish still works.
-	for _, name := range runs.BlobNames(plan.RunID) {
-		b, err := runs.GetBlob(ctx, plan.RunID, name)
+	for _, name := range runs.BlobNames(runID) {
+		b, err := runs.GetBlob(ctx, runID, name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,8 +112,8 @@ func TestWorkersMergeExactly(t *testing.T) {
 			}
 		}
 	}
-	if again := call(PhaseFinish, 0, 0); again.Record == nil || again.Record.Customers != fan.Customers {
-		t.Fatalf("retried finish: %+v", again)
+	if again, err := j.Handle(ctx, Request{Phase: PhaseFinish, RunID: runID}); err != nil || again.Record == nil || again.Record.Customers != fan.Customers {
+		t.Fatalf("retried finish: %+v %v", again, err)
 	}
 }
 
@@ -532,38 +507,17 @@ func TestMixedShopScoresTheCurrencyMostCustomersBuyIn(t *testing.T) {
 	// Phase by phase, the state machine's way: the same choice and record.
 	c, runs := stores(t, records)
 	j := &Job{Customers: c, Runs: runs, Config: segments.Config{Segments: 5}}
-	plan, err := j.Handle(ctx, Request{Phase: PhasePlan, Input: &Request{AsOf: "2011-12-10"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if planned, _ := runs.Run(ctx, plan.RunID); planned.Currency != "" || planned.CurrencyChoice != "" || planned.Config.Currency != segments.AutoCurrency {
-		t.Fatalf("planned run: currency %q chosen %q configured %q", planned.Currency, planned.CurrencyChoice, planned.Config.Currency)
-	}
-	call := func(phase string, seg, iter int) Response {
-		t.Helper()
-		resp, err := j.Handle(ctx, Request{Phase: phase, RunID: plan.RunID, Segment: seg, Iteration: iter})
-		if err != nil {
-			t.Fatalf("%s %d/%d: %v", phase, seg, iter, err)
-		}
-		return resp
-	}
-	for _, s := range plan.Segments {
-		call(PhaseSummarise, s, 0)
-	}
-	st := call(PhaseFit, 0, 0)
-	if fitted, _ := runs.Run(ctx, plan.RunID); fitted.Currency != "USD" || !reflect.DeepEqual(fitted.CurrencyCustomers, want) {
-		t.Fatalf("fitted run: %q %v", fitted.Currency, fitted.CurrencyCustomers)
-	}
-	for !st.Done {
-		for _, s := range st.Segments {
-			call(PhaseAssign, s, st.Iteration)
-		}
-		st = call(PhaseUpdate, 0, 0)
-	}
-	for _, s := range st.Segments {
-		call(PhaseScore, s, 0)
-	}
-	fan := *call(PhaseFinish, 0, 0).Record
+	fan := *fanOut(t, j, fannedRun{asOf: "2011-12-10", scores: 1,
+		afterPlan: func(runID string) {
+			if planned, _ := runs.Run(ctx, runID); planned.Currency != "" || planned.CurrencyChoice != "" || planned.Config.Currency != segments.AutoCurrency {
+				t.Fatalf("planned run: currency %q chosen %q configured %q", planned.Currency, planned.CurrencyChoice, planned.Config.Currency)
+			}
+		},
+		afterFit: func(runID string) {
+			if fitted, _ := runs.Run(ctx, runID); fitted.Currency != "USD" || !reflect.DeepEqual(fitted.CurrencyCustomers, want) {
+				t.Fatalf("fitted run: %q %v", fitted.Currency, fitted.CurrencyCustomers)
+			}
+		}}).Record
 	if !reflect.DeepEqual(comparable(rec), comparable(fan)) {
 		a, _ := json.Marshal(comparable(rec))
 		b, _ := json.Marshal(comparable(fan))
@@ -726,4 +680,55 @@ func TestBacktestPhase(t *testing.T) {
 	if _, err := j.Handle(ctx, Request{Phase: PhaseBacktest, CalibrationEnd: "2011-12-09", HoldoutEnd: "2011-09-09"}); err == nil {
 		t.Fatal("a holdout ending before the calibration was accepted")
 	}
+}
+
+// fannedRun says how fanOut drives a run: as of asOf, each segment scored
+// scores times (a retried state), with afterPlan and afterFit, when set,
+// called with the run id after those phases.
+type fannedRun struct {
+	asOf                string
+	scores              int
+	afterPlan, afterFit func(runID string)
+}
+
+// fanOut runs j phase by phase, as the state machine calls it: plan,
+// summarise every segment, fit, assign and update until done, score,
+// finish. It returns the finish phase's answer.
+func fanOut(t *testing.T, j *Job, f fannedRun) Response {
+	t.Helper()
+	ctx := context.Background()
+	plan, err := j.Handle(ctx, Request{Phase: PhasePlan, Input: &Request{AsOf: f.asOf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.afterPlan != nil {
+		f.afterPlan(plan.RunID)
+	}
+	call := func(phase string, seg, iter int) Response {
+		t.Helper()
+		resp, err := j.Handle(ctx, Request{Phase: phase, RunID: plan.RunID, Segment: seg, Iteration: iter})
+		if err != nil {
+			t.Fatalf("%s %d/%d: %v", phase, seg, iter, err)
+		}
+		return resp
+	}
+	for _, s := range plan.Segments {
+		call(PhaseSummarise, s, 0)
+	}
+	st := call(PhaseFit, 0, 0)
+	if f.afterFit != nil {
+		f.afterFit(plan.RunID)
+	}
+	for !st.Done {
+		for _, s := range st.Segments {
+			call(PhaseAssign, s, st.Iteration)
+		}
+		st = call(PhaseUpdate, 0, 0)
+	}
+	for _, s := range st.Segments {
+		for range f.scores {
+			call(PhaseScore, s, 0)
+		}
+	}
+	return call(PhaseFinish, 0, 0)
 }

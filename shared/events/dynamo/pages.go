@@ -235,7 +235,7 @@ func (s *Events) settleAndCheck(ctx context.Context, pk string, pending, ids []s
 		return onPages, map[string]string{}, nil
 	}
 	slices.Sort(read)
-	have, err := s.Seen(ctx, slices.Compact(read))
+	have, err := s.claims(ctx, slices.Compact(read), true)
 	if err != nil {
 		return nil, nil, err
 	}

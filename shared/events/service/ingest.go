@@ -36,7 +36,9 @@ type EventStore interface {
 
 // Dedup answers early for events stored before.
 type Dedup interface {
-	// Seen returns the content hash of each event id already stored.
+	// Seen returns the content hash of each event id already stored. It
+	// may miss an event stored a moment ago (an adapter may read
+	// eventually consistently): Append is the guarantee.
 	Seen(ctx context.Context, eventIDs []string) (map[string]string, error)
 }
 

@@ -30,6 +30,9 @@ type API struct {
 	// Metrics receives CloudWatch Embedded Metric Format lines; nil
 	// discards them.
 	Metrics io.Writer
+	// Storage, when set, returns the storage calls made since it was last
+	// called (ddb.Calls.Take): the log line of each batch carries them.
+	Storage func() any
 }
 
 // Request is the body of POST /v1/events.
@@ -135,8 +138,12 @@ func reserve(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // report logs the counts of a batch of n events and emits them as metrics.
 func (a *API) report(ctx context.Context, source string, n int, c map[events.Status]int) {
-	a.Log.InfoContext(ctx, "events ingested", "source", source, "events", n,
-		"accepted", c[events.Accepted], "duplicate", c[events.Duplicate], "rejected", c[events.Rejected], "failed", c[events.Failed])
+	attrs := []any{"source", source, "events", n,
+		"accepted", c[events.Accepted], "duplicate", c[events.Duplicate], "rejected", c[events.Rejected], "failed", c[events.Failed]}
+	if a.Storage != nil {
+		attrs = append(attrs, "storage", a.Storage())
+	}
+	a.Log.InfoContext(ctx, "events ingested", attrs...)
 	if a.Metrics == nil {
 		return
 	}

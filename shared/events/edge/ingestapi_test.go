@@ -321,3 +321,40 @@ func TestFeedbackReachesTheCustomerRecord(t *testing.T) {
 		t.Fatalf("aggregates %v", agg)
 	}
 }
+
+// Each batch's log line says which storage calls it made: for three new
+// events of one customer, one transaction and a claim written per event.
+func TestBatchLogLineCountsStorageCalls(t *testing.T) {
+	var calls *ddb.Calls
+	h := newHarness(t, func(db ddb.DB) ddb.DB { calls = &ddb.Calls{DB: db}; return calls })
+	var logs strings.Builder
+	h.api.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	h.api.Storage = func() any { return calls.Take() }
+	var sample apigw.Event
+	loadEvent(t, "ingest", "post.json", &sample)
+	var evs []string
+	for i := range 3 {
+		evs = append(evs, fmt.Sprintf(`{"event_id":"log-%d","type":"view","customer_id":"c-log","item_id":"sku-%d","timestamp":"2026-11-20T10:0%d:00Z"}`, i, i, i))
+	}
+	out, err := h.ingest.Serve(context.Background(), postEvents(sample, `{"events":[`+strings.Join(evs, ",")+`]}`))
+	if err != nil || out.StatusCode != 200 {
+		t.Fatalf("%d %v %s", out.StatusCode, err, out.Body)
+	}
+	var line struct {
+		Msg     string                   `json:"msg"`
+		Storage map[string]ddb.CallStats `json:"storage"`
+	}
+	for l := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
+		if err := json.Unmarshal([]byte(l), &line); err != nil {
+			t.Fatal(err)
+		}
+		if line.Msg == "events ingested" {
+			break
+		}
+	}
+	claims := line.Storage["BatchWriteItem "+h.env.Table("EventsTable")]
+	tx := line.Storage["TransactWriteItems "+h.env.Table("CustomersTable")]
+	if line.Msg != "events ingested" || claims.Calls != 1 || claims.Items != 3 || tx.Calls != 1 {
+		t.Fatalf("log line %+v\n%s", line, logs.String())
+	}
+}

@@ -65,6 +65,7 @@ func BenchmarkIngest(b *testing.B) {
 			b.ReportMetric(n/took.Seconds(), "events/s")
 			b.ReportMetric(wcu/n, "WCU/event")
 			b.ReportMetric(meter.Modelled()/n, "billedWCU/event")
+			b.ReportMetric(meter.ModelledReads()/n, "billedRCU/event")
 			b.ReportMetric(rcu/n, "RCU/event")
 		})
 	}
@@ -74,9 +75,10 @@ func BenchmarkIngest(b *testing.B) {
 // batches of 1 to 20 events (60% views, 20% carts, 10% purchases, 10%
 // searches) from 2,000 active customers, each of whom already has a
 // history of 10 events (stored first, not metered), so records are the
-// size they are in steady state. It reports the write capacity DynamoDB
-// would bill per event (billedWCU) and the read capacity DynamoDB Local
-// reports per event, strongly consistent reads included (RCU).
+// size they are in steady state. It reports the write and read capacity
+// DynamoDB would bill per event (billedWCU, billedRCU: a key that finds
+// nothing is billed too) and the read capacity DynamoDB Local reports per
+// event (RCU, which leaves such keys out).
 //
 // stream=sessions is what a storefront sends: each batch is one shopper's
 // session, its events minutes apart. stream=mixed puts a random customer
@@ -143,6 +145,7 @@ func benchStorefront(b *testing.B, sessions bool) {
 	rcu, _ := meter.Capacity()
 	b.ReportMetric(float64(n)/took.Seconds(), "events/s")
 	b.ReportMetric(meter.Modelled()/float64(n), "billedWCU/event")
+	b.ReportMetric(meter.ModelledReads()/float64(n), "billedRCU/event")
 	b.ReportMetric(rcu/float64(n), "RCU/event")
 }
 

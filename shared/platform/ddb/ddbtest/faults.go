@@ -192,6 +192,7 @@ type Meter struct {
 	read  float64
 	write float64
 	model float64
+	reads float64
 	calls int64
 }
 
@@ -201,6 +202,22 @@ func (m *Meter) Modelled() float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.model
+}
+
+// ModelledReads returns the read capacity the successful reads would be
+// billed by DynamoDB's published rules (see modelRead): unlike DynamoDB
+// Local's report it bills keys that found nothing.
+func (m *Meter) ModelledReads() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reads
+}
+
+func (m *Meter) addReadModel(in, out any) {
+	r := modelRead(in, out)
+	m.mu.Lock()
+	m.reads += r
+	m.mu.Unlock()
 }
 
 func (m *Meter) addModel(in any) {
@@ -227,7 +244,7 @@ func (m *Meter) Calls() int64 {
 // Reset sets the sums to zero.
 func (m *Meter) Reset() {
 	m.mu.Lock()
-	m.read, m.write, m.model, m.calls = 0, 0, 0, 0
+	m.read, m.write, m.model, m.reads, m.calls = 0, 0, 0, 0, 0
 	m.mu.Unlock()
 }
 
@@ -272,6 +289,7 @@ func (m *Meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...fun
 	out, err := m.DB.GetItem(ctx, in, o...)
 	if err == nil {
 		m.add(one(out.ConsumedCapacity, false)...)
+		m.addReadModel(in, out)
 	}
 	return out, err
 }
@@ -315,6 +333,7 @@ func (m *Meter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*d
 	out, err := m.DB.Query(ctx, in, o...)
 	if err == nil {
 		m.add(one(out.ConsumedCapacity, false)...)
+		m.addReadModel(in, out)
 	}
 	return out, err
 }
@@ -325,6 +344,7 @@ func (m *Meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput
 	out, err := m.DB.BatchGetItem(ctx, in, o...)
 	if err == nil {
 		m.add(total(out.ConsumedCapacity, false)...)
+		m.addReadModel(in, out)
 	}
 	return out, err
 }

@@ -112,3 +112,45 @@ func modelWrite(in any) float64 {
 	}
 	return 0
 }
+
+// readUnits is read capacity for size bytes read at once: one unit per
+// started 4 KiB strongly consistent, half that eventually consistent, and
+// never less than one such unit (a key that finds nothing is billed too).
+func readUnits(size int, consistent *bool) float64 {
+	u := math.Ceil(float64(max(size, 1)) / 4096)
+	if consistent == nil || !*consistent {
+		return u / 2
+	}
+	return u
+}
+
+// modelRead is the read capacity DynamoDB bills for a request by its
+// published rules, from the items it returned: each item of a GetItem or
+// BatchGetItem by itself, a Query's items by their total size. Items
+// returned under a projection count only what was returned, so the model
+// is a lower bound for them (DynamoDB bills the whole item).
+func modelRead(in, out any) float64 {
+	switch in := in.(type) {
+	case *dynamodb.GetItemInput:
+		return readUnits(itemSize(out.(*dynamodb.GetItemOutput).Item), in.ConsistentRead)
+	case *dynamodb.QueryInput:
+		n := 0
+		for _, it := range out.(*dynamodb.QueryOutput).Items {
+			n += itemSize(it)
+		}
+		return readUnits(n, in.ConsistentRead)
+	case *dynamodb.BatchGetItemInput:
+		o := out.(*dynamodb.BatchGetItemOutput)
+		r := 0.0
+		for table, ka := range in.RequestItems {
+			found := o.Responses[table]
+			for _, it := range found {
+				r += readUnits(itemSize(it), ka.ConsistentRead)
+			}
+			missing := len(ka.Keys) - len(found) - len(o.UnprocessedKeys[table].Keys)
+			r += float64(max(missing, 0)) * readUnits(0, ka.ConsistentRead)
+		}
+		return r
+	}
+	return 0
+}

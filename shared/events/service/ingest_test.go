@@ -403,3 +403,78 @@ func TestEngagementAndFeedback(t *testing.T) {
 		t.Fatalf("history %+v", hist)
 	}
 }
+
+// countingSeen counts the ids the early duplicate check reads and the
+// events given to Append.
+type countingSeen struct {
+	service.Store
+	mu             sync.Mutex
+	read, appended int
+}
+
+func (c *countingSeen) Seen(ctx context.Context, ids []string) (map[string]string, error) {
+	c.mu.Lock()
+	c.read += len(ids)
+	c.mu.Unlock()
+	return c.Store.Seen(ctx, ids)
+}
+
+func (c *countingSeen) Append(ctx context.Context, o events.Owner, evs []events.Event) ([]events.Status, error) {
+	c.mu.Lock()
+	c.appended += len(evs)
+	c.mu.Unlock()
+	return c.Store.Append(ctx, o, evs)
+}
+
+func (c *countingSeen) take() (read, appended int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	read, appended = c.read, c.appended
+	c.read, c.appended = 0, 0
+	return read, appended
+}
+
+// The early check reads three ids of a new batch and every id of a resent
+// one; an old event it does not read is still answered duplicate, by
+// Append.
+func TestEarlyCheckReadsEveryIDOnlyOfAResentBatch(t *testing.T) {
+	svc, m := newService(t)
+	c := &countingSeen{Store: m}
+	svc.Store = c
+	ctx := context.Background()
+	batch := func(ids ...string) []json.RawMessage {
+		var out []json.RawMessage
+		for i, id := range ids {
+			out = append(out, ev(id, "c-1", "", "sku-1", i))
+		}
+		return out
+	}
+	count := func(out []service.Outcome) map[events.Status]int { return service.Counts(out) }
+	ten := []string{"n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9"}
+
+	if got := count(svc.Ingest(ctx, batch(ten...), nil)); got[events.Accepted] != 10 {
+		t.Fatalf("new batch: %v", got)
+	}
+	if read, appended := c.take(); read != 3 || appended != 10 {
+		t.Fatalf("new batch: %d ids read early, %d appended; want 3 and 10", read, appended)
+	}
+	if got := count(svc.Ingest(ctx, batch(ten...), nil)); got[events.Duplicate] != 10 {
+		t.Fatalf("resent batch: %v", got)
+	}
+	if read, appended := c.take(); read != 10 || appended != 0 {
+		t.Fatalf("resent batch: %d ids read early, %d appended; want 10 and 0", read, appended)
+	}
+	// n4 is not among the first, middle and last ids of this batch.
+	mixed := batch("m0", "m1", "n4", "m3", "m4", "m5", "m6")
+	mixed[2] = ev("n4", "c-1", "", "sku-1", 4) // as first sent
+	out := svc.Ingest(ctx, mixed, nil)
+	if got := count(out); got[events.Accepted] != 6 || got[events.Duplicate] != 1 || out[2].Status != events.Duplicate {
+		t.Fatalf("batch with one old event: %v", statuses(out))
+	}
+	if read, _ := c.take(); read != 3 {
+		t.Fatalf("batch with one unprobed old event: %d ids read early, want 3", read)
+	}
+	if n := len(history(t, m, "c-1")); n != 16 {
+		t.Fatalf("%d events stored, want 16", n)
+	}
+}

@@ -2,7 +2,8 @@
 // client, the DB interface tests wrap to inject faults, error
 // classification into errs kinds, BatchGetItem and BatchWriteItem with
 // unprocessed keys and items retried with backoff, parallel Scan, the
-// opaque-cursor codec and transaction helpers.
+// opaque-cursor codec, transaction helpers and per-operation call sums for
+// log lines (Calls).
 //
 // It knows no feature: no table, key prefix or domain type. Each feature's
 // dynamo package lists its own access patterns and keys.

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -118,5 +120,29 @@ func TestVerifyCRC32WhenSent(t *testing.T) {
 	}
 	if got := log.all(); len(got) != 1 {
 		t.Fatalf("a body that does not match its header gave %d warnings, want 1: %q", len(got), got)
+	}
+}
+
+// A body is compared with its header once read to its end, and not when
+// its reading stopped early (a connection closed under it).
+func TestCRC32BodyComparesOnlyAWholeBody(t *testing.T) {
+	body := func(want uint32) *crc32Body {
+		h := crc32.NewIEEE()
+		r := strings.NewReader(`{"Table":{"TableName":"right"}}`)
+		return &crc32Body{Reader: io.TeeReader(r, h), body: io.NopCloser(r), hash: h, want: want}
+	}
+	right := crc32.ChecksumIEEE([]byte(`{"Table":{"TableName":"right"}}`))
+
+	whole := body(right)
+	if _, err := io.ReadAll(whole); err != nil || whole.Close() != nil {
+		t.Fatal("a whole body that matches was reported")
+	}
+	wrong := body(right + 1)
+	if _, err := io.ReadAll(wrong); err != nil || wrong.Close() == nil {
+		t.Fatal("a whole body that does not match was not reported")
+	}
+	part := body(right)
+	if _, err := part.Read(make([]byte, 5)); err != nil || part.Close() != nil {
+		t.Fatal("a body read in part was compared as if whole")
 	}
 }

@@ -1,12 +1,8 @@
 package dynamo
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"tailor/shared/events"
+	"tailor/shared/platform/blob"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/schema"
 )
@@ -93,19 +90,6 @@ func pageKey(evs []events.Event) string {
 	return events.SortKeyTime(evs[len(evs)-1].Time) + "#" + evs[0].ID
 }
 
-// encodeEntries compresses a page's entries.
-func encodeEntries(es []Entry) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if err := json.NewEncoder(zw).Encode(es); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 // DecodePage returns the owner and entries of a stored history page (or
 // of a history item of one event, as stored before pages existed).
 func DecodePage(item map[string]types.AttributeValue) (owner string, es []Entry, err error) {
@@ -120,15 +104,7 @@ func DecodePage(item map[string]types.AttributeValue) (owner string, es []Entry,
 	if err := attributevalue.UnmarshalMap(item, &p); err != nil {
 		return "", nil, fmt.Errorf("decode history page: %w", err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(p.Events))
-	if err != nil {
-		return "", nil, fmt.Errorf("history page %s %s: %w", p.PK, p.SK, err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return "", nil, fmt.Errorf("history page %s %s: %w", p.PK, p.SK, err)
-	}
-	if err := json.Unmarshal(raw, &es); err != nil {
+	if err := blob.Decode(p.Events, &es); err != nil {
 		return "", nil, fmt.Errorf("history page %s %s: %w", p.PK, p.SK, err)
 	}
 	return p.Owner, es, nil
@@ -158,7 +134,7 @@ func (s *Events) pagePuts(ctx context.Context, pk string, fresh []events.Event, 
 				p.AnonymousIDs = append(p.AnonymousIDs, e.AnonymousID)
 			}
 		}
-		if p.Events, err = encodeEntries(es); err != nil {
+		if p.Events, err = blob.Encode(es); err != nil {
 			return nil, nil, fmt.Errorf("encode history page: %w", err)
 		}
 		av, err := attributevalue.MarshalMap(p)

@@ -1,12 +1,8 @@
 package service
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -319,31 +315,6 @@ func (j *Job) logSpendIssue(ctx context.Context, m *Model) {
 	if m.SpendIssue != nil {
 		j.log().WarnContext(ctx, "segment run: no spend model", "runId", m.Plan.RunID, "code", m.SpendIssue.Code, "error", m.SpendCause)
 	}
-}
-
-// encodeBlob and decodeBlob keep intermediate results as gzip'd JSON.
-func encodeBlob(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if err := json.NewEncoder(zw).Encode(v); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func decodeBlob(b []byte, v any) error {
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(raw, v)
 }
 
 // badRequest is an Invalid error for a malformed invocation.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"tailor/shared/customers"
+	"tailor/shared/platform/blob"
 	"tailor/shared/platform/errs"
 	"tailor/shared/segments"
 	"tailor/shared/segments/clv"
@@ -102,7 +103,7 @@ func TestWorkersMergeExactly(t *testing.T) {
 			t.Fatal(err)
 		}
 		var raw any
-		if err := decodeBlob(b, &raw); err != nil {
+		if err := blob.Decode(b, &raw); err != nil {
 			t.Fatal(err)
 		}
 		text, _ := json.Marshal(raw)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"tailor/shared/platform/blob"
 	"tailor/shared/segments"
 )
 
@@ -321,7 +322,7 @@ func (j *Job) state(ctx context.Context, runID string) (*state, error) {
 }
 
 func (j *Job) putBlob(ctx context.Context, runID, name string, v any) error {
-	b, err := encodeBlob(v)
+	b, err := blob.Encode(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", name, err)
 	}
@@ -333,7 +334,7 @@ func (j *Job) getBlob(ctx context.Context, runID, name string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := decodeBlob(b, v); err != nil {
+	if err := blob.Decode(b, v); err != nil {
 		return fmt.Errorf("decode %s of run %s: %w", name, runID, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"tailor/shared/platform/schema"
 	"time"
 
@@ -22,16 +23,16 @@ import (
 	"tailor/shared/platform/pii"
 )
 
-// Events keeps ingested events exactly once: the events' claims and
-// history pages (events table), and the aggregates, order ids and
-// anonymous-id aliases (customers table). See docs/ingestion.md.
+// Events keeps ingested events exactly once: the history pages (events
+// table), and the aggregates, order ids and anonymous-id aliases
+// (customers table). See docs/ingestion.md.
 //
 // An owner's new events are written by one TransactWriteItems together
 // with the aggregates that include them, as history pages, so they are
-// either fully applied or not at all; the aggregates record's version
-// orders the owner's writes, and each event's claim (pk=E#<event_id>,
-// written just after, settled by the owner's next write if that failed)
-// makes any second copy a no-op.
+// either fully applied or not at all. The aggregates record's version
+// orders the owner's writes, and the owner's history pages are its
+// de-duplication record: a second copy of an event is found on them and
+// changes nothing.
 type Events struct {
 	DB        ddb.DB
 	Events    string // EventsTable
@@ -52,9 +53,16 @@ type Events struct {
 	PII *pii.Sealer
 }
 
-// attrPending names the history pages of an owner's last transaction on
-// its aggregates record (see Events.settle).
-const attrPending = "pending"
+// Attributes of the owner's aggregates record that only ingestion
+// writes. attrNewest is the history key time (events.SortKeyTime) of the
+// newest event stored for the owner: events newer than that cannot be
+// on its pages, so a write of only such events reads no page. attrPending
+// named, in earlier versions, pages whose claims were still to be
+// written; writes remove it.
+const (
+	attrNewest  = "newest_event"
+	attrPending = "pending"
+)
 
 // ownerKey is the partition key of an owner's aggregates record. Anonymous
 // visitors use N#, which no customer id can collide with.
@@ -106,16 +114,16 @@ type aggState struct {
 	agg     *customers.Aggregates
 	version int64
 	erased  bool
-	// pending are the sort keys of the history pages the owner's last
-	// transaction stored, whose claims may not all exist yet.
-	pending []string
+	// newest is attrNewest; "" when not known (no event stored, or a
+	// record of an earlier version).
+	newest string
 }
 
 type aggItem struct {
 	Agg      *customers.Aggregates `dynamodbav:"agg"`
 	Version  int64                 `dynamodbav:"agg_version"`
 	ErasedAt *time.Time            `dynamodbav:"erased_at"`
-	Pending  []string              `dynamodbav:"pending"`
+	Newest   string                `dynamodbav:"newest_event"`
 }
 
 // freeText is the sealed part of an event. Envelopes sealed before
@@ -175,7 +183,7 @@ func erasedError(pk string) error {
 // read, as they feed a conditional write.
 func (s *Events) readAggregates(ctx context.Context, pk string) (aggState, error) {
 	proj := expression.NamesList(expression.Name("agg"), expression.Name("agg_version"), expression.Name(schema.AttrErasedAt),
-		expression.Name(attrPending))
+		expression.Name(attrNewest))
 	expr, err := expression.NewBuilder().WithProjection(proj).Build()
 	if err != nil {
 		return aggState{}, fmt.Errorf("build projection: %w", err)
@@ -192,7 +200,39 @@ func (s *Events) readAggregates(ctx context.Context, pk string) (aggState, error
 	if it.Agg == nil {
 		it.Agg = customers.NewAggregates()
 	}
-	return aggState{agg: it.Agg.Clone(), version: it.Version, erased: it.ErasedAt != nil, pending: it.Pending}, nil
+	return aggState{agg: it.Agg.Clone(), version: it.Version, erased: it.ErasedAt != nil, newest: it.Newest}, nil
+}
+
+// newestStored returns the history key time of the newest event stored
+// for the owner whose record is cur, "" when it has none. A record written
+// before the attribute existed does not say: the owner's last history
+// page (keyed by its newest event's time) does.
+func (s *Events) newestStored(ctx context.Context, pk string, cur aggState) (string, error) {
+	if cur.newest != "" || cur.version == 0 {
+		return cur.newest, nil
+	}
+	key, err := expression.NewBuilder().WithKeyCondition(expression.Key(ddb.AttrPK).Equal(expression.Value(schema.PfxHistory + pk))).
+		WithProjection(expression.NamesList(expression.Name(ddb.AttrSK))).Build()
+	if err != nil {
+		return "", fmt.Errorf("build key condition: %w", err)
+	}
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: &s.Events, KeyConditionExpression: key.KeyCondition(),
+		ProjectionExpression: key.Projection(), ExpressionAttributeNames: key.Names(), ExpressionAttributeValues: key.Values(),
+		ConsistentRead: aws.Bool(true), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(1)})
+	if err != nil {
+		return "", ddb.Classify("read last history page of "+pk, err)
+	}
+	if len(out.Items) == 0 {
+		return "", nil
+	}
+	var k struct {
+		SK string `dynamodbav:"sk"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Items[0], &k); err != nil {
+		return "", fmt.Errorf("decode history key: %w", err)
+	}
+	ts, _, _ := strings.Cut(k.SK, "#")
+	return ts, nil
 }
 
 // versionCondition holds when the stored aggregates are still at version v.
@@ -207,14 +247,17 @@ func versionCondition(v int64) expression.ConditionBuilder {
 // cur.version. It touches only agg, agg_version and the id attribute, never
 // the profile or its version, so the customers API and ingestion never
 // overwrite each other.
-func (s *Events) aggUpdate(o events.Owner, pk string, cur aggState, next *customers.Aggregates, pending []string) (*types.Update, error) {
+func (s *Events) aggUpdate(o events.Owner, pk string, cur aggState, next *customers.Aggregates, newest string) (*types.Update, error) {
 	av, err := attributevalue.Marshal(next)
 	if err != nil {
 		return nil, fmt.Errorf("encode aggregates %s: %w", pk, err)
 	}
 	upd := expression.Set(expression.Name("agg"), expression.Value(av)).
 		Set(expression.Name("agg_version"), expression.Value(cur.version+1)).
-		Set(expression.Name(attrPending), expression.Value(pending))
+		Remove(expression.Name(attrPending))
+	if newest != "" {
+		upd = upd.Set(expression.Name(attrNewest), expression.Value(newest))
+	}
 	if o.Anonymous() {
 		upd = upd.Set(expression.Name("anonymous_id"), expression.Value(o.AnonymousID))
 	} else {
@@ -403,11 +446,9 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 // again.
 //
 // The owner's aggregates record is the commit point: one transaction
-// folds the new events into the aggregates under their version, stores
-// them as history pages and names those pages as pending on the record.
-// Their claims follow outside the transaction; until they exist the
-// pending pages answer for them, and the owner's next transaction settles
-// them first (see settle).
+// folds the new events into the aggregates under their version and stores
+// them as history pages, which are the owner's de-duplication record
+// from then on (see stored).
 func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []events.Event) (map[string]events.Status, error) {
 	pk := ownerKey(owner)
 	cur, err := s.readAggregates(ctx, pk)
@@ -417,21 +458,27 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 	if cur.erased {
 		return nil, erasedError(pk)
 	}
-	ids := make([]string, 0, len(chunk))
-	for _, e := range chunk {
-		ids = append(ids, e.ID)
-	}
-	pending, claimed, err := s.settleAndCheck(ctx, pk, cur.pending, ids)
+	newest, err := s.newestStored(ctx, pk, cur)
 	if err != nil {
 		return nil, err
+	}
+	// Only events no newer than the newest stored one can be stored.
+	var older []events.Event
+	for _, e := range chunk {
+		if events.SortKeyTime(e.Time) <= newest {
+			older = append(older, e)
+		}
+	}
+	have := map[string]string{}
+	if len(older) > 0 {
+		if have, err = s.stored(ctx, pk, older); err != nil {
+			return nil, err
+		}
 	}
 	done := make(map[string]events.Status, len(chunk))
 	var fresh []events.Event
 	for _, e := range chunk {
-		h, ok := pending[e.ID]
-		if !ok {
-			h, ok = claimed[e.ID]
-		}
+		h, ok := have[e.ID]
 		switch {
 		case !ok:
 			fresh = append(fresh, e)
@@ -467,11 +514,14 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 		}
 	}
 	now := s.now()
-	pages, keys, err := s.pagePuts(ctx, pk, fresh, now)
+	pages, err := s.pagePuts(ctx, pk, fresh, now)
 	if err != nil {
 		return nil, err
 	}
-	upd, err := s.aggUpdate(owner, pk, cur, next, keys)
+	for _, e := range fresh {
+		newest = max(newest, events.SortKeyTime(e.Time))
+	}
+	upd, err := s.aggUpdate(owner, pk, cur, next, newest)
 	if err != nil {
 		return nil, err
 	}
@@ -495,15 +545,9 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 	items = append(items, puts...)
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
-		fids, hashes := make([]string, len(fresh)), make([]string, len(fresh))
-		for i, e := range fresh {
+		for _, e := range fresh {
 			done[e.ID] = events.Accepted
-			fids[i], hashes[i] = e.ID, e.Hash()
 		}
-		// The events are stored and counted: a claim that fails to be
-		// written now is written by the owner's next transaction, and
-		// until then the pending pages answer for it.
-		_ = s.putClaims(ctx, fids, hashes, now)
 		return done, nil
 	}
 	reasons, cancelled := ddb.CancellationReasons(err)

@@ -152,18 +152,22 @@ func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 	if err != nil {
 		return err
 	}
-	// The visitor's last events must have their claims before its
-	// aggregates go: afterwards a resent copy is checked under the
-	// customer, which has no pending pages of the visitor's.
-	if _, err := s.settle(ctx, anonPK, anon.pending); err != nil {
-		return err
-	}
 	cust, err := s.readAggregates(ctx, custPK)
 	if err != nil {
 		return err
 	}
 	if cust.erased {
 		return erasedError(custPK)
+	}
+	// The visitor's pages move under the customer, so the customer's
+	// newest stored event is the newer of the two.
+	anonNewest, err := s.newestStored(ctx, anonPK, anon)
+	if err != nil {
+		return err
+	}
+	custNewest, err := s.newestStored(ctx, custPK, cust)
+	if err != nil {
+		return err
 	}
 	// The visitor's order ids (on its record) count for the customer only
 	// where the customer does not count them already; the new ones become
@@ -186,7 +190,7 @@ func (s *Events) tryLink(ctx context.Context, anonID, customerID string) error {
 	if err != nil {
 		return err
 	}
-	upd, err := s.aggUpdate(events.Owner{CustomerID: customerID}, custPK, cust, merged, cust.pending)
+	upd, err := s.aggUpdate(events.Owner{CustomerID: customerID}, custPK, cust, merged, max(anonNewest, custNewest))
 	if err != nil {
 		return err
 	}
@@ -283,45 +287,4 @@ func (s *Events) moveHistory(ctx context.Context, anonID, customerID string) err
 		UpdateExpression: upd.Update(), ConditionExpression: upd.Condition(), ExpressionAttributeNames: upd.Names(),
 		ExpressionAttributeValues: upd.Values()})
 	return ddb.Classify("mark alias moved", err)
-}
-
-// Seen returns the content hash of each of eventIDs whose claim exists:
-// the early answer for re-sent events, before any owner's record is
-// read. It reads eventually consistently (half the read units): a claim
-// written a moment ago may be missed, and such an event goes on to
-// Append, whose consistent read of claims and pending pages after the
-// owner's record is the guarantee. A claim seen did exist: claims are
-// removed only by erasure (the customer's events are refused from then
-// on) and by expiry at the end of the de-duplication window.
-func (s *Events) Seen(ctx context.Context, eventIDs []string) (map[string]string, error) {
-	return s.claims(ctx, eventIDs, false)
-}
-
-// claims returns the content hash of each of eventIDs whose claim exists,
-// read strongly consistently when consistent is set.
-func (s *Events) claims(ctx context.Context, eventIDs []string, consistent bool) (map[string]string, error) {
-	keys := make([]map[string]types.AttributeValue, 0, len(eventIDs))
-	for _, id := range eventIDs {
-		keys = append(keys, ddb.Key(schema.PfxEvent+id, schema.SkEvent))
-	}
-	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name("event_id"), expression.Name("hash"))).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build projection: %w", err)
-	}
-	items, err := s.retry().BatchGet(ctx, s.DB, ddb.Get{Table: s.Events, Keys: keys, Consistent: consistent, Projection: &proj})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(items))
-	for _, it := range items {
-		var v struct {
-			EventID string `dynamodbav:"event_id"`
-			Hash    string `dynamodbav:"hash"`
-		}
-		if err := attributevalue.UnmarshalMap(it, &v); err != nil {
-			return nil, fmt.Errorf("decode event record: %w", err)
-		}
-		out[v.EventID] = v.Hash
-	}
-	return out, nil
 }

@@ -54,16 +54,6 @@ type page struct {
 	ExpiresAt    int64    `dynamodbav:"expires_at"`
 }
 
-// claim is an event's de-duplication record (pk=E#<event_id>, sk=EVENT):
-// which content its id stands for. It holds no personal data.
-type claim struct {
-	PK        string `dynamodbav:"pk"`
-	SK        string `dynamodbav:"sk"`
-	EventID   string `dynamodbav:"event_id"`
-	Hash      string `dynamodbav:"hash"`
-	ExpiresAt int64  `dynamodbav:"expires_at"`
-}
-
 // splitPages groups evs, sorted by history key, into pages of at most
 // pageEvents events no more than PageSpan apart.
 func splitPages(evs []events.Event) [][]events.Event {
@@ -111,22 +101,20 @@ func DecodePage(item map[string]types.AttributeValue) (owner string, es []Entry,
 }
 
 // pagePuts returns the transaction items that store fresh, events of the
-// owner with key pk, as history pages, each only if no page has its key,
-// and the pages' keys.
-func (s *Events) pagePuts(ctx context.Context, pk string, fresh []events.Event, now time.Time) ([]types.TransactWriteItem, []string, error) {
+// owner with key pk, as history pages, each only if no page has its key.
+func (s *Events) pagePuts(ctx context.Context, pk string, fresh []events.Event, now time.Time) ([]types.TransactWriteItem, error) {
 	notExists, err := expression.NewBuilder().WithCondition(expression.Name(ddb.AttrPK).AttributeNotExists()).Build()
 	if err != nil {
-		return nil, nil, fmt.Errorf("build condition: %w", err)
+		return nil, fmt.Errorf("build condition: %w", err)
 	}
 	var items []types.TransactWriteItem
-	var keys []string
 	for _, evs := range splitPages(fresh) {
 		p := page{PK: schema.PfxHistory + pk, SK: pageKey(evs), Owner: pk, ExpiresAt: s.expiresAt(now)}
 		es := make([]Entry, 0, len(evs))
 		for _, e := range evs {
 			stored, sealed, err := s.seal(ctx, e)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			es = append(es, Entry{Event: stored, Hash: e.Hash(), Sealed: sealed, ReceivedAt: now})
 			p.IDs = append(p.IDs, e.ID)
@@ -135,108 +123,82 @@ func (s *Events) pagePuts(ctx context.Context, pk string, fresh []events.Event, 
 			}
 		}
 		if p.Events, err = blob.Encode(es); err != nil {
-			return nil, nil, fmt.Errorf("encode history page: %w", err)
+			return nil, fmt.Errorf("encode history page: %w", err)
 		}
 		av, err := attributevalue.MarshalMap(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode history page: %w", err)
+			return nil, fmt.Errorf("encode history page: %w", err)
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.Events, Item: av,
 			ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}})
-		keys = append(keys, p.SK)
 	}
-	return items, keys, nil
+	return items, nil
 }
 
-// putClaims writes the claims of events stored in a committed transaction.
-// They are whole-item puts of what the id stands for, so repeating one
-// is harmless.
-func (s *Events) putClaims(ctx context.Context, ids, hashes []string, now time.Time) error {
-	reqs := make([]types.WriteRequest, 0, len(ids))
-	for i, id := range ids {
-		av, err := attributevalue.MarshalMap(claim{PK: schema.PfxEvent + id, SK: schema.SkEvent, EventID: id, Hash: hashes[i],
-			ExpiresAt: s.expiresAt(now)})
-		if err != nil {
-			return fmt.Errorf("encode claim %s: %w", id, err)
-		}
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+// windows returns the ranges of page sort keys that can hold evs: a
+// page holding an event at time t is keyed by its newest event's time,
+// which lies between t and t+PageSpan. Overlapping ranges are merged.
+func windows(evs []events.Event) [][2]string {
+	times := make([]time.Time, 0, len(evs))
+	for _, e := range evs {
+		times = append(times, e.Time)
 	}
-	return s.retry().BatchWrite(ctx, s.DB, s.Events, reqs, 1)
-}
-
-// settle makes sure the claims of the owner's pending pages (the pages
-// of its last committed transaction) exist, writing those missing, and
-// returns the content hash of each of their events. The owner's next
-// transaction replaces the pending pages only after this, so every
-// stored event always has its claim or is on a pending page.
-func (s *Events) settle(ctx context.Context, pk string, pending []string) (map[string]string, error) {
-	hashes, _, err := s.settleAndCheck(ctx, pk, pending, nil)
-	return hashes, err
-}
-
-// settleAndCheck settles the owner's pending pages (see settle) and, in
-// the same read of claims, returns the claimed hash of each of ids that
-// is neither on a pending page nor unclaimed.
-func (s *Events) settleAndCheck(ctx context.Context, pk string, pending, ids []string) (onPages, claimed map[string]string, err error) {
-	onPages = map[string]string{}
-	for _, sk := range pending {
-		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Events, Key: ddb.Key(schema.PfxHistory+pk, sk),
-			ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return nil, nil, ddb.Classify("read pending history page of "+pk, err)
-		}
-		if len(out.Item) == 0 {
-			// Moved to the customer the visitor logged in as, or removed
-			// by erasure: its claims were settled before either.
+	slices.SortFunc(times, time.Time.Compare)
+	var out [][2]time.Time
+	for _, t := range times {
+		if n := len(out); n > 0 && !t.After(out[n-1][1]) {
+			out[n-1][1] = t.Add(PageSpan)
 			continue
 		}
-		_, es, err := DecodePage(out.Item)
+		out = append(out, [2]time.Time{t, t.Add(PageSpan)})
+	}
+	keys := make([][2]string, 0, len(out))
+	for _, w := range out {
+		keys = append(keys, [2]string{events.SortKeyTime(w[0]), afterAll(events.SortKeyTime(w[1]))})
+	}
+	return keys
+}
+
+// stored returns the content hash of each of evs that is on one of the
+// owner's history pages (or history items written before pages existed):
+// the owner's de-duplication record. It reads with strong consistency,
+// after the owner's aggregates record, as it feeds a write conditioned on
+// that record's version: a page committed with a later version makes the
+// write fail and be tried again, and this read then finds it.
+func (s *Events) stored(ctx context.Context, pk string, evs []events.Event) (map[string]string, error) {
+	want := make(map[string]bool, len(evs))
+	for _, e := range evs {
+		want[e.ID] = true
+	}
+	found := map[string]string{}
+	for _, w := range windows(evs) {
+		key := expression.Key(ddb.AttrPK).Equal(expression.Value(schema.PfxHistory + pk)).
+			And(expression.Key(ddb.AttrSK).Between(expression.Value(w[0]), expression.Value(w[1])))
+		expr, err := expression.NewBuilder().WithKeyCondition(key).Build()
 		if err != nil {
-			return nil, nil, err
+			return nil, fmt.Errorf("build key condition: %w", err)
 		}
-		for _, e := range es {
-			onPages[e.Event.ID] = e.Hash
-		}
-	}
-	read := make([]string, 0, len(onPages)+len(ids))
-	for id := range onPages {
-		read = append(read, id)
-	}
-	for _, id := range ids {
-		if _, ok := onPages[id]; !ok {
-			read = append(read, id)
-		}
-	}
-	if len(read) == 0 {
-		return onPages, map[string]string{}, nil
-	}
-	slices.Sort(read)
-	have, err := s.claims(ctx, slices.Compact(read), true)
-	if err != nil {
-		return nil, nil, err
-	}
-	var missing, missingHashes []string
-	for id, h := range onPages {
-		if _, ok := have[id]; !ok {
-			missing = append(missing, id)
-			missingHashes = append(missingHashes, h)
+		p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{TableName: &s.Events, KeyConditionExpression: expr.KeyCondition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, ddb.Classify("read history pages of "+pk, err)
+			}
+			for _, it := range out.Items {
+				_, es, err := DecodePage(it)
+				if err != nil {
+					return nil, err
+				}
+				for _, e := range es {
+					if want[e.Event.ID] {
+						found[e.Event.ID] = e.Hash
+					}
+				}
+			}
 		}
 	}
-	if len(missing) > 0 {
-		if err := s.putClaims(ctx, missing, missingHashes, s.now()); err != nil {
-			return nil, nil, err
-		}
-	}
-	claimed = make(map[string]string, len(ids))
-	for _, id := range ids {
-		if _, ok := onPages[id]; ok {
-			continue
-		}
-		if h, ok := have[id]; ok {
-			claimed[id] = h
-		}
-	}
-	return onPages, claimed, nil
+	return found, nil
 }
 
 // Readable returns a stored item as plain values, with a history page's

@@ -121,8 +121,8 @@ func TestBatchLimits(t *testing.T) {
 			t.Errorf("%s: %d, want %d", body, status, want)
 		}
 	}
-	if seen, _ := h.store.Seen(context.Background(), []string{"e-0", "e-1"}); len(seen) != 0 {
-		t.Fatalf("a refused batch stored events: %v", seen)
+	if a := h.store.Aggregates(events.Owner{CustomerID: "c-1"}); a != nil {
+		t.Fatalf("a refused batch stored events: %+v", a)
 	}
 	// One malformed event does not stop the others.
 	var resp edge.Response

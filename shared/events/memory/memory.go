@@ -1,5 +1,6 @@
 // Package memory is the in-memory twin of the events DynamoDB adapter:
-// Events (event records, owners' aggregates and aliases, histories) and History (a customer's history, page by page),
+// Events (owners' histories, which are their de-duplication records,
+// aggregates and aliases) and History (a customer's history, page by page),
 // with the same exactly-once, all-or-nothing, alias and TTL rules and the
 // same error kinds, which the contract suite in package contract proves.
 // It serves tests and local runs; no function links it.
@@ -21,7 +22,7 @@ import (
 )
 
 // Events keeps ingested events exactly once in memory. It implements the
-// ports of the ingest service (Append, Seen, Link, Resolve, Categories).
+// ports of the ingest service (Append, Link, Resolve, Categories).
 // The zero value is empty and ready to use; it is safe for
 // concurrent use.
 type Events struct {
@@ -32,9 +33,8 @@ type Events struct {
 	Retention time.Duration
 
 	mu sync.Mutex
-	// records holds the event records (de-duplication) by event id.
-	records map[string]record
-	// history holds each owner's history by events.HistoryKey.
+	// history holds each owner's history by events.HistoryKey: the
+	// owner's de-duplication record.
 	history map[events.Owner]map[string]record
 	aggs    map[events.Owner]*customers.Aggregates
 	// aliases maps a linked anonymous id to its customer.
@@ -55,10 +55,9 @@ type record struct {
 
 // init makes the maps; callers hold mu.
 func (s *Events) init() {
-	if s.records != nil {
+	if s.history != nil {
 		return
 	}
-	s.records = map[string]record{}
 	s.history = map[events.Owner]map[string]record{}
 	s.aggs = map[events.Owner]*customers.Aggregates{}
 	s.aliases = map[string]string{}
@@ -95,10 +94,10 @@ func erasedError(pk string) error {
 		Detail: "the customer was erased; events for it are refused"}
 }
 
-// settled is the status of e when an event record with its id exists:
-// Duplicate for the same content, Rejected for another.
-func (s *Events) settled(e events.Event) (events.Status, bool) {
-	r, ok := s.records[e.ID]
+// settled is the status of e when the owner's history holds an event with
+// its id and time: Duplicate for the same content, Rejected for another.
+func (s *Events) settled(owner events.Owner, e events.Event) (events.Status, bool) {
+	r, ok := s.history[owner][events.HistoryKey(e)]
 	switch {
 	case !ok:
 		return "", false
@@ -127,9 +126,8 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 		return status, fmt.Errorf("append events of %s: %w", pk, erasedError(pk))
 	}
 	if _, linked := s.aliases[owner.AnonymousID]; owner.Anonymous() && linked {
-		for i, e := range evs {
-			status[i], _ = s.settled(e)
-		}
+		// The visitor's history moved under the customer with the login:
+		// nothing is known here, and the caller goes to the customer.
 		return status, fmt.Errorf("append events of %s: %w", pk, events.ErrOwnerChanged)
 	}
 	agg := s.aggs[owner]
@@ -139,7 +137,7 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 	expires := s.now().Add(s.retention()).Unix()
 	accepted := false
 	for i, e := range evs {
-		if st, ok := s.settled(e); ok {
+		if st, ok := s.settled(owner, e); ok {
 			status[i] = st
 			continue
 		}
@@ -148,7 +146,6 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 			e.NPS = &n
 		}
 		r := record{event: e, hash: e.Hash(), expiresAt: expires}
-		s.records[e.ID] = r
 		if s.history[owner] == nil {
 			s.history[owner] = map[string]record{}
 		}
@@ -183,14 +180,6 @@ func (s *Events) find(ctx context.Context, keys []string, get func(key string) (
 		}
 	}
 	return out, nil
-}
-
-// Seen returns the content hash of each of eventIDs that is already stored.
-func (s *Events) Seen(ctx context.Context, eventIDs []string) (map[string]string, error) {
-	return s.find(ctx, eventIDs, func(id string) (string, bool) {
-		r, ok := s.records[id]
-		return r.hash, ok
-	})
 }
 
 // Categories returns the top category of each known item; unknown items
@@ -270,8 +259,8 @@ func (s *Events) Aggregates(owner events.Owner) *customers.Aggregates {
 
 // Erase does to ingestion's data what erasing the customer does: it leaves
 // a tombstone that refuses the customer's events and links from then on,
-// and deletes the customer's aggregates, history, the event records of
-// that history, and the aliases linked to the customer. It returns what it
+// and deletes the customer's aggregates, history (its de-duplication
+// records) and the aliases linked to the customer. It returns what it
 // deleted; erasing again deletes nothing more.
 func (s *Events) Erase(customerID string) customers.Erasure {
 	defer s.lock()()
@@ -279,13 +268,10 @@ func (s *Events) Erase(customerID string) customers.Erasure {
 	cust := events.Owner{CustomerID: customerID}
 	s.erased[customerID] = true
 	delete(s.aggs, cust)
-	for _, r := range s.history[cust] {
-		n.HistoryItems++
-		if _, ok := s.records[r.event.ID]; ok {
-			delete(s.records, r.event.ID)
-			n.EventRecords++
-		}
-	}
+	// Each event of the history is also its de-duplication record, and
+	// counts as both, as the DynamoDB adapter counts them.
+	n.HistoryItems = len(s.history[cust])
+	n.EventRecords = n.HistoryItems
 	delete(s.history, cust)
 	for _, a := range slices.Sorted(maps.Keys(s.aliases)) {
 		if s.aliases[a] == customerID {

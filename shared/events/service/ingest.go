@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -33,14 +32,6 @@ type EventStore interface {
 	// customer meanwhile the error wraps events.ErrOwnerChanged, and for an
 	// erased customer it wraps customers.ErrErased.
 	Append(ctx context.Context, owner events.Owner, evs []events.Event) ([]events.Status, error)
-}
-
-// Dedup answers early for events stored before.
-type Dedup interface {
-	// Seen returns the content hash of each event id already stored. It
-	// may miss an event stored a moment ago (an adapter may read
-	// eventually consistently): Append is the guarantee.
-	Seen(ctx context.Context, eventIDs []string) (map[string]string, error)
 }
 
 // Identity links anonymous visitors to customers.
@@ -65,7 +56,6 @@ type Categories interface {
 // for concurrent use.
 type Store interface {
 	EventStore
-	Dedup
 	Identity
 	Categories
 }
@@ -183,32 +173,6 @@ func (s *Service) Ingest(ctx context.Context, raws []json.RawMessage, prefix fun
 		return idx
 	}
 
-	// Events stored before are answered without a write. The check reads
-	// a few of the batch's ids first and the others only when one of those
-	// was stored: a new batch, the common case, costs those few reads
-	// rather than one per event, and a resent batch is still answered here
-	// whole. What the check misses or cannot read, Append finds: it is the
-	// guarantee, so a failed check lets the events go on.
-	var ids []string
-	for _, i := range valid() {
-		ids = append(ids, evs[i].ID)
-	}
-	if len(ids) > 0 {
-		if seen, err := s.seen(ctx, ids); err == nil {
-			for _, i := range valid() {
-				h, ok := seen[evs[i].ID]
-				switch {
-				case !ok:
-				case h == evs[i].Hash():
-					out[i].Status = events.Duplicate
-				default:
-					out[i].Status, out[i].Reason = events.Rejected, ReasonIDConflict
-					out[i].Detail = "event_id was used before for a different event"
-				}
-			}
-		}
-	}
-
 	// Categories are looked up once per batch and stored with the event, so
 	// aggregates depend only on stored events.
 	var items []string
@@ -296,40 +260,6 @@ func (s *Service) Ingest(ctx context.Context, raws []json.RawMessage, prefix fun
 	close(jobs)
 	wg.Wait()
 	return out
-}
-
-// probeSize is how many of a batch's ids the early duplicate check reads
-// before deciding whether to read the others.
-const probeSize = 3
-
-// seen returns the content hash of the events of ids stored before, as
-// far as the early check goes: the first, middle and last ids, and all
-// of them when one of those three was stored.
-func (s *Service) seen(ctx context.Context, ids []string) (map[string]string, error) {
-	if len(ids) <= probeSize {
-		return s.Store.Seen(ctx, ids)
-	}
-	picked := []int{0, len(ids) / 2, len(ids) - 1}
-	probe := make([]string, 0, probeSize)
-	for _, i := range picked {
-		probe = append(probe, ids[i])
-	}
-	found, err := s.Store.Seen(ctx, probe)
-	if err != nil || len(found) == 0 {
-		return found, err
-	}
-	rest := make([]string, 0, len(ids)-probeSize)
-	for i, id := range ids {
-		if !slices.Contains(picked, i) {
-			rest = append(rest, id)
-		}
-	}
-	more, err := s.Store.Seen(ctx, rest)
-	if err != nil {
-		return nil, err
-	}
-	maps.Copy(found, more)
-	return found, nil
 }
 
 // appendOwner writes one owner's events, following a concurrent login of

@@ -87,8 +87,8 @@ func TestDecodingRejectsBadEventsOneByOne(t *testing.T) {
 	if out[3].EventID != "e-3" || out[4].EventID != "e-4" {
 		t.Errorf("event id %q", out[3].EventID)
 	}
-	if seen, _ := m.Seen(context.Background(), []string{"e-big", "e-3", "e-4", "e-5"}); len(seen) != 1 || seen["e-5"] == "" {
-		t.Fatalf("stored %v, want e-5 only", seen)
+	if got := history(t, m, "c-1"); len(got) != 1 || got[0].ID != "e-5" {
+		t.Fatalf("stored %v, want e-5 only", got)
 	}
 }
 
@@ -133,17 +133,6 @@ func TestDeduplication(t *testing.T) {
 		t.Fatalf("aggregates %+v", a)
 	}
 
-	// Without the early look-up, the store's exactly-once write tells the
-	// same apart.
-	blind := &faulty{Store: m, seen: errors.New("look-up unavailable")}
-	svc.Store = blind
-	out = svc.Ingest(ctx, []json.RawMessage{changed, ev("e-2", "c-1", "", "sku-1", 1)}, nil)
-	if !slices.Equal(statuses(out), []events.Status{events.Rejected, events.Duplicate}) || out[0].Reason != service.ReasonIDConflict {
-		t.Fatalf("without the look-up %+v", out)
-	}
-	if a := m.Aggregates(events.Owner{CustomerID: "c-1"}); a.Events != 3 {
-		t.Fatalf("aggregates counted twice: %+v", a)
-	}
 }
 
 func TestIdentityResolution(t *testing.T) {
@@ -249,8 +238,12 @@ func TestOutcomesComeBackInRequestOrder(t *testing.T) {
 	if c[events.Accepted] != 60 || c[events.Duplicate] != 15 || c[events.Rejected] != 15 || len(c) != 3 {
 		t.Fatalf("counts %v", c)
 	}
-	if seen, _ := m.Seen(ctx, ids); len(seen) != 61 {
-		t.Fatalf("%d events stored, want 61", len(seen))
+	stored := 0
+	for c := range 13 {
+		stored += len(history(t, m, fmt.Sprintf("c-%d", c)))
+	}
+	if stored != 61 {
+		t.Fatalf("%d events stored, want 61", stored)
 	}
 }
 
@@ -303,21 +296,14 @@ func TestStorageFailuresAreRetriableOutcomes(t *testing.T) {
 // faulty wraps a store with failures and races.
 type faulty struct {
 	service.Store
-	seen, categories, link error
-	appendFor              map[string]error // customer id -> error of Append
+	categories, link error
+	appendFor        map[string]error // customer id -> error of Append
 	// loginBeforeAppend links an anonymous id to a customer right before
 	// the first write to the visitor, as a concurrent login would.
 	loginBeforeAppend map[string]string
 
 	mu           sync.Mutex
 	ownerChanged int
-}
-
-func (f *faulty) Seen(ctx context.Context, ids []string) (map[string]string, error) {
-	if f.seen != nil {
-		return nil, f.seen
-	}
-	return f.Store.Seen(ctx, ids)
 }
 
 func (f *faulty) Categories(ctx context.Context, ids []string) (map[string]string, error) {
@@ -401,80 +387,5 @@ func TestEngagementAndFeedback(t *testing.T) {
 	hist := history(t, m, "c-1")
 	if len(hist) != 5 || hist[0].ID != "f-1" || hist[0].Comment != "Late again." || hist[0].CampaignID != "spring" || *hist[0].NPS != 5 {
 		t.Fatalf("history %+v", hist)
-	}
-}
-
-// countingSeen counts the ids the early duplicate check reads and the
-// events given to Append.
-type countingSeen struct {
-	service.Store
-	mu             sync.Mutex
-	read, appended int
-}
-
-func (c *countingSeen) Seen(ctx context.Context, ids []string) (map[string]string, error) {
-	c.mu.Lock()
-	c.read += len(ids)
-	c.mu.Unlock()
-	return c.Store.Seen(ctx, ids)
-}
-
-func (c *countingSeen) Append(ctx context.Context, o events.Owner, evs []events.Event) ([]events.Status, error) {
-	c.mu.Lock()
-	c.appended += len(evs)
-	c.mu.Unlock()
-	return c.Store.Append(ctx, o, evs)
-}
-
-func (c *countingSeen) take() (read, appended int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	read, appended = c.read, c.appended
-	c.read, c.appended = 0, 0
-	return read, appended
-}
-
-// The early check reads three ids of a new batch and every id of a resent
-// one; an old event it does not read is still answered duplicate, by
-// Append.
-func TestEarlyCheckReadsEveryIDOnlyOfAResentBatch(t *testing.T) {
-	svc, m := newService(t)
-	c := &countingSeen{Store: m}
-	svc.Store = c
-	ctx := context.Background()
-	batch := func(ids ...string) []json.RawMessage {
-		var out []json.RawMessage
-		for i, id := range ids {
-			out = append(out, ev(id, "c-1", "", "sku-1", i))
-		}
-		return out
-	}
-	count := func(out []service.Outcome) map[events.Status]int { return service.Counts(out) }
-	ten := []string{"n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9"}
-
-	if got := count(svc.Ingest(ctx, batch(ten...), nil)); got[events.Accepted] != 10 {
-		t.Fatalf("new batch: %v", got)
-	}
-	if read, appended := c.take(); read != 3 || appended != 10 {
-		t.Fatalf("new batch: %d ids read early, %d appended; want 3 and 10", read, appended)
-	}
-	if got := count(svc.Ingest(ctx, batch(ten...), nil)); got[events.Duplicate] != 10 {
-		t.Fatalf("resent batch: %v", got)
-	}
-	if read, appended := c.take(); read != 10 || appended != 0 {
-		t.Fatalf("resent batch: %d ids read early, %d appended; want 10 and 0", read, appended)
-	}
-	// n4 is not among the first, middle and last ids of this batch.
-	mixed := batch("m0", "m1", "n4", "m3", "m4", "m5", "m6")
-	mixed[2] = ev("n4", "c-1", "", "sku-1", 4) // as first sent
-	out := svc.Ingest(ctx, mixed, nil)
-	if got := count(out); got[events.Accepted] != 6 || got[events.Duplicate] != 1 || out[2].Status != events.Duplicate {
-		t.Fatalf("batch with one old event: %v", statuses(out))
-	}
-	if read, _ := c.take(); read != 3 {
-		t.Fatalf("batch with one unprobed old event: %d ids read early, want 3", read)
-	}
-	if n := len(history(t, m, "c-1")); n != 16 {
-		t.Fatalf("%d events stored, want 16", n)
 	}
 }

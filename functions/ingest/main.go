@@ -26,7 +26,7 @@ func main() {
 	db := &ddb.Calls{DB: d.DB}
 	s := &eventsdb.Events{DB: db, Events: d.Env.Required("EVENTS_TABLE"), Customers: d.Env.Required("CUSTOMERS_TABLE"),
 		Items: d.Env.Required("ITEMS_TABLE"), Retention: time.Duration(d.Env.Int("EVENT_RETENTION_DAYS", 400)) * 24 * time.Hour,
-		PII: keys.Sealer}
+		PII: keys.Sealer, CategoryTTL: time.Minute}
 	// Customers' cart events also keep their pending carts, which the
 	// carts function announces when abandoned.
 	carts := &service.CartWatch{Store: s, Carts: &eventsdb.Carts{DB: db, Table: s.Customers}, Log: d.Log}

@@ -27,7 +27,8 @@ import (
 //	links to merged anonymous ids                               Customers pk=L#<id> sk=<anonymous_id>
 //	aliases of those anonymous ids                              Customers pk=A#<anonymous_id> sk=ALIAS
 //	history, and history not yet moved from an anonymous id     Events    pk=H#C#<id>, pk=H#N#<anonymous_id>
-//	event records of that history (de-duplication)              Events    pk=E#<event_id> sk=EVENT
+//	claims of that history's events, where earlier versions     Events    pk=E#<event_id> sk=EVENT
+//	  wrote them (de-duplication now reads the history itself)
 //	the pending cart (items not bought yet)                     Customers pk=CART#<shard> sk=<id>
 //	the customer's order ids                                    Customers pk=O#<id> sk=<order_id>
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"tailor/shared/platform/schema"
 	"time"
 
@@ -46,11 +47,17 @@ type Events struct {
 	Backoff time.Duration
 	// Attempts bounds the tries of one transaction; 8 when 0.
 	Attempts int
+	// CategoryTTL is how long an item's category, once read, is used
+	// without reading it again (see Categories); 0 reads every time.
+	CategoryTTL time.Duration
 	// PII seals events' free text (properties, query and a feedback
 	// comment), which may hold personal data, with the event id as
 	// associated data. Every function wires it; nil stores the free text
 	// as sent (tests).
 	PII *pii.Sealer
+
+	catMu    sync.Mutex
+	catCache map[string]cachedCategory
 }
 
 // Attributes of the owner's aggregates record that only ingestion
@@ -235,6 +242,11 @@ func (s *Events) newestStored(ctx context.Context, pk string, cur aggState) (str
 	return ts, nil
 }
 
+// errOrdersKnown says a transaction was cancelled because order items it
+// would have created exist: their ids are now known, and the write is
+// tried again at once.
+var errOrdersKnown = errors.New("order ids recorded by another write")
+
 // versionCondition holds when the stored aggregates are still at version v.
 func versionCondition(v int64) expression.ConditionBuilder {
 	if v == 0 {
@@ -405,6 +417,9 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 		index[e.ID] = i
 	}
 	pending := slices.Clone(evs)
+	// Order ids found to have an order item already, learned from
+	// cancelled transactions (see tryChunk).
+	learned := map[string]bool{}
 	fixed := 1
 	if owner.Anonymous() {
 		fixed = 2
@@ -413,7 +428,7 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 		chunk := nextChunk(pending, fixed)
 		pending = pending[len(chunk):]
 		for attempt := 1; len(chunk) > 0; attempt++ {
-			done, err := s.tryChunk(ctx, owner, chunk)
+			done, err := s.tryChunk(ctx, owner, chunk, learned)
 			var kept []events.Event
 			for _, e := range chunk {
 				if st, ok := done[e.ID]; ok {
@@ -425,6 +440,10 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 			chunk = kept
 			switch {
 			case err == nil:
+			case errors.Is(err, errOrdersKnown):
+				// Progress, not contention: at least one more order id is
+				// known, so try again at once and do not count the attempt.
+				attempt--
 			case errors.Is(err, ddb.ErrRetry) || ddb.Retriable(ctx, err):
 				if s.retry().Exhausted(attempt) {
 					return status, fmt.Errorf("append events of %s: gave up after %d attempts: %w", ownerKey(owner), attempt, err)
@@ -449,7 +468,13 @@ func (s *Events) Append(ctx context.Context, owner events.Owner, evs []events.Ev
 // folds the new events into the aggregates under their version and stores
 // them as history pages, which are the owner's de-duplication record
 // from then on (see stored).
-func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []events.Event) (map[string]events.Status, error) {
+//
+// A customer's order items are not read first: the fold counts every
+// order id of the chunk as new unless it is on the record (legacy) or in
+// learned, and the transaction puts an order item for each only if none
+// exists. If one does, the transaction is cancelled, the order id goes
+// into learned, and tryChunk returns errOrdersKnown.
+func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []events.Event, learned map[string]bool) (map[string]events.Status, error) {
 	pk := ownerKey(owner)
 	cur, err := s.readAggregates(ctx, pk)
 	if err != nil {
@@ -498,10 +523,14 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 	var newOrders []string
 	if !owner.Anonymous() {
 		legacy := cur.agg.OrderIDs
-		known, err := s.knownOrders(ctx, owner.CustomerID, legacy, orderIDs(fresh))
-		if err != nil {
-			return nil, err
+		known := slices.Clone(legacy)
+		for _, id := range orderIDs(fresh) {
+			if learned[id] {
+				known = append(known, id)
+			}
 		}
+		slices.Sort(known)
+		known = slices.Compact(known)
 		next.OrderIDs = known
 		for _, e := range fresh {
 			next.Apply(e)
@@ -559,6 +588,17 @@ func (s *Events) tryChunk(ctx context.Context, owner events.Owner, chunk []event
 	}
 	if owner.Anonymous() && ddb.ReasonConditionFailed(reasons[1]) {
 		return done, fmt.Errorf("write events of %s: %w", pk, events.ErrOwnerChanged)
+	}
+	// The order puts come last, in newOrders' order.
+	first := len(items) - len(puts)
+	progress := false
+	for i, id := range newOrders {
+		if ddb.ReasonConditionFailed(reasons[first+i]) && !learned[id] {
+			learned[id], progress = true, true
+		}
+	}
+	if progress {
+		return done, errOrdersKnown
 	}
 	for _, r := range reasons {
 		switch aws.ToString(r.Code) {

@@ -20,6 +20,7 @@ import (
 	eventsdb "tailor/shared/events/dynamo"
 	"tailor/shared/platform/ddb"
 	"tailor/shared/platform/ddb/ddbtest"
+	"tailor/shared/platform/schema"
 )
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
@@ -74,8 +75,7 @@ func TestLinkMergesOnceAndFinishesAnInterruptedMove(t *testing.T) {
 	// The merge commits, the history moves, then the process dies before
 	// the alias is marked moved.
 	crash := &failing{DB: s.DB, updates: 1}
-	broken := *s
-	broken.DB = crash
+	broken := &eventsdb.Events{DB: crash, Events: s.Events, Customers: s.Customers, Items: s.Items, Now: s.Now, Backoff: s.Backoff}
 	if _, err := broken.Link(ctx, "a-1", "c-1"); err == nil {
 		t.Fatal("the injected crash did not surface")
 	}
@@ -180,5 +180,73 @@ func TestFreeTextIsSealed(t *testing.T) {
 	}
 	if _, err := (&eventsdb.History{DB: env.DB, Table: env.Table("EventsTable"), Now: s.Now}).List(ctx, "c-1", events.HistoryQuery{}); err == nil {
 		t.Fatal("sealed free text listed without keys")
+	}
+}
+
+// A category read is used again for CategoryTTL: a change in the catalog
+// reaches events once that has passed, and an item without a category
+// is read every time, so one added to the catalog counts at once.
+func TestCategoriesAreReadAgainAfterTheirTTL(t *testing.T) {
+	s, env, _ := newEvents(t)
+	ctx := context.Background()
+	now := t0
+	s.Now = func() time.Time { return now }
+	s.CategoryTTL = time.Minute
+	setCategory := func(item, category string) {
+		t.Helper()
+		row := map[string]any{"pk": schema.PfxItem + item, "sk": schema.SkItem, "item_id": item, "category": []string{category}}
+		if err := ddbtest.PutRaw(ctx, env.DB, env.Table("ItemsTable"), row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	categories := func() map[string]string {
+		t.Helper()
+		got, err := s.Categories(ctx, []string{"sku-1", "sku-2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	setCategory("sku-1", "Home")
+	if got := categories(); got["sku-1"] != "Home" || len(got) != 1 {
+		t.Fatalf("first read: %v", got)
+	}
+	setCategory("sku-1", "Garden")
+	setCategory("sku-2", "Toys")
+	if got := categories(); got["sku-1"] != "Home" || got["sku-2"] != "Toys" {
+		t.Fatalf("within the TTL: %v, want the cached Home and the new item's Toys", got)
+	}
+	now = now.Add(time.Minute)
+	if got := categories(); got["sku-1"] != "Garden" || got["sku-2"] != "Toys" {
+		t.Fatalf("after the TTL: %v, want Garden", got)
+	}
+}
+
+// An order recorded by an earlier write is not counted again, although
+// the write does not read order items first: the transaction that would
+// create its item again is cancelled, and the retry knows the order.
+func TestKnownOrderLearnedFromTheCancelledWrite(t *testing.T) {
+	s, env, _ := newEvents(t)
+	ctx := context.Background()
+	cust := events.Owner{CustomerID: "c-o"}
+	first := []events.Event{purchase("l1", "c-o", "o-1", 1, 1, 100), purchase("l2", "c-o", "o-2", 2, 1, 100)}
+	if _, err := s.Append(ctx, cust, first); err != nil {
+		t.Fatal(err)
+	}
+	// The second write carries another line of each known order and a new one.
+	second := []events.Event{purchase("l3", "c-o", "o-1", 3, 1, 100), purchase("l4", "c-o", "o-2", 4, 1, 100),
+		purchase("l5", "c-o", "o-3", 5, 1, 100)}
+	st, err := s.Append(ctx, cust, second)
+	if err != nil || slices.ContainsFunc(st, func(x events.Status) bool { return x != events.Accepted }) {
+		t.Fatalf("second write: %v %v", st, err)
+	}
+	want := customers.Fold(slices.Concat(first, second))
+	got := aggregatesOf(t, env, s, cust)
+	if got.Orders != 3 || got.Orders != want.Orders || got.Units != want.Units {
+		t.Fatalf("aggregates: %d orders, %d units; want %d and %d", got.Orders, got.Units, want.Orders, want.Units)
+	}
+	ids, err := s.OrderIDs(ctx, "c-o")
+	if err != nil || !slices.Equal(ids, []string{"o-1", "o-2", "o-3"}) {
+		t.Fatalf("order ids %v %v", ids, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"tailor/shared/platform/schema"
 	"time"
@@ -40,11 +41,25 @@ type linkItem struct {
 }
 
 // Categories returns the top category of each known item; unknown and
-// deleted items (tombstones) are absent from the result.
+// deleted items (tombstones) are absent from the result. With
+// CategoryTTL set, a category read is used again for that long, so a
+// change in the catalog reaches events at most CategoryTTL later; items
+// without one are read every time, so a new item counts at once.
 func (s *Events) Categories(ctx context.Context, itemIDs []string) (map[string]string, error) {
+	now := s.now()
+	out := make(map[string]string, len(itemIDs))
 	keys := make([]map[string]types.AttributeValue, 0, len(itemIDs))
+	s.catMu.Lock()
 	for _, id := range itemIDs {
+		if c, ok := s.catCache[id]; ok && now.Before(c.until) {
+			out[id] = c.category
+			continue
+		}
 		keys = append(keys, schema.ItemKey(id))
+	}
+	s.catMu.Unlock()
+	if len(keys) == 0 {
+		return out, nil
 	}
 	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name("item_id"), expression.Name("category"),
 		expression.Name(schema.AttrDeleted))).Build()
@@ -55,7 +70,7 @@ func (s *Events) Categories(ctx context.Context, itemIDs []string) (map[string]s
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]string, len(items))
+	read := make(map[string]string, len(items))
 	for _, it := range items {
 		var v struct {
 			ItemID   string   `dynamodbav:"item_id"`
@@ -66,11 +81,32 @@ func (s *Events) Categories(ctx context.Context, itemIDs []string) (map[string]s
 			return nil, fmt.Errorf("decode item: %w", err)
 		}
 		if len(v.Category) > 0 && !v.Deleted {
-			out[v.ItemID] = v.Category[0]
+			read[v.ItemID] = v.Category[0]
+		}
+	}
+	maps.Copy(out, read)
+	if s.CategoryTTL > 0 {
+		s.catMu.Lock()
+		defer s.catMu.Unlock()
+		if s.catCache == nil || len(s.catCache) >= maxCachedCategories {
+			s.catCache = make(map[string]cachedCategory, len(read))
+		}
+		for id, c := range read {
+			s.catCache[id] = cachedCategory{category: c, until: now.Add(s.CategoryTTL)}
 		}
 	}
 	return out, nil
 }
+
+// cachedCategory is an item's category as read, and until when it is used
+// without reading again.
+type cachedCategory struct {
+	category string
+	until    time.Time
+}
+
+// maxCachedCategories bounds the category cache; a full cache starts over.
+const maxCachedCategories = 100_000
 
 // Resolve returns the customer each linked anonymous id belongs to;
 // unlinked ids are absent. It finishes any history move a crash left

@@ -44,6 +44,7 @@ func runLoad(ctx context.Context, args []string) error {
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	checkpoint := fs.String("checkpoint", "", "file recording how far the load got, so that an interrupted load resumes (default .local/load-<data file>.checkpoint; \"none\" for no checkpoint)")
 	restart := fs.Bool("restart", false, "ignore the checkpoint of an interrupted load and send everything")
+	order := fs.String("order", "customer", "send events in \"file\" order, or grouped by \"customer\" (each customer's in file order), which writes each customer's record once per batch")
 	nightly := fs.Bool("nightly", false, "then train as of the end of the last event's day and score as of that day (on with --demo)")
 	campaignDemoFlag := fs.Bool("campaign-demo", false, "then create, launch and report A/A campaigns as of "+demoAsOf+" (on with --demo; needs campaigns:write)")
 	if err := fs.Parse(args); err != nil {
@@ -79,8 +80,11 @@ func runLoad(ctx context.Context, args []string) error {
 	if *quiet {
 		progress = nil
 	}
+	if *order != "file" && *order != "customer" {
+		return fmt.Errorf("--order is file or customer, not %q", *order)
+	}
 	api := &replay.HTTP{Base: *url, Key: *key}
-	l := &replay.Loader{Send: api, Batch: *batch, Senders: *senders, Progress: progress}
+	l := &replay.Loader{Send: api, Batch: *batch, Senders: *senders, Progress: progress, ByCustomer: *order == "customer"}
 	if *checkpoint != "none" {
 		if *checkpoint == "" {
 			*checkpoint = filepath.Join(".local", "load-"+strings.TrimSuffix(filepath.Base(*file), ".gz")+".checkpoint")
@@ -94,7 +98,9 @@ func runLoad(ctx context.Context, args []string) error {
 				return fmt.Errorf("remove checkpoint: %w", err)
 			}
 		}
-		l.Checkpoint = &replay.Checkpoint{Path: *checkpoint, Source: source}
+		// A checkpoint counts events in sending order, which the order
+		// option changes.
+		l.Checkpoint = &replay.Checkpoint{Path: *checkpoint, Source: source + " order=" + *order}
 	}
 	fmt.Fprintf(os.Stderr, "loading %s into %s\n", *file, *url)
 	rep, err := l.Retail(ctx, func() (io.ReadCloser, error) { return os.Open(*file) })

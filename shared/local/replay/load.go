@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -99,6 +100,12 @@ type Loader struct {
 	Progress io.Writer
 	// Keep selects rows; nil keeps every row.
 	Keep func(dataset.RetailRecord) bool
+	// ByCustomer sends each customer's events together (customers in
+	// order of their first row, each customer's events in file order)
+	// instead of in file order: a backfill, whose arrival order does not
+	// matter, then costs one write of a customer's record per batch
+	// rather than one per invoice.
+	ByCustomer bool
 	// Checkpoint, when set, makes the load resumable (see Checkpoint).
 	Checkpoint *Checkpoint
 }
@@ -190,6 +197,9 @@ func (l *Loader) Retail(ctx context.Context, open func() (io.ReadCloser, error))
 	rep := Report{Skipped: map[string]int{}, Rejected: map[string]int{}}
 	var items Items
 	var evs []json.RawMessage
+	// group[i] is the customer of evs[i], numbered by first appearance.
+	var group []int
+	customers := map[string]int{}
 	err := read(open, func(rec dataset.RetailRecord) error {
 		if l.Keep != nil && !l.Keep(rec) {
 			return nil
@@ -209,18 +219,60 @@ func (l *Loader) Retail(ctx context.Context, open func() (io.ReadCloser, error))
 			return err
 		}
 		evs = append(evs, raw)
+		c, ok := customers[in.CustomerID]
+		if !ok {
+			c = len(customers)
+			customers[in.CustomerID] = c
+		}
+		group = append(group, c)
 		return nil
 	})
 	if err != nil {
 		return rep, err
+	}
+	if !l.ByCustomer {
+		group = nil
+	} else {
+		evs, group = groupBy(evs, group)
 	}
 	list := items.List()
 	rep.Items = len(list)
 	if rep.ItemsChanged, rep.ItemsFailed, err = l.items(ctx, list); err != nil {
 		return rep, err
 	}
-	err = l.Events(ctx, evs, &rep)
+	err = l.events(ctx, evs, group, &rep)
 	return rep, err
+}
+
+// groupBy returns evs and their groups ordered by group (stable: within a
+// group, in the order given).
+func groupBy(evs []json.RawMessage, group []int) ([]json.RawMessage, []int) {
+	idx := make([]int, len(evs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(group[a], group[b]) })
+	out, groups := make([]json.RawMessage, len(evs)), make([]int, len(evs))
+	for i, j := range idx {
+		out[i], groups[i] = evs[j], group[j]
+	}
+	return out, groups
+}
+
+// runs splits chunks (of size events each, the last shorter) into runs
+// of consecutive chunks that must be sent one after the other: a chunk
+// whose first event has the group of the previous chunk's last event
+// continues that chunk's run. Without groups every chunk is a run.
+func runs(n, size int, group []int) [][]int {
+	var out [][]int
+	for i := range n {
+		if i > 0 && group != nil && group[i*size] == group[i*size-1] {
+			out[len(out)-1] = append(out[len(out)-1], i)
+			continue
+		}
+		out = append(out, []int{i})
+	}
+	return out
 }
 
 func read(open func() (io.ReadCloser, error), yield func(dataset.RetailRecord) error) error {
@@ -302,6 +354,13 @@ type outcome struct {
 // without an answer) are sent again, alone, until they are stored or
 // l.Attempts is used up.
 func (l *Loader) Events(ctx context.Context, evs []json.RawMessage, rep *Report) error {
+	return l.events(ctx, evs, nil, rep)
+}
+
+// events is Events where group, when not nil, gives each event's group
+// (its customer): batches that share a group are sent one after the
+// other, never at once, so that they do not race for one record.
+func (l *Loader) events(ctx context.Context, evs []json.RawMessage, group []int, rep *Report) error {
 	start := time.Now()
 	size := l.Batch
 	if size <= 0 || size > events.MaxBatch {
@@ -314,6 +373,9 @@ func (l *Loader) Events(ctx context.Context, evs []json.RawMessage, rep *Report)
 	}
 	rep.Resumed += skip
 	evs = evs[skip:]
+	if group != nil {
+		group = group[skip:]
+	}
 	chunks := slices.Collect(slices.Chunk(evs, size))
 	// answered[i] holds how many events of chunk i have their final
 	// answer; the checkpoint is the prefix of whole chunks answered.
@@ -325,7 +387,7 @@ func (l *Loader) Events(ctx context.Context, evs []json.RawMessage, rep *Report)
 		evs     []json.RawMessage
 		attempt int
 	}
-	jobs := make(chan job)
+	jobs := make(chan []int)
 	var (
 		mu    sync.Mutex
 		done  int
@@ -401,16 +463,20 @@ func (l *Loader) Events(ctx context.Context, evs []json.RawMessage, rep *Report)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
-				send(j)
+			for run := range jobs {
+				for _, i := range run {
+					if ctx.Err() == nil {
+						send(job{chunk: i, evs: chunks[i], attempt: 1})
+					}
+				}
 			}
 		}()
 	}
-	for i, chunk := range chunks {
+	for _, run := range runs(len(chunks), size, group) {
 		if ctx.Err() != nil {
 			break
 		}
-		jobs <- job{chunk: i, evs: chunk, attempt: 1}
+		jobs <- run
 	}
 	close(jobs)
 	wg.Wait()

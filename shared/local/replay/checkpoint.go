@@ -12,7 +12,7 @@ import (
 )
 
 // Checkpoint makes a load resumable: it records how many of a source's
-// events (a contiguous prefix, in file order) have an answer, so that a
+// events (a contiguous prefix, in sending order) have an answer, so that a
 // load stopped part way (Ctrl-C, a crash, a closed laptop) goes on from
 // there instead of sending everything again. The file is removed when a
 // load ends with every event answered.

@@ -259,20 +259,52 @@ func groupBy(evs []json.RawMessage, group []int) ([]json.RawMessage, []int) {
 	return out, groups
 }
 
-// runs splits chunks (of size events each, the last shorter) into runs
-// of consecutive chunks that must be sent one after the other: a chunk
-// whose first event has the group of the previous chunk's last event
-// continues that chunk's run. Without groups every chunk is a run.
-func runs(n, size int, group []int) [][]int {
-	var out [][]int
-	for i := range n {
-		if i > 0 && group != nil && group[i*size] == group[i*size-1] {
-			out[len(out)-1] = append(out[len(out)-1], i)
-			continue
+// batches cuts evs into chunks of at most size events and groups the
+// chunks into runs that must be sent one after the other. Without groups
+// every chunk of size events is a run of its own. With groups (evs
+// ordered by group), chunks hold whole groups, as many as fit; a group
+// larger than size fills chunks of its own, which form one run, so that
+// no two of them race for the group's record.
+func batches(evs []json.RawMessage, group []int, size int) (chunks [][]json.RawMessage, runs [][]int) {
+	if group == nil {
+		for c := range slices.Chunk(evs, size) {
+			runs = append(runs, []int{len(chunks)})
+			chunks = append(chunks, c)
 		}
-		out = append(out, []int{i})
+		return chunks, runs
 	}
-	return out
+	start := 0 // of the chunk being filled
+	for i := 0; i < len(evs); {
+		end := i
+		for end < len(evs) && group[end] == group[i] {
+			end++
+		}
+		switch {
+		case end-start <= size: // the group joins the chunk
+		case end-i <= size: // the chunk is full: the group starts the next one
+			runs = append(runs, []int{len(chunks)})
+			chunks = append(chunks, evs[start:i])
+			start = i
+		default: // a group larger than a chunk: its own run of chunks
+			if i > start {
+				runs = append(runs, []int{len(chunks)})
+				chunks = append(chunks, evs[start:i])
+			}
+			var run []int
+			for c := range slices.Chunk(evs[i:end], size) {
+				run = append(run, len(chunks))
+				chunks = append(chunks, c)
+			}
+			runs = append(runs, run)
+			start = end
+		}
+		i = end
+	}
+	if start < len(evs) {
+		runs = append(runs, []int{len(chunks)})
+		chunks = append(chunks, evs[start:])
+	}
+	return chunks, runs
 }
 
 func read(open func() (io.ReadCloser, error), yield func(dataset.RetailRecord) error) error {
@@ -376,7 +408,12 @@ func (l *Loader) events(ctx context.Context, evs []json.RawMessage, group []int,
 	if group != nil {
 		group = group[skip:]
 	}
-	chunks := slices.Collect(slices.Chunk(evs, size))
+	chunks, runs := batches(evs, group, size)
+	// starts[i] is how many events come before chunk i.
+	starts := make([]int, len(chunks)+1)
+	for i, c := range chunks {
+		starts[i+1] = starts[i] + len(c)
+	}
 	// answered[i] holds how many events of chunk i have their final
 	// answer; the checkpoint is the prefix of whole chunks answered.
 	answered := make([]int, len(chunks))
@@ -448,7 +485,7 @@ func (l *Loader) events(ctx context.Context, evs []json.RawMessage, group []int,
 		for prefix < len(chunks) && answered[prefix] == len(chunks[prefix]) {
 			prefix++
 		}
-		if err := l.Checkpoint.save(skip+min(prefix*size, len(evs)), total, false); err != nil && saveErr == nil {
+		if err := l.Checkpoint.save(skip+starts[prefix], total, false); err != nil && saveErr == nil {
 			saveErr = err
 		}
 		bar.set(done)
@@ -472,7 +509,7 @@ func (l *Loader) events(ctx context.Context, evs []json.RawMessage, group []int,
 			}
 		}()
 	}
-	for _, run := range runs(len(chunks), size, group) {
+	for _, run := range runs {
 		if ctx.Err() != nil {
 			break
 		}
@@ -490,7 +527,7 @@ func (l *Loader) events(ctx context.Context, evs []json.RawMessage, group []int,
 	if ctx.Err() != nil {
 		// Whatever was answered stays recorded: the next load goes on
 		// from there.
-		if err := l.Checkpoint.save(skip+min(prefix*size, len(evs)), total, true); err != nil {
+		if err := l.Checkpoint.save(skip+starts[prefix], total, true); err != nil {
 			return errors.Join(ctx.Err(), err)
 		}
 		return ctx.Err()
@@ -499,7 +536,7 @@ func (l *Loader) events(ctx context.Context, evs []json.RawMessage, group []int,
 		return l.Checkpoint.clear()
 	}
 	if first == nil && rep.Failed > 0 {
-		return l.Checkpoint.save(skip+min(prefix*size, len(evs)), total, true)
+		return l.Checkpoint.save(skip+starts[prefix], total, true)
 	}
 	return errors.Join(first, saveErr)
 }

@@ -250,3 +250,40 @@ func TestKnownOrderLearnedFromTheCancelledWrite(t *testing.T) {
 		t.Fatalf("order ids %v %v", ids, err)
 	}
 }
+
+// A record written before newest_event existed does not say how new its
+// owner's events are: the owner's last history page does, so a resent
+// old event is still a duplicate, and the next write stores the
+// attribute.
+func TestRecordWithoutNewestEventReadsTheLastPage(t *testing.T) {
+	s, env, _ := newEvents(t)
+	ctx := context.Background()
+	cust := events.Owner{CustomerID: "c-up"}
+	stored := []events.Event{purchase("u1", "c-up", "o-1", 1, 1, 100), purchase("u2", "c-up", "o-2", 50, 1, 100)}
+	if _, err := s.Append(ctx, cust, stored); err != nil {
+		t.Fatal(err)
+	}
+	table := env.Table("CustomersTable")
+	key := ddb.Key(schema.PfxCustomer+"c-up", schema.SkProfile)
+	if _, err := env.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &table, Key: key,
+		UpdateExpression: aws.String("REMOVE newest_event")}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Append(ctx, cust, []events.Event{stored[0], purchase("u3", "c-up", "o-3", 100, 1, 100)})
+	if err != nil || !slices.Equal(st, []events.Status{events.Duplicate, events.Accepted}) {
+		t.Fatalf("after the attribute was removed: %v %v", st, err)
+	}
+	out, err := env.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Newest string `dynamodbav:"newest_event"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil || rec.Newest != events.SortKeyTime(t0.Add(100*time.Minute)) {
+		t.Fatalf("newest_event %q %v", rec.Newest, err)
+	}
+	if got := aggregatesOf(t, env, s, cust); got.Orders != 3 || got.Events != 3 {
+		t.Fatalf("aggregates: %d orders, %d events", got.Orders, got.Events)
+	}
+}

@@ -219,20 +219,20 @@ func (l *Loader) Retail(ctx context.Context, open func() (io.ReadCloser, error))
 			return err
 		}
 		evs = append(evs, raw)
-		c, ok := customers[in.CustomerID]
-		if !ok {
-			c = len(customers)
-			customers[in.CustomerID] = c
+		if l.ByCustomer {
+			c, ok := customers[in.CustomerID]
+			if !ok {
+				c = len(customers)
+				customers[in.CustomerID] = c
+			}
+			group = append(group, c)
 		}
-		group = append(group, c)
 		return nil
 	})
 	if err != nil {
 		return rep, err
 	}
-	if !l.ByCustomer {
-		group = nil
-	} else {
+	if l.ByCustomer {
 		evs, group = groupBy(evs, group)
 	}
 	list := items.List()

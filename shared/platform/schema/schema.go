@@ -24,7 +24,7 @@ const (
 	PfxAlias    = "A#" // Customers: anonymous id -> customer, pk=A#<anonymous_id> sk=ALIAS
 	PfxLink     = "L#" // Customers: a customer's merged anonymous ids, pk=L#<customer_id> sk=<anonymous_id>
 	PfxOrder    = "O#" // Customers: one of a customer's order ids, pk=O#<customer_id> sk=<order_id> (no ceiling on orders)
-	PfxEvent    = "E#" // Events: an event's claim (de-duplication), pk=E#<event_id> sk=EVENT
+	PfxEvent    = "E#" // Events: an event's claim (de-duplication) as earlier versions wrote it; now only erasure deletes them, pk=E#<event_id> sk=EVENT
 	PfxHistory  = "H#" // Events: an owner's history pages, pk=H#C#<customer_id> | H#N#<anonymous_id>, sk=<newest time>#<first event_id>
 	PfxItem     = "I#" // Items: a catalogue row, pk=I#<item_id> sk=ITEM
 	SkProfile   = "PROFILE"
